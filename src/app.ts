@@ -1,0 +1,65 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { drizzle } from "drizzle-orm/d1";
+import { createMiddleware } from "hono/factory";
+import { authenticate } from "./http/auth";
+import type { AppEnv } from "./http/context";
+import { jsonBodyGuard } from "./http/json-body";
+import { handleError, handleNotFound } from "./http/on-error";
+import { createRouter } from "./http/openapi";
+import { requestContext } from "./http/request-id";
+import { adminRouter } from "./routes/admin/admin.handlers";
+import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
+import { usersRouter } from "./routes/users/users.handlers";
+
+const withDb = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("db", drizzle(c.env.DB));
+  await next();
+});
+
+/**
+ * Middleware order: request id and log → body guard (413/415/INVALID_JSON) → db →
+ * authentication and rate limit (on /v1 API routes) → route validation → handler.
+ * Every failure leaves through `handleError`.
+ */
+export function buildApp() {
+  const app = createRouter();
+  app.use("*", requestContext, jsonBodyGuard, withDb);
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.route("/v1/admin", adminRouter);
+
+  const api = createRouter();
+  api.use("*", authenticate);
+  api.route("/users", usersRouter);
+  api.route("/api-keys", apiKeysRouter);
+  app.route("/v1", api);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key: `vk_live_…`",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator's ADMIN_TOKEN",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Verk API",
+      version: "1.0.0",
+      description:
+        "Task management with signed outgoing webhooks. Errors: `{error: {code, message, field?, requestId}}`.",
+    },
+    servers: [{ url: "/" }],
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Verk API reference" }));
+
+  app.notFound(handleNotFound);
+  app.onError(handleError);
+  return app;
+}
+
+export type App = ReturnType<typeof buildApp>;

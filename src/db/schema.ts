@@ -1,0 +1,319 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Timestamps are ISO 8601 UTC strings: they sort as text and are returned as stored.
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  plan: text("plan", { enum: ["free", "pro", "enterprise"] }).notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    email: text("email").notNull(),
+    role: text("role", { enum: ["owner", "admin", "member"] }).notNull(),
+    etag: text("etag").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_org_email").on(t.orgId, t.email),
+    index("users_org_created").on(t.orgId, t.createdAt),
+    index("users_org_name").on(t.orgId, t.name),
+  ],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    // No foreign key: a removed member's keys stay listed, revoked.
+    userId: text("user_id").notNull(),
+    name: text("name").notNull(),
+    scope: text("scope", { enum: ["read", "write", "admin"] }).notNull(),
+    /** SHA-256 (hex) of the full key; the key itself is never stored. */
+    keyHash: text("key_hash").notNull(),
+    /** The first characters of the key, enough to recognise it in a list. */
+    prefix: text("prefix").notNull(),
+    expiresAt: text("expires_at"),
+    revokedAt: text("revoked_at"),
+    lastUsedAt: text("last_used_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("api_keys_hash").on(t.keyHash),
+    index("api_keys_org_created").on(t.orgId, t.createdAt),
+    index("api_keys_user").on(t.userId),
+  ],
+);
+
+export const projects = sqliteTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    description: text("description"),
+    icon: text("icon"),
+    color: text("color"),
+    archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+    createdBy: text("created_by").notNull(),
+    etag: text("etag").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("projects_org_created").on(t.orgId, t.createdAt),
+    index("projects_org_updated").on(t.orgId, t.updatedAt),
+    index("projects_org_name").on(t.orgId, t.name),
+  ],
+);
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id),
+    title: text("title").notNull(),
+    description: text("description"),
+    status: text("status", { enum: ["todo", "in_progress", "done"] }).notNull(),
+    priority: text("priority", { enum: ["low", "medium", "high", "urgent"] }).notNull(),
+    assigneeId: text("assignee_id"),
+    dueDate: text("due_date"),
+    /** JSON array of strings; `task_tags` indexes them for the `tag` filter. */
+    tags: text("tags").notNull().default("[]"),
+    createdBy: text("created_by").notNull(),
+    etag: text("etag").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [
+    index("tasks_org_created").on(t.orgId, t.createdAt, t.id),
+    index("tasks_org_updated").on(t.orgId, t.updatedAt, t.id),
+    index("tasks_org_due").on(t.orgId, t.dueDate, t.id),
+    index("tasks_org_priority").on(t.orgId, t.priority, t.createdAt),
+    index("tasks_org_title").on(t.orgId, t.title),
+    index("tasks_org_project_status_created").on(t.orgId, t.projectId, t.status, t.createdAt),
+    index("tasks_org_status_created").on(t.orgId, t.status, t.createdAt),
+    index("tasks_org_assignee_created").on(t.orgId, t.assigneeId, t.createdAt),
+    index("tasks_org_completed").on(t.orgId, t.completedAt),
+    index("tasks_project").on(t.projectId),
+  ],
+);
+
+export const taskTags = sqliteTable(
+  "task_tags",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    orgId: text("org_id").notNull(),
+    tag: text("tag").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.tag] }), index("task_tags_org_tag").on(t.orgId, t.tag, t.taskId)],
+);
+
+export const comments = sqliteTable(
+  "comments",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    authorId: text("author_id").notNull(),
+    content: text("content").notNull(),
+    /** JSON array of member ids. */
+    mentions: text("mentions").notNull().default("[]"),
+    etag: text("etag").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("comments_task_created").on(t.taskId, t.createdAt), index("comments_org").on(t.orgId)],
+);
+
+/**
+ * The outbox and audit trail: one immutable row per mutation, written in the same
+ * D1 batch as the change. `enqueuedAt` stays null until the queue accepted it.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    type: text("type").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    /** JSON: the full resource as it was after the change (before, for deletions). */
+    data: text("data").notNull(),
+    /** JSON: `{field: {from, to}}` for updates. */
+    changes: text("changes"),
+    actorUserId: text("actor_user_id"),
+    actorApiKeyId: text("actor_api_key_id"),
+    actorIncomingWebhookId: text("actor_incoming_webhook_id"),
+    createdAt: text("created_at").notNull(),
+    enqueuedAt: text("enqueued_at"),
+  },
+  (t) => [
+    index("events_org_created").on(t.orgId, t.createdAt, t.id),
+    index("events_org_type_created").on(t.orgId, t.type, t.createdAt),
+    index("events_org_resource_created").on(t.orgId, t.resourceId, t.createdAt),
+    index("events_unenqueued").on(t.createdAt).where(sql`enqueued_at IS NULL`),
+  ],
+);
+
+/**
+ * Optimistic-concurrency guard for D1 batches (D1 has no interactive transactions):
+ * a batch first inserts `ok = (1 if the row still has the ETag it was read with)`.
+ * A stale ETag violates the CHECK, and D1 rolls the whole batch back.
+ */
+export const writeGuards = sqliteTable("write_guards", { ok: integer("ok").notNull() }, (t) => [
+  check("write_guards_ok", sql`${t.ok} = 1`),
+]);
+
+/** A POST's first response, replayed for the same `Idempotency-Key` for 24 h. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    orgId: text("org_id").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of method, path and body: another body under the same key is a 409. */
+    requestHash: text("request_hash").notNull(),
+    /** Null while the first request is still running. */
+    status: integer("status"),
+    responseBody: text("response_body"),
+    location: text("location"),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.key] }), index("idempotency_expires").on(t.expiresAt)],
+);
+
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    url: text("url").notNull(),
+    /** JSON array of event types, or ["*"]. */
+    events: text("events").notNull(),
+    filterProjectId: text("filter_project_id"),
+    filterAssigneeId: text("filter_assignee_id"),
+    description: text("description"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** AES-GCM ciphertext (base64 iv.ciphertext) of the signing secret. */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
+    previousSecretCiphertext: text("previous_secret_ciphertext"),
+    previousSecretExpiresAt: text("previous_secret_expires_at"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    disabledReason: text("disabled_reason"),
+    lastTriggeredAt: text("last_triggered_at"),
+    deliveredCount: integer("delivered_count").notNull().default(0),
+    failedCount: integer("failed_count").notNull().default(0),
+    etag: text("etag").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("webhooks_org_created").on(t.orgId, t.createdAt)],
+);
+
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    nextAttemptAt: text("next_attempt_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    // One delivery per (event, webhook): duplicate queue messages cannot make two.
+    uniqueIndex("deliveries_webhook_event").on(t.webhookId, t.eventId),
+    index("deliveries_webhook_created").on(t.webhookId, t.createdAt),
+    index("deliveries_webhook_status_created").on(t.webhookId, t.status, t.createdAt),
+  ],
+);
+
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: text("id").primaryKey(),
+    deliveryId: text("delivery_id").notNull(),
+    attemptNumber: integer("attempt_number").notNull(),
+    attemptedAt: text("attempted_at").notNull(),
+    statusCode: integer("status_code"),
+    responseTimeMs: integer("response_time_ms"),
+    error: text("error"),
+    nextAttemptAt: text("next_attempt_at"),
+  },
+  (t) => [index("delivery_attempts_delivery").on(t.deliveryId, t.attemptNumber)],
+);
+
+export const incomingWebhooks = sqliteTable(
+  "incoming_webhooks",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull(),
+    prefix: text("prefix").notNull(),
+    /** JSON array of permission names. */
+    permissions: text("permissions").notNull(),
+    /** JSON array of CIDRs; empty allows every address. */
+    ipAllowlist: text("ip_allowlist").notNull().default("[]"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdBy: text("created_by").notNull(),
+    lastUsedAt: text("last_used_at"),
+    etag: text("etag").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("incoming_webhooks_hash").on(t.keyHash), index("incoming_webhooks_org").on(t.orgId, t.createdAt)],
+);
+
+export type Organization = typeof organizations.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type ApiKey = typeof apiKeys.$inferSelect;
+export type Project = typeof projects.$inferSelect;
+export type Task = typeof tasks.$inferSelect;
+export type Comment = typeof comments.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type Webhook = typeof webhooks.$inferSelect;
+export type Delivery = typeof deliveries.$inferSelect;
+export type DeliveryAttempt = typeof deliveryAttempts.$inferSelect;
+export type IncomingWebhook = typeof incomingWebhooks.$inferSelect;

@@ -1,0 +1,28 @@
+import type { RateLimiter } from "./ratelimit/rate-limiter";
+
+/** The Worker's bindings: the one place that names what wrangler.toml declares. */
+export interface Env {
+  DB: D1Database;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  EVENTS_QUEUE: Queue<EventsQueueMessage>;
+
+  /** Operator secret guarding /v1/admin (wrangler secret; .dev.vars locally). */
+  ADMIN_TOKEN: string;
+  /** Base64 of 32 random bytes: the AES-GCM key that encrypts webhook secrets at rest. */
+  WEBHOOK_ENCRYPTION_KEY: string;
+
+  WEBHOOK_RETRY_SCHEDULE: string;
+  WEBHOOK_TIMEOUT_MS: string;
+  WEBHOOK_DISABLE_AFTER_FAILURES: string;
+  WEBHOOK_SECRET_GRACE_SECONDS: string;
+  WEBHOOK_ALLOW_LOCALHOST: string;
+  OUTBOX_SWEEP_AFTER_SECONDS: string;
+  AUTH_FAILURES_PER_MINUTE: string;
+  IDEMPOTENCY_TTL_SECONDS: string;
+}
+
+/**
+ * Messages on the events queue. `event` fans one committed event out to its
+ * webhooks; `delivery` is one attempt-carrying message per (event, webhook).
+ */
+export type EventsQueueMessage = { kind: "event"; eventId: string } | { kind: "delivery"; deliveryId: string };

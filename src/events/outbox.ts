@@ -1,0 +1,131 @@
+import { sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type EventRow, events } from "../db/schema";
+import type { Env } from "../env";
+import { newId } from "../lib/random";
+import type { EventType, ResourceType } from "./catalog";
+
+/** Who made a change: the key's user and key, or an incoming-webhook credential. */
+export interface Actor {
+  userId: string | null;
+  apiKeyId: string | null;
+  incomingWebhookId?: string | null;
+}
+
+/** `{field: {from, to}}` for each field an update changed. */
+export type Changes = Record<string, { from: unknown; to: unknown }>;
+
+export interface EventDraft {
+  type: EventType;
+  resourceType: ResourceType;
+  resourceId: string;
+  data: unknown;
+  changes?: Changes;
+}
+
+/**
+ * Everything a domain write needs: the database, whose organization, who acts, and
+ * what to do with the events once their batch has committed (enqueue them).
+ */
+export interface WriteContext {
+  db: DrizzleD1Database;
+  orgId: string;
+  actor: Actor;
+  afterCommit: (committed: EventRow[]) => void;
+}
+
+export function eventRow(orgId: string, actor: Actor, draft: EventDraft, createdAt: string): EventRow {
+  return {
+    id: newId("evt"),
+    orgId,
+    type: draft.type,
+    resourceType: draft.resourceType,
+    resourceId: draft.resourceId,
+    data: JSON.stringify(draft.data),
+    changes: draft.changes ? JSON.stringify(draft.changes) : null,
+    actorUserId: actor.userId,
+    actorApiKeyId: actor.apiKeyId,
+    actorIncomingWebhookId: actor.incomingWebhookId ?? null,
+    createdAt,
+    enqueuedAt: null,
+  };
+}
+
+/** Tables whose rows carry an `etag` that changes on every write. */
+export type GuardedTable = "users" | "projects" | "tasks" | "comments" | "webhooks" | "incoming_webhooks";
+
+/** The row a write was computed from: the batch applies only if it still has this ETag. */
+export interface Guard {
+  table: GuardedTable;
+  id: string;
+  etag: string;
+}
+
+/** Thrown when a guarded batch found its row changed or gone: nothing was written. */
+export class StaleWriteError extends Error {
+  constructor() {
+    super("The resource changed while this write was prepared");
+    this.name = "StaleWriteError";
+  }
+}
+
+/**
+ * Commits `statements` and the events' rows in one D1 batch (one transaction), so a
+ * change never exists without its event nor an event without its change; then hands
+ * the events to `afterCommit`. With a `guard`, the batch first checks the row still
+ * has the ETag it was read with and otherwise rolls back whole (StaleWriteError).
+ */
+export async function commitWithEvents(
+  w: WriteContext,
+  statements: BatchItem<"sqlite">[],
+  drafts: EventDraft[],
+  createdAt: string,
+  guard?: Guard,
+): Promise<void> {
+  const rows = drafts.map((d) => eventRow(w.orgId, w.actor, d, createdAt));
+  const guarded: BatchItem<"sqlite">[] = guard
+    ? [
+        w.db.run(
+          sql`INSERT INTO write_guards (ok) SELECT COUNT(*) FROM ${sql.identifier(guard.table)} WHERE id = ${guard.id} AND etag = ${guard.etag}`,
+        ),
+        w.db.run(sql`DELETE FROM write_guards`),
+      ]
+    : [];
+  const all = [...guarded, ...statements, ...rows.map((row) => w.db.insert(events).values(row))];
+  const [first, ...rest] = all;
+  if (!first) return;
+  try {
+    await w.db.batch([first, ...rest]);
+  } catch (error) {
+    if (guard && String(error).includes("write_guards_ok")) throw new StaleWriteError();
+    throw error;
+  }
+  if (rows.length > 0) w.afterCommit(rows);
+}
+
+/**
+ * Sends committed events to the queue and marks them enqueued. Runs after the
+ * response (waitUntil), where a failed send is silent: the cron sweep re-sends
+ * whatever is still unmarked.
+ */
+export async function enqueueEvents(env: Env, rows: Pick<EventRow, "id">[]): Promise<void> {
+  if (rows.length === 0) return;
+  try {
+    await env.EVENTS_QUEUE.sendBatch(rows.map((row) => ({ body: { kind: "event" as const, eventId: row.id } })));
+    const enqueuedAt = new Date().toISOString();
+    const placeholders = rows.map(() => "?").join(",");
+    await env.DB.prepare(`UPDATE events SET enqueued_at = ? WHERE id IN (${placeholders})`)
+      .bind(enqueuedAt, ...rows.map((r) => r.id))
+      .run();
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "event enqueue failed; the outbox sweep will retry",
+        eventIds: rows.map((r) => r.id),
+        error: String(error),
+      }),
+    );
+  }
+}

@@ -1,0 +1,16 @@
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { Env } from "../env";
+import type { Principal } from "../identity/principal";
+
+/** What every handler can read from `c.var`. */
+export interface AppVariables {
+  requestId: string;
+  db: DrizzleD1Database;
+  /** Set by the API-key authentication middleware on `/v1/*`. */
+  principal: Principal;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}

@@ -1,0 +1,36 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { StaleWriteError } from "../events/outbox";
+import type { AppEnv } from "./context";
+import { ApiError, errorBody } from "./errors";
+
+/** The one way out for every failure: the spec's error body with the request id. */
+export function handleError(err: Error, c: Context<AppEnv>): Response {
+  const requestId = c.get("requestId") ?? "unknown";
+  let apiError: ApiError;
+  if (err instanceof ApiError) {
+    apiError = err;
+  } else if (err instanceof StaleWriteError) {
+    apiError = c.req.header("If-Match")
+      ? new ApiError("PRECONDITION_FAILED", "The resource changed since the ETag in If-Match")
+      : new ApiError("CONFLICT", "The resource was changed by another request at the same time; retry");
+  } else if (err instanceof HTTPException && err.status < 500) {
+    apiError =
+      err.status === 400
+        ? new ApiError("INVALID_JSON", "Request body is not valid JSON")
+        : new ApiError(err.status === 404 ? "NOT_FOUND" : "VALIDATION_ERROR", err.message || "Bad request");
+  } else {
+    console.error(
+      JSON.stringify({ level: "error", msg: "unhandled error", requestId, error: err.message, stack: err.stack }),
+    );
+    apiError = new ApiError("INTERNAL_ERROR", "Internal error; quote the requestId when reporting it");
+  }
+  const response = c.json(errorBody(apiError, requestId), apiError.status);
+  for (const [name, value] of Object.entries(apiError.headers ?? {})) response.headers.set(name, value);
+  response.headers.set("X-Request-Id", requestId);
+  return response;
+}
+
+export function handleNotFound(c: Context<AppEnv>): Response {
+  return handleError(new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), c);
+}

@@ -1,0 +1,14 @@
+import type { Context } from "hono";
+import { enqueueEvents, type WriteContext } from "../events/outbox";
+import type { AppEnv } from "./context";
+
+/** The domain's view of an authenticated write: org, actor, and enqueue-after-commit. */
+export function writeContext(c: Context<AppEnv>): WriteContext {
+  const principal = c.get("principal");
+  return {
+    db: c.get("db"),
+    orgId: principal.orgId,
+    actor: { userId: principal.userId, apiKeyId: principal.apiKeyId },
+    afterCommit: (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows)),
+  };
+}

@@ -1,0 +1,69 @@
+import { eq } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { apiKeys, type Organization, organizations, type User, users } from "../db/schema";
+import type { Env } from "../env";
+import { commitWithEvents, type WriteContext } from "../events/outbox";
+import { notFound } from "../http/errors";
+import { newEtag, newId } from "../lib/random";
+import { nowIso } from "../lib/time";
+import { newApiKeyRow, presentApiKey } from "./api-keys";
+import { invalidateKeys } from "./key-cache";
+import type { Plan } from "./plans";
+import { activeKeyHashes, presentUser } from "./users";
+
+export function presentOrganization(row: Organization) {
+  return { id: row.id, name: row.name, plan: row.plan, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
+/**
+ * The operator's bootstrap: an organization, its owner and the owner's first admin
+ * key, written together. The key is returned this once.
+ */
+export async function createOrganization(
+  db: DrizzleD1Database,
+  afterCommit: WriteContext["afterCommit"],
+  input: { name: string; plan: Plan; owner: { name: string; email: string } },
+) {
+  const now = nowIso();
+  const org: Organization = { id: newId("org"), name: input.name, plan: input.plan, createdAt: now, updatedAt: now };
+  const owner: User = {
+    id: newId("user"),
+    orgId: org.id,
+    name: input.owner.name,
+    email: input.owner.email.toLowerCase(),
+    role: "owner",
+    etag: newEtag(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  const { row: keyRow, key } = await newApiKeyRow({
+    orgId: org.id,
+    userId: owner.id,
+    name: "Owner's first admin key",
+    scope: "admin",
+    expiresAt: null,
+  });
+  await commitWithEvents(
+    { db, orgId: org.id, actor: { userId: null, apiKeyId: null }, afterCommit },
+    [db.insert(organizations).values(org), db.insert(users).values(owner), db.insert(apiKeys).values(keyRow)],
+    [{ type: "member.added", resourceType: "member", resourceId: owner.id, data: presentUser(owner) }],
+    now,
+  );
+  return {
+    organization: presentOrganization(org),
+    owner: presentUser(owner),
+    apiKey: { ...presentApiKey(keyRow), key },
+  };
+}
+
+/** Changes the plan; every key's Durable Object re-reads it, so new limits apply to the next request. */
+export async function changePlan(env: Env, db: DrizzleD1Database, orgId: string, plan: Plan) {
+  const [row] = await db
+    .update(organizations)
+    .set({ plan, updatedAt: nowIso() })
+    .where(eq(organizations.id, orgId))
+    .returning();
+  if (!row) throw notFound("Organization");
+  await invalidateKeys(env, await activeKeyHashes(db, eq(apiKeys.orgId, orgId)));
+  return presentOrganization(row);
+}

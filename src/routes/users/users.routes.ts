@@ -1,0 +1,101 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireScope } from "../../http/auth";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  idParams,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+} from "../../http/openapi";
+import { listQuery, pageSchema } from "../../http/pagination";
+import { USER_SORT_FIELDS } from "../../identity/users";
+import { Email, Name, Timestamp } from "../schemas";
+
+export const UserSchema = z
+  .object({
+    id: z.string().openapi({ example: "user_4f9Tq2Lm8Xw1Zr7Bv3Nc" }),
+    name: z.string(),
+    email: z.string(),
+    role: z.enum(["owner", "admin", "member"]),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("User");
+
+const AssignableRole = z.enum(["admin", "member"]);
+
+export const CreateUserSchema = z
+  .strictObject({ name: Name, email: Email, role: AssignableRole.default("member") })
+  .openapi("CreateUser");
+
+export const UpdateUserSchema = z
+  .strictObject({ name: Name.optional(), role: AssignableRole.optional() })
+  .openapi("UpdateUser");
+
+const tags = ["Members"];
+
+export const listUsers = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List the organization's members",
+  security: bearerSecurity,
+  request: {
+    query: listQuery(USER_SORT_FIELDS, "createdAt", { role: z.enum(["owner", "admin", "member"]).optional() }),
+  },
+  responses: { 200: jsonResponse(pageSchema(UserSchema, "UserPage"), "A page of members"), ...authErrors },
+});
+
+export const getMe = createRoute({
+  method: "get",
+  path: "/me",
+  tags,
+  summary: "The member the API key belongs to",
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(UserSchema, "The calling member"), ...authErrors },
+});
+
+export const getUser = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a member",
+  security: bearerSecurity,
+  request: { params: idParams() },
+  responses: { 200: jsonResponse(UserSchema, "The member"), ...authErrors, ...notFoundError },
+});
+
+export const createUser = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Add a member (admin)",
+  security: bearerSecurity,
+  middleware: [requireScope("admin")],
+  request: { body: jsonBody(CreateUserSchema) },
+  responses: { 201: jsonResponse(UserSchema, "The new member"), ...authErrors, ...conflictError },
+});
+
+export const updateUser = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: "Rename a member or change their role (admin)",
+  security: bearerSecurity,
+  middleware: [requireScope("admin")],
+  request: { params: idParams(), body: jsonBody(UpdateUserSchema) },
+  responses: { 200: jsonResponse(UserSchema, "The member"), ...authErrors, ...notFoundError, ...conflictError },
+});
+
+export const deleteUser = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Remove a member and revoke their keys (admin)",
+  security: bearerSecurity,
+  middleware: [requireScope("admin")],
+  request: { params: idParams() },
+  responses: { 204: { description: "Removed" }, ...authErrors, ...notFoundError, ...conflictError },
+});

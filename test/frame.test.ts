@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { call, createOrg, expectError } from "./harness";
+
+describe("HTTP frame", () => {
+  it("answers /health with a request id", async () => {
+    const res = await call("GET", "/health");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok" });
+    expect(res.headers.get("X-Request-Id")).toMatch(/^req_/);
+  });
+
+  it("echoes a sane caller-supplied X-Request-Id and replaces an unsafe one", async () => {
+    const kept = await call("GET", "/health", { headers: { "X-Request-Id": "trace-123.abc" } });
+    expect(kept.headers.get("X-Request-Id")).toBe("trace-123.abc");
+    const replaced = await call("GET", "/health", { headers: { "X-Request-Id": "bad id with spaces" } });
+    expect(replaced.headers.get("X-Request-Id")).toMatch(/^req_/);
+  });
+
+  it("answers unknown routes with a 404 in the error shape", async () => {
+    const res = await call("GET", "/v2/nothing");
+    expectError(res, 404, "NOT_FOUND");
+    expect(res.headers.get("X-Request-Id")).toBe(res.body.error.requestId);
+  });
+
+  it("refuses non-JSON bodies with 415", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/users", {
+      key: org.keys.admin,
+      rawBody: "name=x",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
+    expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
+  });
+
+  it("refuses malformed JSON with INVALID_JSON", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/users", {
+      key: org.keys.admin,
+      rawBody: '{"name": ',
+      headers: { "Content-Type": "application/json" },
+    });
+    expectError(res, 400, "INVALID_JSON");
+  });
+
+  it("refuses bodies over 1 MiB with 413", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/users", {
+      key: org.keys.admin,
+      body: { name: "x".repeat(1024 * 1024 + 10), email: "big@example.com" },
+    });
+    expectError(res, 413, "PAYLOAD_TOO_LARGE");
+    const list = await call("GET", "/v1/users", { key: org.keys.admin });
+    expect(list.body.data.map((u: { email: string }) => u.email)).not.toContain("big@example.com");
+  });
+
+  it("refuses unknown fields by name", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/users", {
+      key: org.keys.admin,
+      body: { name: "Ann", email: "ann@example.com", nickname: "A" },
+    });
+    expectError(res, 400, "VALIDATION_ERROR", "nickname");
+  });
+
+  it("refuses a body that is JSON but not an object", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/users", { key: org.keys.admin, body: [1, 2] });
+    expectError(res, 400, "VALIDATION_ERROR");
+  });
+
+  it("serves the OpenAPI 3.1 document generated from the schemas, and the reference page", async () => {
+    const doc = await call("GET", "/openapi.json");
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(["/v1/users", "/v1/users/me", "/v1/api-keys", "/v1/admin/organizations"]),
+    );
+    expect(doc.body.components.schemas.CreateUser.required).toEqual(expect.arrayContaining(["name", "email"]));
+    const docs = await call("GET", "/docs");
+    expect(docs.status).toBe(200);
+    expect(String(docs.body)).toContain("/openapi.json");
+  });
+});

@@ -1,7 +1,17 @@
-import { sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { type EventRow, events } from "../db/schema";
+import {
+  comments,
+  type EventRow,
+  events,
+  incomingWebhooks,
+  projects,
+  tasks,
+  users,
+  webhooks,
+  writeGuards,
+} from "../db/schema";
 import type { Env } from "../env";
 import { newId } from "../lib/random";
 import type { EventType, ResourceType } from "./catalog";
@@ -53,7 +63,8 @@ export function eventRow(orgId: string, actor: Actor, draft: EventDraft, created
 }
 
 /** Tables whose rows carry an `etag` that changes on every write. */
-export type GuardedTable = "users" | "projects" | "tasks" | "comments" | "webhooks" | "incoming_webhooks";
+const GUARDED_TABLES = { users, projects, tasks, comments, webhooks, incomingWebhooks };
+export type GuardedTable = keyof typeof GUARDED_TABLES;
 
 /** The row a write was computed from: the batch applies only if it still has this ETag. */
 export interface Guard {
@@ -84,14 +95,19 @@ export async function commitWithEvents(
   guard?: Guard,
 ): Promise<void> {
   const rows = drafts.map((d) => eventRow(w.orgId, w.actor, d, createdAt));
-  const guarded: BatchItem<"sqlite">[] = guard
-    ? [
-        w.db.run(
-          sql`INSERT INTO write_guards (ok) SELECT COUNT(*) FROM ${sql.identifier(guard.table)} WHERE id = ${guard.id} AND etag = ${guard.etag}`,
-        ),
-        w.db.run(sql`DELETE FROM write_guards`),
-      ]
-    : [];
+  const guarded: BatchItem<"sqlite">[] = [];
+  if (guard) {
+    const table = GUARDED_TABLES[guard.table];
+    guarded.push(
+      w.db.insert(writeGuards).select(
+        w.db
+          .select({ ok: sql<number>`${count()}`.as("ok") })
+          .from(table)
+          .where(and(eq(table.id, guard.id), eq(table.etag, guard.etag))),
+      ),
+      w.db.delete(writeGuards),
+    );
+  }
   const all = [...guarded, ...statements, ...rows.map((row) => w.db.insert(events).values(row))];
   const [first, ...rest] = all;
   if (!first) return;

@@ -84,7 +84,7 @@ function tooManyFailures(retryAfterSeconds: number): ApiError {
 }
 
 /** Counts a failed authentication against the client IP: 401, or 429 once the IP is over its budget. */
-async function failAuthentication(env: Env, ip: string, message: string): Promise<never> {
+export async function failAuthentication(env: Env, ip: string, message: string): Promise<never> {
   const limit = configFrom(env).authFailuresPerMinute;
   const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`ip:${ip}`));
   const decision = await limiter.hit([{ name: "auth_failures", limit, windowSeconds: 60 }]);

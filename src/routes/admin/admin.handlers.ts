@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { enqueueEvents } from "../../events/outbox";
-import { bearerToken } from "../../http/auth";
+import { bearerToken, clientIp, failAuthentication } from "../../http/auth";
 import type { AppEnv } from "../../http/context";
 import { ApiError } from "../../http/errors";
 import { createRouter } from "../../http/openapi";
@@ -15,7 +15,9 @@ const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
   if (!expected || expected.length < 16) {
     throw new ApiError("FORBIDDEN", "Operator endpoints are disabled: set ADMIN_TOKEN (at least 16 characters)");
   }
-  if (!given || !timingSafeEqual(given, expected)) throw new ApiError("UNAUTHORIZED", "Invalid operator token");
+  if (!given || !timingSafeEqual(given, expected)) {
+    return failAuthentication(c.env, clientIp(c.req), "Invalid operator token");
+  }
   await next();
 });
 

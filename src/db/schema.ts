@@ -83,6 +83,9 @@ export const projects = sqliteTable(
   ],
 );
 
+/** The rank behind `tasks.priority_rank`. */
+export const TASK_PRIORITY_RANK_SQL = sql`CASE priority WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'urgent' THEN 3 END`;
+
 export const tasks = sqliteTable(
   "tasks",
   {
@@ -106,19 +109,42 @@ export const tasks = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     completedAt: text("completed_at"),
+    /** low < medium < high < urgent as 0..3, so sorting by priority is by rank, not alphabet. */
+    priorityRank: integer("priority_rank").generatedAlwaysAs(TASK_PRIORITY_RANK_SQL, { mode: "virtual" }),
   },
+  // Lists order by <sort key>, created_at, id (one direction): each sort and each
+  // equality filter has an index that yields rows already in that order.
   (t) => [
     index("tasks_org_created").on(t.orgId, t.createdAt, t.id),
-    index("tasks_org_updated").on(t.orgId, t.updatedAt, t.id),
-    index("tasks_org_due").on(t.orgId, t.dueDate, t.id),
-    index("tasks_org_priority").on(t.orgId, t.priority, t.createdAt),
-    index("tasks_org_title").on(t.orgId, t.title),
-    index("tasks_org_project_status_created").on(t.orgId, t.projectId, t.status, t.createdAt),
-    index("tasks_org_status_created").on(t.orgId, t.status, t.createdAt),
-    index("tasks_org_assignee_created").on(t.orgId, t.assigneeId, t.createdAt),
+    index("tasks_org_updated").on(t.orgId, t.updatedAt, t.createdAt, t.id),
+    // Tasks without a due date sort after dated ones ascending (before them descending).
+    index("tasks_org_due").on(t.orgId, sql`(${t.dueDate} IS NULL)`, t.dueDate, t.createdAt, t.id),
+    index("tasks_org_priority").on(t.orgId, t.priorityRank, t.createdAt, t.id),
+    index("tasks_org_title").on(t.orgId, sql`${t.title} COLLATE NOCASE`, t.createdAt, t.id),
+    index("tasks_org_project_created").on(t.orgId, t.projectId, t.createdAt, t.id),
+    index("tasks_org_project_status_created").on(t.orgId, t.projectId, t.status, t.createdAt, t.id),
+    index("tasks_org_status_created").on(t.orgId, t.status, t.createdAt, t.id),
+    index("tasks_org_assignee_created").on(t.orgId, t.assigneeId, t.createdAt, t.id),
     index("tasks_org_completed").on(t.orgId, t.completedAt),
     index("tasks_project").on(t.projectId),
   ],
+);
+
+/**
+ * Task totals per (org, project, status, priority), kept by triggers on `tasks`
+ * (migration 0001): list totals for the unfiltered and project/status/priority
+ * filtered cases are a sum over a handful of rows instead of a COUNT over 100k.
+ */
+export const taskCounts = sqliteTable(
+  "task_counts",
+  {
+    orgId: text("org_id").notNull(),
+    projectId: text("project_id").notNull(),
+    status: text("status").notNull(),
+    priority: text("priority").notNull(),
+    n: integer("n").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.projectId, t.status, t.priority] })],
 );
 
 export const taskTags = sqliteTable(
@@ -151,7 +177,7 @@ export const comments = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [index("comments_task_created").on(t.taskId, t.createdAt), index("comments_org").on(t.orgId)],
+  (t) => [index("comments_task_created").on(t.taskId, t.createdAt, t.id), index("comments_org").on(t.orgId)],
 );
 
 /**
@@ -180,8 +206,8 @@ export const events = sqliteTable(
   },
   (t) => [
     index("events_org_created").on(t.orgId, t.createdAt, t.id),
-    index("events_org_type_created").on(t.orgId, t.type, t.createdAt),
-    index("events_org_resource_created").on(t.orgId, t.resourceId, t.createdAt),
+    index("events_org_type_created").on(t.orgId, t.type, t.createdAt, t.id),
+    index("events_org_resource_created").on(t.orgId, t.resourceId, t.createdAt, t.id),
     index("events_unenqueued").on(t.createdAt).where(sql`enqueued_at IS NULL`),
   ],
 );

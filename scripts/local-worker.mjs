@@ -1,0 +1,94 @@
+// Starts the Worker under `wrangler dev` on 127.0.0.1 with its own fresh local state
+// (a temporary --persist-to folder with migrations applied), for benchmarks and the
+// end-to-end test. Everything it starts is stopped by `stop()` or when this process exits.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * @param {{ vars?: Record<string,string>, port?: number, log?: boolean }} options
+ * @returns {Promise<{ url: string, adminToken: string, persistDir: string, stop: () => Promise<void> }>}
+ */
+export async function startLocalWorker(options = {}) {
+  const persistDir = mkdtempSync(join(tmpdir(), "verk-local-"));
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], {
+    env: { ...process.env, CI: "1" },
+    encoding: "utf8",
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const port = options.port ?? (await freePort());
+  const adminToken = randomBytes(24).toString("base64url");
+  const vars = {
+    ADMIN_TOKEN: adminToken,
+    WEBHOOK_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ...options.vars,
+  };
+  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
+  args.push("--inspector-port", String(await freePort()));
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // Its own process group, so stopping it also stops workerd.
+  const child = spawn("npx", args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } });
+  let output = "";
+  const collect = (chunk) => {
+    output += chunk;
+    if (options.log) process.stderr.write(chunk);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+        resolve();
+      }, 5000);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    rmSync(persistDir, { recursive: true, force: true });
+  };
+  process.once("exit", () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return { url, adminToken, persistDir, output: () => output, stop };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not become ready:\n${output.slice(-4000)}`);
+}

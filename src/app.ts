@@ -9,6 +9,7 @@ import { createRouter } from "./http/openapi";
 import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
+import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
 import { usersRouter } from "./routes/users/users.handlers";
 
 const withDb = createMiddleware<AppEnv>(async (c, next) => {
@@ -33,6 +34,7 @@ export function buildApp() {
   api.use("*", authenticate);
   api.route("/users", usersRouter);
   api.route("/api-keys", apiKeysRouter);
+  api.route("/incoming-webhooks", incomingWebhooksRouter);
   app.route("/v1", api);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

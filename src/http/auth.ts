@@ -29,11 +29,7 @@ export function bearerToken(header: string | undefined): string | undefined {
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const ip = clientIp(c.req);
-  const blockedUntil = blockedIps.get(ip);
-  if (blockedUntil !== undefined) {
-    if (blockedUntil > Date.now()) throw tooManyFailures(Math.ceil((blockedUntil - Date.now()) / 1000));
-    blockedIps.delete(ip);
-  }
+  refuseBlockedIp(ip);
 
   const key = bearerToken(c.req.header("Authorization"));
   if (!key) return failAuthentication(c.env, ip, "Missing API key: send Authorization: Bearer <key>");
@@ -59,6 +55,14 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 });
+
+/** 429 at once for an address this isolate saw exceed its failed-authentication budget. */
+export function refuseBlockedIp(ip: string): void {
+  const blockedUntil = blockedIps.get(ip);
+  if (blockedUntil === undefined) return;
+  if (blockedUntil > Date.now()) throw tooManyFailures(Math.ceil((blockedUntil - Date.now()) / 1000));
+  blockedIps.delete(ip);
+}
 
 /** Route middleware: 403 unless the key's scope covers `needed` (admin ⊃ write ⊃ read). */
 export function requireScope(needed: Scope) {

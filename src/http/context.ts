@@ -1,5 +1,6 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { Env } from "../env";
+import type { IncomingWebhook } from "../db/schema";
 import type { Principal } from "../identity/principal";
 
 /** What every handler can read from `c.var`. */
@@ -8,6 +9,8 @@ export interface AppVariables {
   db: DrizzleD1Database;
   /** Set by the API-key authentication middleware on `/v1/*`. */
   principal: Principal;
+  /** Set instead of `principal` on `/v1/webhooks/incoming/*`, by the `ik_live_` key's credential. */
+  incomingWebhook: IncomingWebhook;
 }
 
 export interface AppEnv {

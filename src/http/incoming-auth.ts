@@ -1,0 +1,80 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { enqueueEvents, type WriteContext } from "../events/outbox";
+import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
+import { ipAllowed } from "../incoming/cidr";
+import {
+  findIncomingWebhookByKey,
+  INCOMING_REQUESTS_PER_MINUTE,
+  type IncomingPermission,
+} from "../incoming/credentials";
+import { bearerToken, clientIp, failAuthentication, rateLimited, refuseBlockedIp } from "./auth";
+import type { AppEnv } from "./context";
+import { ApiError } from "./errors";
+import { rateLimitHeaders } from "./rate-limit-headers";
+
+/** `lastUsedAt` is written at most this often per credential. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Authenticates `Authorization: Bearer ik_live_…` for the automation endpoints:
+ * unknown or disabled credential 401 (counted against the client IP like any failed
+ * authentication), client IP outside the allowlist 403, over 100 requests a minute 429.
+ */
+export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => {
+  const ip = clientIp(c.req);
+  refuseBlockedIp(ip);
+  const key = bearerToken(c.req.header("Authorization"));
+  if (!key || !isWellFormedKey(key, INCOMING_KEY_PREFIX)) {
+    return failAuthentication(
+      c.env,
+      ip,
+      "Missing or invalid incoming-webhook key: send Authorization: Bearer ik_live_…",
+    );
+  }
+  const credential = await findIncomingWebhookByKey(c.get("db"), key);
+  if (!credential) return failAuthentication(c.env, ip, "Invalid incoming-webhook key");
+  if (!credential.enabled) return failAuthentication(c.env, ip, "This incoming webhook is disabled");
+  if (!ipAllowed(ip, JSON.parse(credential.ipAllowlist) as string[])) {
+    throw new ApiError("FORBIDDEN", "This address is not in the incoming webhook's IP allowlist");
+  }
+
+  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(`incoming:${credential.keyHash}`));
+  const decision = await limiter.hit([{ name: "minute", limit: INCOMING_REQUESTS_PER_MINUTE, windowSeconds: 60 }]);
+  const headers = rateLimitHeaders(decision);
+  if (!decision.allowed) throw rateLimited(decision, headers);
+
+  c.set("incomingWebhook", credential);
+  const now = Date.now();
+  if (!credential.lastUsedAt || now - Date.parse(credential.lastUsedAt) >= TOUCH_INTERVAL_MS) {
+    c.executionCtx.waitUntil(
+      c.env.DB.prepare("UPDATE incoming_webhooks SET last_used_at = ? WHERE id = ?")
+        .bind(new Date(now).toISOString(), credential.id)
+        .run(),
+    );
+  }
+  await next();
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+});
+
+/** Route middleware: 403 unless the credential was granted `permission`. */
+export function requirePermission(permission: IncomingPermission) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const granted = JSON.parse(c.get("incomingWebhook").permissions) as IncomingPermission[];
+    if (!granted.includes(permission)) {
+      throw new ApiError("FORBIDDEN", `This incoming webhook lacks the '${permission}' permission`);
+    }
+    await next();
+  });
+}
+
+/** Domain writes by a credential: same rules and events as the main API, the credential as actor. */
+export function incomingWriteContext(c: Context<AppEnv>): WriteContext {
+  const credential = c.get("incomingWebhook");
+  return {
+    db: c.get("db"),
+    orgId: credential.orgId,
+    actor: { userId: null, apiKeyId: null, incomingWebhookId: credential.id },
+    afterCommit: (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows)),
+  };
+}

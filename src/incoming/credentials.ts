@@ -1,0 +1,173 @@
+import { and, asc, count, desc, eq } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
+import { ApiError, notFound, validationError } from "../http/errors";
+import { assertIfMatch } from "../http/etag";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import { generateSecretKey, INCOMING_KEY_PREFIX } from "../identity/api-key-format";
+import { sha256Hex } from "../lib/crypto";
+import { newEtag, newId } from "../lib/random";
+import { nowIso } from "../lib/time";
+import { parseCidr } from "./cidr";
+
+/** What an incoming-webhook credential may do; each endpoint needs exactly one. */
+export const INCOMING_PERMISSIONS = [
+  "tasks:create",
+  "tasks:update",
+  "projects:create",
+  "projects:update",
+  "comments:create",
+] as const;
+export type IncomingPermission = (typeof INCOMING_PERMISSIONS)[number];
+
+/** Requests per minute per credential (SPEC §7). */
+export const INCOMING_REQUESTS_PER_MINUTE = 100;
+
+export function presentIncomingWebhook(row: IncomingWebhook) {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    permissions: JSON.parse(row.permissions) as IncomingPermission[],
+    ipAllowlist: JSON.parse(row.ipAllowlist) as string[],
+    enabled: row.enabled,
+    createdBy: row.createdBy,
+    lastUsedAt: row.lastUsedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export const INCOMING_SORT_FIELDS = ["createdAt", "name", "lastUsedAt"] as const;
+
+export async function listIncomingWebhooks(
+  db: DrizzleD1Database,
+  orgId: string,
+  query: PageRequest & { sortBy: (typeof INCOMING_SORT_FIELDS)[number]; order: "asc" | "desc" },
+) {
+  const where = eq(incomingWebhooks.orgId, orgId);
+  const direction = query.order === "asc" ? asc : desc;
+  const [rows, [totals]] = await db.batch([
+    db
+      .select()
+      .from(incomingWebhooks)
+      .where(where)
+      .orderBy(direction(incomingWebhooks[query.sortBy]), direction(incomingWebhooks.id))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    db.select({ total: count() }).from(incomingWebhooks).where(where),
+  ]);
+  return toPage(rows.map(presentIncomingWebhook), totals?.total ?? 0, query);
+}
+
+export async function findIncomingWebhook(db: DrizzleD1Database, orgId: string, id: string): Promise<IncomingWebhook> {
+  const [row] = await db
+    .select()
+    .from(incomingWebhooks)
+    .where(and(eq(incomingWebhooks.orgId, orgId), eq(incomingWebhooks.id, id)));
+  if (!row) throw notFound("Incoming webhook");
+  return row;
+}
+
+/** Validates and normalises an allowlist; a bad entry is a 400 naming its index. */
+export function checkAllowlist(entries: readonly string[]): string[] {
+  return entries.map((entry, index) => {
+    if (!parseCidr(entry)) {
+      throw validationError(`ipAllowlist.${index}`, `'${entry}' is not an IPv4 or IPv6 address or CIDR range`);
+    }
+    return entry.trim();
+  });
+}
+
+export interface IncomingWebhookInput {
+  name: string;
+  permissions: IncomingPermission[];
+  ipAllowlist?: string[];
+  enabled?: boolean;
+}
+
+export async function createIncomingWebhook(
+  db: DrizzleD1Database,
+  orgId: string,
+  createdBy: string,
+  input: IncomingWebhookInput,
+) {
+  const ipAllowlist = checkAllowlist(input.ipAllowlist ?? []);
+  const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
+  const now = nowIso();
+  const row: IncomingWebhook = {
+    id: newId("iwh"),
+    orgId,
+    name: input.name,
+    keyHash: await sha256Hex(key),
+    prefix,
+    permissions: JSON.stringify([...new Set(input.permissions)]),
+    ipAllowlist: JSON.stringify(ipAllowlist),
+    enabled: input.enabled ?? true,
+    createdBy,
+    lastUsedAt: null,
+    etag: newEtag(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  await db.insert(incomingWebhooks).values(row);
+  return { ...presentIncomingWebhook(row), key };
+}
+
+/** Applies a change only if the row still has the ETag it was read with; 409/412 otherwise. */
+async function writeIfUnchanged(
+  db: DrizzleD1Database,
+  current: IncomingWebhook,
+  changes: Partial<IncomingWebhook>,
+  ifMatch: string | undefined,
+): Promise<IncomingWebhook> {
+  assertIfMatch(ifMatch, current.etag);
+  const next = { ...current, ...changes, etag: newEtag(), updatedAt: nowIso() };
+  const [written] = await db
+    .update(incomingWebhooks)
+    .set(next)
+    .where(and(eq(incomingWebhooks.id, current.id), eq(incomingWebhooks.etag, current.etag)))
+    .returning({ id: incomingWebhooks.id });
+  if (!written) throw new ApiError("CONFLICT", "The incoming webhook was changed by another request; retry");
+  return next;
+}
+
+export async function updateIncomingWebhook(
+  db: DrizzleD1Database,
+  orgId: string,
+  id: string,
+  patch: Partial<IncomingWebhookInput>,
+  ifMatch?: string,
+) {
+  const current = await findIncomingWebhook(db, orgId, id);
+  const changes: Partial<IncomingWebhook> = {};
+  if (patch.name !== undefined) changes.name = patch.name;
+  if (patch.permissions !== undefined) changes.permissions = JSON.stringify([...new Set(patch.permissions)]);
+  if (patch.ipAllowlist !== undefined) changes.ipAllowlist = JSON.stringify(checkAllowlist(patch.ipAllowlist));
+  if (patch.enabled !== undefined) changes.enabled = patch.enabled;
+  const next = await writeIfUnchanged(db, current, changes, ifMatch);
+  return { resource: presentIncomingWebhook(next), etag: next.etag };
+}
+
+/** A new key for the credential; the old key stops working at once. */
+export async function rotateIncomingWebhookKey(db: DrizzleD1Database, orgId: string, id: string) {
+  const current = await findIncomingWebhook(db, orgId, id);
+  const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
+  const next = await writeIfUnchanged(db, current, { keyHash: await sha256Hex(key), prefix }, undefined);
+  return { ...presentIncomingWebhook(next), key };
+}
+
+export async function deleteIncomingWebhook(db: DrizzleD1Database, orgId: string, id: string, ifMatch?: string) {
+  const current = await findIncomingWebhook(db, orgId, id);
+  assertIfMatch(ifMatch, current.etag);
+  await db.delete(incomingWebhooks).where(eq(incomingWebhooks.id, id));
+}
+
+/** The credential a presented `ik_live_…` key belongs to, or null. */
+export async function findIncomingWebhookByKey(db: DrizzleD1Database, key: string): Promise<IncomingWebhook | null> {
+  const [row] = await db
+    .select()
+    .from(incomingWebhooks)
+    .where(eq(incomingWebhooks.keyHash, await sha256Hex(key)));
+  return row ?? null;
+}

@@ -1,0 +1,53 @@
+import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { responseCarriesSecret } from "../../http/idempotency";
+import { createRouter } from "../../http/openapi";
+import {
+  createIncomingWebhook,
+  deleteIncomingWebhook,
+  findIncomingWebhook,
+  listIncomingWebhooks,
+  presentIncomingWebhook,
+  rotateIncomingWebhookKey,
+  updateIncomingWebhook,
+} from "../../incoming/credentials";
+import * as routes from "./incoming-webhooks.routes";
+
+export const incomingWebhooksRouter = createRouter()
+  .openapi(routes.listIncomingWebhooks, async (c) => {
+    return c.json(await listIncomingWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+  })
+  .openapi(routes.getIncomingWebhook, async (c) => {
+    const row = await findIncomingWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    if (notModified(c, row.etag)) return c.body(null, 304);
+    return c.json(presentIncomingWebhook(row), 200);
+  })
+  .openapi(routes.createIncomingWebhook, async (c) => {
+    const { orgId, userId } = c.get("principal");
+    responseCarriesSecret(c, "key");
+    const created = await createIncomingWebhook(c.get("db"), orgId, userId, c.req.valid("json"));
+    c.header("Location", `/v1/incoming-webhooks/${created.id}`);
+    c.header("Cache-Control", "no-store");
+    return c.json(created, 201);
+  })
+  .openapi(routes.updateIncomingWebhook, async (c) => {
+    const { orgId } = c.get("principal");
+    const { resource, etag } = await updateIncomingWebhook(
+      c.get("db"),
+      orgId,
+      c.req.valid("param").id,
+      c.req.valid("json"),
+      ifMatchOf(c),
+    );
+    setEtag(c, etag);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.deleteIncomingWebhook, async (c) => {
+    await deleteIncomingWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id, ifMatchOf(c));
+    return c.body(null, 204);
+  })
+  .openapi(routes.rotateIncomingWebhook, async (c) => {
+    responseCarriesSecret(c, "key");
+    const rotated = await rotateIncomingWebhookKey(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    c.header("Cache-Control", "no-store");
+    return c.json(rotated, 201);
+  });

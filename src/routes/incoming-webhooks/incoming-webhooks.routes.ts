@@ -1,0 +1,153 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireScope } from "../../http/auth";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  idParams,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  preconditionError,
+} from "../../http/openapi";
+import { listQuery, pageSchema } from "../../http/pagination";
+import { INCOMING_PERMISSIONS, INCOMING_SORT_FIELDS } from "../../incoming/credentials";
+import { Name, Timestamp } from "../schemas";
+
+const Permissions = z
+  .array(z.enum(INCOMING_PERMISSIONS))
+  .min(1)
+  .openapi({ description: "What the credential may do", example: ["tasks:create", "tasks:update"] });
+
+const Allowlist = z
+  .array(z.string().max(64))
+  .max(100)
+  .openapi({
+    description: "IPv4/IPv6 addresses or CIDR ranges allowed to call; empty allows every address",
+    example: ["203.0.113.0/24", "2001:db8::/32"],
+  });
+
+export const IncomingWebhookSchema = z
+  .object({
+    id: z.string().openapi({ example: "iwh_7Yt3Kp9Lm2Qa5Zx8Wc1V" }),
+    name: z.string(),
+    prefix: z.string().openapi({ example: "ik_live_Ab12Cd" }),
+    permissions: Permissions,
+    ipAllowlist: z.array(z.string()),
+    enabled: z.boolean(),
+    createdBy: z.string(),
+    lastUsedAt: Timestamp.nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("IncomingWebhook");
+
+export const CreatedIncomingWebhookSchema = IncomingWebhookSchema.extend({
+  key: z.string().openapi({ description: "The `ik_live_…` key. Shown only in this response: store it now." }),
+}).openapi("CreatedIncomingWebhook");
+
+export const CreateIncomingWebhookSchema = z
+  .strictObject({
+    name: Name,
+    permissions: Permissions,
+    ipAllowlist: Allowlist.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .openapi("CreateIncomingWebhook");
+
+export const UpdateIncomingWebhookSchema = z
+  .strictObject({
+    name: Name.optional(),
+    permissions: Permissions.optional(),
+    ipAllowlist: Allowlist.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .openapi("UpdateIncomingWebhook");
+
+const tags = ["Incoming webhooks"];
+const adminOnly = [requireScope("admin")];
+
+export const listIncomingWebhooks = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List incoming-webhook credentials",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { query: listQuery(INCOMING_SORT_FIELDS, "createdAt", {}) },
+  responses: {
+    200: jsonResponse(pageSchema(IncomingWebhookSchema, "IncomingWebhookPage"), "A page of credentials"),
+    ...authErrors,
+  },
+});
+
+export const getIncomingWebhook = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get an incoming-webhook credential",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { params: idParams() },
+  responses: {
+    200: jsonResponse(IncomingWebhookSchema, "The credential (never its key)"),
+    304: { description: "Not modified (If-None-Match)" },
+    ...authErrors,
+    ...notFoundError,
+  },
+});
+
+export const createIncomingWebhook = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create an incoming-webhook credential; the key is shown once",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { body: jsonBody(CreateIncomingWebhookSchema) },
+  responses: { 201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its key"), ...authErrors },
+});
+
+export const updateIncomingWebhook = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: "Rename, re-scope, restrict by IP, enable or disable a credential",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { params: idParams(), body: jsonBody(UpdateIncomingWebhookSchema) },
+  responses: {
+    200: jsonResponse(IncomingWebhookSchema, "The credential"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
+});
+
+export const deleteIncomingWebhook = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Delete a credential; its key stops working at once",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { params: idParams() },
+  responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError, ...preconditionError },
+});
+
+export const rotateIncomingWebhook = createRoute({
+  method: "post",
+  path: "/{id}/rotate",
+  tags,
+  summary: "Replace the credential's key; the old key stops working at once",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { params: idParams() },
+  responses: {
+    201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+  },
+});

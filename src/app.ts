@@ -3,13 +3,18 @@ import { drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
 import { authenticate } from "./http/auth";
 import type { AppEnv } from "./http/context";
+import { idempotency } from "./http/idempotency";
 import { jsonBodyGuard } from "./http/json-body";
 import { handleError, handleNotFound } from "./http/on-error";
 import { createRouter } from "./http/openapi";
 import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
+import { commentsRouter } from "./routes/comments/comments.handlers";
+import { eventsRouter } from "./routes/events/events.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
+import { projectsRouter } from "./routes/projects/projects.handlers";
+import { tasksRouter } from "./routes/tasks/tasks.handlers";
 import { usersRouter } from "./routes/users/users.handlers";
 
 const withDb = createMiddleware<AppEnv>(async (c, next) => {
@@ -31,7 +36,11 @@ export function buildApp() {
   app.route("/v1/admin", adminRouter);
 
   const api = createRouter();
-  api.use("*", authenticate);
+  api.use("*", authenticate, idempotency);
+  api.route("/projects", projectsRouter);
+  api.route("/tasks", tasksRouter);
+  api.route("/", commentsRouter);
+  api.route("/events", eventsRouter);
   api.route("/users", usersRouter);
   api.route("/api-keys", apiKeysRouter);
   api.route("/incoming-webhooks", incomingWebhooksRouter);

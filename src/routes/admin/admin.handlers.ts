@@ -3,6 +3,7 @@ import { enqueueEvents } from "../../events/outbox";
 import { bearerToken, clientIp, failAuthentication } from "../../http/auth";
 import type { AppEnv } from "../../http/context";
 import { ApiError } from "../../http/errors";
+import { idempotency, responseCarriesSecret } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { changePlan, createOrganization } from "../../identity/organizations";
 import { timingSafeEqual } from "../../lib/crypto";
@@ -22,7 +23,7 @@ const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 export const adminRouter = createRouter();
-adminRouter.use("*", requireAdminToken);
+adminRouter.use("*", requireAdminToken, idempotency);
 adminRouter
   .openapi(routes.createOrganization, async (c) => {
     const created = await createOrganization(
@@ -30,6 +31,7 @@ adminRouter
       (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows)),
       c.req.valid("json"),
     );
+    responseCarriesSecret(c, "apiKey.key");
     c.header("Location", `/v1/admin/organizations/${created.organization.id}`);
     c.header("Cache-Control", "no-store");
     return c.json(created, 201);

@@ -1,3 +1,4 @@
+import { responseCarriesSecret } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../../identity/api-keys";
 import * as routes from "./api-keys.routes";
@@ -10,6 +11,7 @@ export const apiKeysRouter = createRouter()
     const created = await createApiKey(c.get("db"), c.get("principal"), c.req.valid("json"));
     c.header("Location", `/v1/api-keys/${created.id}`);
     c.header("Cache-Control", "no-store");
+    responseCarriesSecret(c, "key");
     return c.json(created, 201);
   })
   .openapi(routes.revokeApiKey, async (c) => {
@@ -27,5 +29,6 @@ export const apiKeysRouter = createRouter()
     );
     c.header("Location", `/v1/api-keys/${rotated.id}`);
     c.header("Cache-Control", "no-store");
+    responseCarriesSecret(c, "key");
     return c.json(rotated, 201);
   });

@@ -1,0 +1,214 @@
+import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { isGuardFailure, requireRow } from "../db/row-guards";
+import { type Comment, comments, tasks } from "../db/schema";
+import { changesBetween } from "../events/changes";
+import { commitWithEvents, type WriteContext } from "../events/outbox";
+import { ApiError, notFound, validationError } from "../http/errors";
+import { assertIfMatch } from "../http/etag";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { Role } from "../identity/principal";
+import { existingMemberIds } from "../identity/users";
+import { newEtag, newId } from "../lib/random";
+import { nowIso } from "../lib/time";
+import { creatorId, definedFields, type Versioned } from "../projects/projects";
+import { findTask } from "../tasks/tasks";
+
+/** A comment with its task's project, so subscribers can filter comment events by project. */
+export function presentComment(row: Comment, projectId: string) {
+  return {
+    id: row.id,
+    taskId: row.taskId,
+    projectId,
+    content: row.content,
+    mentions: JSON.parse(row.mentions) as string[],
+    authorId: row.authorId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+export type CommentResource = ReturnType<typeof presentComment>;
+
+const versioned = (row: Comment, projectId: string): Versioned<CommentResource> => ({
+  resource: presentComment(row, projectId),
+  etag: row.etag,
+});
+
+export const COMMENT_SORT_FIELDS = ["createdAt", "updatedAt"] as const;
+
+export interface CommentListQuery extends PageRequest {
+  sortBy: (typeof COMMENT_SORT_FIELDS)[number];
+  order: "asc" | "desc";
+}
+
+const SORT_KEYS: Record<CommentListQuery["sortBy"], SQL[]> = {
+  createdAt: [sql`${comments.createdAt}`, sql`${comments.id}`],
+  updatedAt: [sql`${comments.updatedAt}`, sql`${comments.createdAt}`, sql`${comments.id}`],
+};
+
+/** The task's comments; 404 when the task is not in the organization. One round trip. */
+export async function listComments(db: DrizzleD1Database, orgId: string, taskId: string, query: CommentListQuery) {
+  const where = and(eq(comments.orgId, orgId), eq(comments.taskId, taskId));
+  const direction = query.order === "asc" ? asc : desc;
+  const [taskRows, rows, [totals]] = await db.batch([
+    db
+      .select({ projectId: tasks.projectId })
+      .from(tasks)
+      .where(and(eq(tasks.orgId, orgId), eq(tasks.id, taskId))),
+    db
+      .select()
+      .from(comments)
+      .where(where)
+      .orderBy(...SORT_KEYS[query.sortBy].map((key) => direction(key)))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    db.select({ total: count() }).from(comments).where(where),
+  ]);
+  const task = taskRows[0];
+  if (!task) throw notFound("Task");
+  return toPage(
+    rows.map((row) => presentComment(row, task.projectId)),
+    totals?.total ?? 0,
+    query,
+  );
+}
+
+/** The comment and its task's project id. */
+export async function findComment(db: DrizzleD1Database, orgId: string, commentId: string) {
+  const [found] = await db
+    .select({ comment: comments, projectId: tasks.projectId })
+    .from(comments)
+    .innerJoin(tasks, eq(tasks.id, comments.taskId))
+    .where(and(eq(comments.orgId, orgId), eq(comments.id, commentId)));
+  if (!found) throw notFound("Comment");
+  return found;
+}
+
+export async function getComment(db: DrizzleD1Database, orgId: string, commentId: string) {
+  const { comment, projectId } = await findComment(db, orgId, commentId);
+  return versioned(comment, projectId);
+}
+
+export interface CommentInput {
+  content: string;
+  mentions?: string[];
+}
+
+export async function createComment(w: WriteContext, taskId: string, input: CommentInput) {
+  const task = await findTask(w.db, w.orgId, taskId);
+  const mentions = input.mentions ?? [];
+  await checkMentions(w, mentions);
+  const now = nowIso();
+  const row: Comment = {
+    id: newId("cmt"),
+    orgId: w.orgId,
+    taskId,
+    authorId: creatorId(w),
+    content: input.content,
+    mentions: JSON.stringify(mentions),
+    etag: newEtag(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await commitWithEvents(
+      w,
+      [
+        // The task may be deleted meanwhile; then nothing is written.
+        ...requireRow(w.db, tasks, and(eq(tasks.orgId, w.orgId), eq(tasks.id, taskId))!),
+        w.db.insert(comments).values(row),
+      ],
+      [
+        {
+          type: "comment.created",
+          resourceType: "comment",
+          resourceId: row.id,
+          data: presentComment(row, task.projectId),
+        },
+      ],
+      now,
+    );
+  } catch (error) {
+    if (isGuardFailure(error)) throw notFound("Task");
+    throw error;
+  }
+  return versioned(row, task.projectId);
+}
+
+/** Who is editing: only a comment's author, or an organization admin or owner, may change it. */
+export interface Editor {
+  userId: string | null;
+  role: Role;
+}
+
+function assertMayEdit(editor: Editor, comment: Comment): void {
+  if (editor.role === "admin" || editor.role === "owner") return;
+  if (editor.userId !== null && editor.userId === comment.authorId) return;
+  throw new ApiError("FORBIDDEN", "Only the comment's author or an admin can change or delete it");
+}
+
+export async function updateComment(
+  w: WriteContext,
+  editor: Editor,
+  commentId: string,
+  patch: Partial<CommentInput>,
+  ifMatch?: string,
+) {
+  const { comment: current, projectId } = await findComment(w.db, w.orgId, commentId);
+  assertMayEdit(editor, current);
+  assertIfMatch(ifMatch, current.etag);
+  const given = definedFields(patch);
+  if (given.mentions) await checkMentions(w, given.mentions);
+  const now = nowIso();
+  const next: Comment = {
+    ...current,
+    ...(given.content !== undefined ? { content: given.content } : {}),
+    ...(given.mentions !== undefined ? { mentions: JSON.stringify(given.mentions) } : {}),
+    etag: newEtag(),
+    updatedAt: now,
+  };
+  const after = presentComment(next, projectId);
+  const changes = changesBetween(presentComment(current, projectId), after, ["content", "mentions"]);
+  if (Object.keys(changes).length === 0) return versioned(current, projectId);
+  await commitWithEvents(
+    w,
+    [
+      w.db
+        .update(comments)
+        .set({ content: next.content, mentions: next.mentions, etag: next.etag, updatedAt: now })
+        .where(eq(comments.id, commentId)),
+    ],
+    [{ type: "comment.updated", resourceType: "comment", resourceId: commentId, data: after, changes }],
+    now,
+    { table: "comments", id: commentId, etag: current.etag },
+  );
+  return versioned(next, projectId);
+}
+
+export async function deleteComment(w: WriteContext, editor: Editor, commentId: string, ifMatch?: string) {
+  const { comment: current, projectId } = await findComment(w.db, w.orgId, commentId);
+  assertMayEdit(editor, current);
+  assertIfMatch(ifMatch, current.etag);
+  const now = nowIso();
+  await commitWithEvents(
+    w,
+    [w.db.delete(comments).where(eq(comments.id, commentId))],
+    [
+      {
+        type: "comment.deleted",
+        resourceType: "comment",
+        resourceId: commentId,
+        data: presentComment(current, projectId),
+      },
+    ],
+    now,
+    { table: "comments", id: commentId, etag: current.etag },
+  );
+}
+
+async function checkMentions(w: WriteContext, mentions: string[]): Promise<void> {
+  if (mentions.length === 0) return;
+  const members = await existingMemberIds(w.db, w.orgId, mentions);
+  const unknown = mentions.find((id) => !members.has(id));
+  if (unknown !== undefined) throw validationError("mentions", `No member '${unknown}' in this organization`);
+}

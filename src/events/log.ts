@@ -1,0 +1,67 @@
+import { and, asc, count, desc, eq, gte } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type EventRow, events } from "../db/schema";
+import { notFound } from "../http/errors";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { EventType } from "./catalog";
+
+/** An event as the audit trail shows it: immutable, the resource after the change, who did it. */
+export function presentEvent(row: EventRow) {
+  return {
+    id: row.id,
+    type: row.type as EventType,
+    resourceType: row.resourceType,
+    resourceId: row.resourceId,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    ...(row.changes ? { changes: JSON.parse(row.changes) as Record<string, { from: unknown; to: unknown }> } : {}),
+    actor: {
+      userId: row.actorUserId,
+      apiKeyId: row.actorApiKeyId,
+      ...(row.actorIncomingWebhookId ? { incomingWebhookId: row.actorIncomingWebhookId } : {}),
+    },
+    createdAt: row.createdAt,
+  };
+}
+export type EventResource = ReturnType<typeof presentEvent>;
+
+export const EVENT_SORT_FIELDS = ["createdAt"] as const;
+
+export interface EventListQuery extends PageRequest {
+  sortBy: (typeof EVENT_SORT_FIELDS)[number];
+  order: "asc" | "desc";
+  type?: EventType;
+  resourceId?: string;
+  /** ISO 8601 UTC; events at or after it. */
+  since?: string;
+}
+
+/** The organization's event log, newest first by default; each filter has its own index. */
+export async function listEvents(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
+  const where = and(
+    eq(events.orgId, orgId),
+    query.type !== undefined ? eq(events.type, query.type) : undefined,
+    query.resourceId !== undefined ? eq(events.resourceId, query.resourceId) : undefined,
+    query.since !== undefined ? gte(events.createdAt, query.since) : undefined,
+  );
+  const direction = query.order === "asc" ? asc : desc;
+  const [rows, [totals]] = await db.batch([
+    db
+      .select()
+      .from(events)
+      .where(where)
+      .orderBy(direction(events.createdAt), direction(events.id))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    db.select({ total: count() }).from(events).where(where),
+  ]);
+  return toPage(rows.map(presentEvent), totals?.total ?? 0, query);
+}
+
+export async function getEvent(db: DrizzleD1Database, orgId: string, eventId: string) {
+  const [row] = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, orgId), eq(events.id, eventId)));
+  if (!row) throw notFound("Event");
+  return presentEvent(row);
+}

@@ -1,0 +1,143 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { configFrom } from "../config";
+import { sha256Hex } from "../lib/crypto";
+import { isoPlusSeconds, nowIso } from "../lib/time";
+import type { AppEnv } from "./context";
+import { ApiError } from "./errors";
+
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** Keys sent without an API key (the operator's endpoints) share this scope. */
+const OPERATOR_SCOPE = "operator";
+
+/** A pending row older than this belongs to a request that died; a retry may take it over. */
+const ABANDONED_AFTER_SECONDS = 60;
+
+/** Requests whose response carries a secret, and the JSON paths of the secret (e.g. `apiKey.key`). */
+const secretFields = new WeakMap<Request, string[]>();
+
+/**
+ * Marks this request's response as carrying a secret at `paths`: the stored copy for
+ * `Idempotency-Key` replays leaves those fields out, so a secret is never at rest in
+ * plain text and is shown exactly once.
+ */
+export function responseCarriesSecret(c: Context, ...paths: string[]): void {
+  secretFields.set(c.req.raw, paths);
+}
+
+interface StoredResponse {
+  request_hash: string;
+  status: number | null;
+  response_body: string | null;
+  location: string | null;
+}
+
+/**
+ * `Idempotency-Key` on POST (SPEC §4), scoped to the organization: the first request
+ * with a key claims it (a pending row, INSERT OR IGNORE on the primary key), runs,
+ * and stores its response; a retry with the same key and the same method, path and
+ * body within the TTL gets that response again (`Idempotent-Replayed: true`) and runs
+ * nothing. The same key with another request is a 409, and so is a retry while the
+ * first is still running. Only successful (2xx) responses are kept: an error changed
+ * nothing, so it releases the key and the client may retry with it (as Stripe does).
+ */
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  const key = c.req.header(IDEMPOTENCY_HEADER);
+  if (key === undefined) return next();
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new ApiError(
+      "VALIDATION_ERROR",
+      `${IDEMPOTENCY_HEADER} must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+      { field: IDEMPOTENCY_HEADER },
+    );
+  }
+
+  const db = c.env.DB;
+  const scope = c.get("principal")?.orgId ?? OPERATOR_SCOPE;
+  const url = new URL(c.req.url);
+  const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
+  const now = nowIso();
+
+  const [, claim] = await db.batch([
+    // Expired keys and abandoned claims are free again.
+    db
+      .prepare(
+        "DELETE FROM idempotency_keys WHERE org_id = ?1 AND key = ?2 AND (expires_at <= ?3 OR (status IS NULL AND created_at < ?4))",
+      )
+      .bind(scope, key, now, isoPlusSeconds(-ABANDONED_AFTER_SECONDS)),
+    db
+      .prepare(
+        "INSERT OR IGNORE INTO idempotency_keys (org_id, key, request_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      )
+      .bind(scope, key, requestHash, now, isoPlusSeconds(configFrom(c.env).idempotencyTtlSeconds)),
+  ]);
+
+  if ((claim?.meta.changes ?? 0) === 0) {
+    const stored = await db
+      .prepare(
+        "SELECT request_hash, status, response_body, location FROM idempotency_keys WHERE org_id = ? AND key = ?",
+      )
+      .bind(scope, key)
+      .first<StoredResponse>();
+    if (stored) return replay(c, stored, requestHash);
+    // Released between our insert and our read: the first request failed. Run as new.
+  }
+
+  let stored = false;
+  try {
+    await next();
+    if (c.res.status >= 200 && c.res.status < 300) {
+      const body = redactSecrets(await c.res.clone().text(), secretFields.get(c.req.raw));
+      await db
+        .prepare("UPDATE idempotency_keys SET status = ?, response_body = ?, location = ? WHERE org_id = ? AND key = ?")
+        .bind(c.res.status, body, c.res.headers.get("Location"), scope, key)
+        .run();
+      stored = true;
+    }
+  } finally {
+    if (!stored) {
+      await db
+        .prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND key = ? AND status IS NULL")
+        .bind(scope, key)
+        .run();
+    }
+  }
+});
+
+function replay(c: Context<AppEnv>, stored: StoredResponse, requestHash: string): Response {
+  if (stored.request_hash !== requestHash) {
+    throw new ApiError(
+      "CONFLICT",
+      `This ${IDEMPOTENCY_HEADER} was already used for a different request (method, path or body); use a new key`,
+      { field: IDEMPOTENCY_HEADER },
+    );
+  }
+  if (stored.status === null) {
+    throw new ApiError("CONFLICT", `A request with this ${IDEMPOTENCY_HEADER} is still in progress; retry shortly`, {
+      field: IDEMPOTENCY_HEADER,
+      headers: { "Retry-After": "1" },
+    });
+  }
+  const headers: Record<string, string> = { "Idempotent-Replayed": "true" };
+  if (stored.location) headers.Location = stored.location;
+  if (stored.response_body) headers["Content-Type"] = "application/json";
+  const status = stored.status as 200;
+  return stored.response_body ? c.body(stored.response_body, status, headers) : c.body(null, status, headers);
+}
+
+/** The response body without the secret fields, for storage. */
+function redactSecrets(body: string, paths: string[] | undefined): string {
+  if (!paths || paths.length === 0 || body === "") return body;
+  const parsed = JSON.parse(body) as Record<string, unknown>;
+  for (const path of paths) {
+    const segments = path.split(".");
+    const last = segments.pop();
+    let holder: unknown = parsed;
+    for (const segment of segments) holder = (holder as Record<string, unknown> | undefined)?.[segment];
+    if (last && holder && typeof holder === "object") delete (holder as Record<string, unknown>)[last];
+  }
+  return JSON.stringify(parsed);
+}

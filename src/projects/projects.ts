@@ -1,0 +1,186 @@
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
+import { changesBetween } from "../events/changes";
+import { commitWithEvents, type WriteContext } from "../events/outbox";
+import { notFound } from "../http/errors";
+import { assertIfMatch } from "../http/etag";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import { newEtag, newId } from "../lib/random";
+import { nowIso } from "../lib/time";
+
+export function presentProject(row: Project) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    icon: row.icon,
+    color: row.color,
+    archived: row.archived,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+export type ProjectResource = ReturnType<typeof presentProject>;
+
+/** A resource and the ETag of the version it shows. */
+export interface Versioned<T> {
+  resource: T;
+  etag: string;
+}
+
+const versioned = (row: Project): Versioned<ProjectResource> => ({ resource: presentProject(row), etag: row.etag });
+
+export const PROJECT_SORT_FIELDS = ["createdAt", "updatedAt", "name"] as const;
+
+export interface ProjectListQuery extends PageRequest {
+  sortBy: (typeof PROJECT_SORT_FIELDS)[number];
+  order: "asc" | "desc";
+  archived?: boolean;
+}
+
+const PROJECT_SORT_KEYS: Record<ProjectListQuery["sortBy"], SQL[]> = {
+  createdAt: [sql`${projects.createdAt}`],
+  updatedAt: [sql`${projects.updatedAt}`, sql`${projects.createdAt}`],
+  name: [sql`${projects.name} COLLATE NOCASE`, sql`${projects.createdAt}`],
+};
+
+export async function listProjects(db: DrizzleD1Database, orgId: string, query: ProjectListQuery) {
+  const where = and(
+    eq(projects.orgId, orgId),
+    query.archived === undefined ? undefined : eq(projects.archived, query.archived),
+  );
+  const direction = query.order === "asc" ? asc : desc;
+  const [rows, [totals]] = await db.batch([
+    db
+      .select()
+      .from(projects)
+      .where(where)
+      .orderBy(...[...PROJECT_SORT_KEYS[query.sortBy], sql`${projects.id}`].map((key) => direction(key)))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    db.select({ total: count() }).from(projects).where(where),
+  ]);
+  return toPage(rows.map(presentProject), totals?.total ?? 0, query);
+}
+
+export async function findProject(db: DrizzleD1Database, orgId: string, projectId: string): Promise<Project> {
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.orgId, orgId), eq(projects.id, projectId)));
+  if (!row) throw notFound("Project");
+  return row;
+}
+
+export async function getProject(db: DrizzleD1Database, orgId: string, projectId: string) {
+  return versioned(await findProject(db, orgId, projectId));
+}
+
+export interface ProjectInput {
+  name: string;
+  description?: string | null;
+  icon?: string | null;
+  color?: string | null;
+  archived?: boolean;
+}
+
+export async function createProject(w: WriteContext, input: ProjectInput) {
+  const now = nowIso();
+  const row: Project = {
+    id: newId("proj"),
+    orgId: w.orgId,
+    name: input.name,
+    description: input.description ?? null,
+    icon: input.icon ?? null,
+    color: input.color ?? null,
+    archived: input.archived ?? false,
+    createdBy: creatorId(w),
+    etag: newEtag(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  await commitWithEvents(
+    w,
+    [w.db.insert(projects).values(row)],
+    [{ type: "project.created", resourceType: "project", resourceId: row.id, data: presentProject(row) }],
+    now,
+  );
+  return versioned(row);
+}
+
+const PROJECT_FIELDS = ["name", "description", "icon", "color", "archived"] as const;
+
+/** Applies a partial update; no effective change answers the current version without an event. */
+export async function updateProject(
+  w: WriteContext,
+  projectId: string,
+  patch: Partial<ProjectInput>,
+  ifMatch?: string,
+) {
+  const current = await findProject(w.db, w.orgId, projectId);
+  assertIfMatch(ifMatch, current.etag);
+  const now = nowIso();
+  const next: Project = { ...current, ...definedFields(patch), etag: newEtag(), updatedAt: now };
+  const changes = changesBetween(presentProject(current), presentProject(next), PROJECT_FIELDS);
+  if (Object.keys(changes).length === 0) return versioned(current);
+  await commitWithEvents(
+    w,
+    [
+      w.db
+        .update(projects)
+        .set({
+          name: next.name,
+          description: next.description,
+          icon: next.icon,
+          color: next.color,
+          archived: next.archived,
+          etag: next.etag,
+          updatedAt: now,
+        })
+        .where(eq(projects.id, projectId)),
+    ],
+    [{ type: "project.updated", resourceType: "project", resourceId: projectId, data: presentProject(next), changes }],
+    now,
+    { table: "projects", id: projectId, etag: current.etag },
+  );
+  return versioned(next);
+}
+
+/**
+ * Deletes the project with its tasks, their tags and comments, in one batch (one
+ * transaction). Subqueries keep each statement's bound parameters constant however
+ * many tasks there are. One `project.deleted` event stands for the whole cascade.
+ */
+export async function deleteProject(w: WriteContext, projectId: string, ifMatch?: string) {
+  const current = await findProject(w.db, w.orgId, projectId);
+  assertIfMatch(ifMatch, current.etag);
+  const projectTaskIds = w.db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.orgId, w.orgId), eq(tasks.projectId, projectId)));
+  const now = nowIso();
+  await commitWithEvents(
+    w,
+    [
+      w.db.delete(comments).where(and(eq(comments.orgId, w.orgId), inArray(comments.taskId, projectTaskIds))),
+      w.db.delete(taskTags).where(and(eq(taskTags.orgId, w.orgId), inArray(taskTags.taskId, projectTaskIds))),
+      w.db.delete(tasks).where(and(eq(tasks.orgId, w.orgId), eq(tasks.projectId, projectId))),
+      w.db.delete(projects).where(eq(projects.id, projectId)),
+    ],
+    [{ type: "project.deleted", resourceType: "project", resourceId: projectId, data: presentProject(current) }],
+    now,
+    { table: "projects", id: projectId, etag: current.etag },
+  );
+}
+
+/** Who a new resource records as its creator: the key's user, or the incoming-webhook credential. */
+export function creatorId(w: WriteContext): string {
+  return w.actor.userId ?? w.actor.incomingWebhookId ?? "system";
+}
+
+/** The patch without keys that are absent (`undefined`); `null` stays, it clears a field. */
+export function definedFields<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

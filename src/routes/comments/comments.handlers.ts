@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import {
+  createComment,
+  deleteComment,
+  type Editor,
+  getComment,
+  listComments,
+  updateComment,
+} from "../../comments/comments";
+import type { AppEnv } from "../../http/context";
+import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { createRouter } from "../../http/openapi";
+import { writeContext } from "../../http/write-context";
+import * as routes from "./comments.routes";
+
+const editorOf = (c: Context<AppEnv>): Editor => {
+  const { userId, role } = c.get("principal");
+  return { userId, role };
+};
+
+/** Mounted at /v1: `/tasks/{taskId}/comments` and `/comments/{id}`. */
+export const commentsRouter = createRouter()
+  .openapi(routes.listComments, async (c) => {
+    const { taskId } = c.req.valid("param");
+    return c.json(await listComments(c.get("db"), c.get("principal").orgId, taskId, c.req.valid("query")), 200);
+  })
+  .openapi(routes.createComment, async (c) => {
+    const { taskId } = c.req.valid("param");
+    const { resource, etag } = await createComment(writeContext(c), taskId, c.req.valid("json"));
+    c.header("Location", `/v1/comments/${resource.id}`);
+    setEtag(c, etag);
+    return c.json(resource, 201);
+  })
+  .openapi(routes.getComment, async (c) => {
+    const { resource, etag } = await getComment(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    if (notModified(c, etag)) return c.body(null, 304);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.updateComment, async (c) => {
+    const { id } = c.req.valid("param");
+    const { resource, etag } = await updateComment(writeContext(c), editorOf(c), id, c.req.valid("json"), ifMatchOf(c));
+    setEtag(c, etag);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.deleteComment, async (c) => {
+    await deleteComment(writeContext(c), editorOf(c), c.req.valid("param").id, ifMatchOf(c));
+    return c.body(null, 204);
+  });

@@ -1,0 +1,58 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../../events/catalog";
+import { EVENT_SORT_FIELDS } from "../../events/log";
+import { authErrors, bearerSecurity, idParams, jsonResponse, notFoundError } from "../../http/openapi";
+import { listQuery, pageSchema } from "../../http/pagination";
+import { IdRef } from "../common";
+import { IsoInstant } from "../dates";
+import { Timestamp } from "../schemas";
+
+export const EventSchema = z
+  .object({
+    id: z.string().openapi({ example: "evt_5Tg7Yh9Uj1Ik3Ol5Pz7X" }),
+    type: z.enum(EVENT_TYPES),
+    resourceType: z.string().openapi({ example: "task" }),
+    resourceId: z.string(),
+    data: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "The full resource after the change (as it was, for deletions)" }),
+    changes: z
+      .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
+      .optional()
+      .openapi({ description: "For updates: each changed field's previous and new value" }),
+    actor: z.object({
+      userId: z.string().nullable(),
+      apiKeyId: z.string().nullable(),
+      incomingWebhookId: z.string().optional(),
+    }),
+    createdAt: Timestamp,
+  })
+  .openapi("Event");
+
+const tags = ["Events"];
+
+export const listEvents = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The organization's event log (audit trail), newest first",
+  security: bearerSecurity,
+  request: {
+    query: listQuery(EVENT_SORT_FIELDS, "createdAt", {
+      type: z.enum(EVENT_TYPES).optional(),
+      resourceId: IdRef.optional(),
+      since: IsoInstant.optional().openapi({ description: "Events at or after this instant" }),
+    }),
+  },
+  responses: { 200: jsonResponse(pageSchema(EventSchema, "EventPage"), "A page of events"), ...authErrors },
+});
+
+export const getEvent = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get an event",
+  security: bearerSecurity,
+  request: { params: idParams() },
+  responses: { 200: jsonResponse(EventSchema, "The event"), ...authErrors, ...notFoundError },
+});

@@ -1,0 +1,31 @@
+import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { createRouter } from "../../http/openapi";
+import { writeContext } from "../../http/write-context";
+import { createProject, deleteProject, getProject, listProjects, updateProject } from "../../projects/projects";
+import * as routes from "./projects.routes";
+
+export const projectsRouter = createRouter()
+  .openapi(routes.listProjects, async (c) => {
+    return c.json(await listProjects(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+  })
+  .openapi(routes.getProject, async (c) => {
+    const { resource, etag } = await getProject(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    if (notModified(c, etag)) return c.body(null, 304);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.createProject, async (c) => {
+    const { resource, etag } = await createProject(writeContext(c), c.req.valid("json"));
+    c.header("Location", `/v1/projects/${resource.id}`);
+    setEtag(c, etag);
+    return c.json(resource, 201);
+  })
+  .openapi(routes.updateProject, async (c) => {
+    const { id } = c.req.valid("param");
+    const { resource, etag } = await updateProject(writeContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    setEtag(c, etag);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.deleteProject, async (c) => {
+    await deleteProject(writeContext(c), c.req.valid("param").id, ifMatchOf(c));
+    return c.body(null, 204);
+  });

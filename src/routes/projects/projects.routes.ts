@@ -1,0 +1,140 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireScope } from "../../http/auth";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  idParams,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  preconditionError,
+} from "../../http/openapi";
+import { listQuery, pageSchema } from "../../http/pagination";
+import { PROJECT_SORT_FIELDS } from "../../projects/projects";
+import { IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import { Name, Timestamp } from "../schemas";
+
+export const ProjectSchema = z
+  .object({
+    id: z.string().openapi({ example: "proj_7Yc2Vn4Kq9Lm1Xw3Zr8B" }),
+    name: z.string(),
+    description: z.string().nullable(),
+    icon: z.string().nullable(),
+    color: z.string().nullable().openapi({ example: "#3b82f6" }),
+    archived: z.boolean(),
+    createdBy: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("Project");
+
+const Description = z.string().max(10_000);
+const Icon = z.string().max(64).openapi({ description: "An emoji or short icon name" });
+const Color = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, "must be a hex color like #3b82f6")
+  .transform((c) => c.toLowerCase());
+
+export const CreateProjectSchema = z
+  .strictObject({
+    name: Name,
+    description: Description.nullable().optional(),
+    icon: Icon.nullable().optional(),
+    color: Color.nullable().optional(),
+    archived: z.boolean().optional(),
+  })
+  .openapi("CreateProject");
+
+export const UpdateProjectSchema = z
+  .strictObject({
+    name: Name.optional(),
+    description: Description.nullable().optional(),
+    icon: Icon.nullable().optional(),
+    color: Color.nullable().optional(),
+    archived: z.boolean().optional(),
+  })
+  .openapi("UpdateProject");
+
+const BooleanParam = z
+  .enum(["true", "false"])
+  .transform((v) => v === "true")
+  .optional();
+
+const tags = ["Projects"];
+const write = [requireScope("write")];
+const etagHeader = { ETag: { schema: { type: "string" as const }, description: "The version of this resource" } };
+
+export const listProjects = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List projects",
+  security: bearerSecurity,
+  request: { query: listQuery(PROJECT_SORT_FIELDS, "createdAt", { archived: BooleanParam }) },
+  responses: { 200: jsonResponse(pageSchema(ProjectSchema, "ProjectPage"), "A page of projects"), ...authErrors },
+});
+
+export const getProject = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a project",
+  security: bearerSecurity,
+  request: { params: idParams(), headers: IfNoneMatchHeaders },
+  responses: {
+    200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
+    ...notModifiedResponse,
+    ...authErrors,
+    ...notFoundError,
+  },
+});
+
+export const createProject = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create a project",
+  security: bearerSecurity,
+  middleware: write,
+  request: { body: jsonBody(CreateProjectSchema), headers: IdempotencyHeaders },
+  responses: {
+    201: { ...jsonResponse(ProjectSchema, "The new project"), headers: etagHeader },
+    ...authErrors,
+    ...conflictError,
+  },
+});
+
+export const updateProject = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: "Update a project (partial); archive it with archived: true",
+  security: bearerSecurity,
+  middleware: write,
+  request: { params: idParams(), body: jsonBody(UpdateProjectSchema), headers: IfMatchHeaders },
+  responses: {
+    200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
+});
+
+export const deleteProject = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Delete a project with its tasks and their comments",
+  security: bearerSecurity,
+  middleware: write,
+  request: { params: idParams(), headers: IfMatchHeaders },
+  responses: {
+    204: { description: "Deleted" },
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
+});

@@ -1,0 +1,32 @@
+import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { createRouter } from "../../http/openapi";
+import { writeContext } from "../../http/write-context";
+import { listTasks } from "../../tasks/task-query";
+import { createTask, deleteTask, getTask, updateTask } from "../../tasks/tasks";
+import * as routes from "./tasks.routes";
+
+export const tasksRouter = createRouter()
+  .openapi(routes.listTasks, async (c) => {
+    return c.json(await listTasks(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+  })
+  .openapi(routes.getTask, async (c) => {
+    const { resource, etag } = await getTask(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    if (notModified(c, etag)) return c.body(null, 304);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.createTask, async (c) => {
+    const { resource, etag } = await createTask(writeContext(c), c.req.valid("json"));
+    c.header("Location", `/v1/tasks/${resource.id}`);
+    setEtag(c, etag);
+    return c.json(resource, 201);
+  })
+  .openapi(routes.updateTask, async (c) => {
+    const { id } = c.req.valid("param");
+    const { resource, etag } = await updateTask(writeContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    setEtag(c, etag);
+    return c.json(resource, 200);
+  })
+  .openapi(routes.deleteTask, async (c) => {
+    await deleteTask(writeContext(c), c.req.valid("param").id, ifMatchOf(c));
+    return c.body(null, 204);
+  });

@@ -12,6 +12,7 @@ import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
 import { eventsRouter } from "./routes/events/events.handlers";
+import { incomingRouter } from "./routes/incoming/incoming.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
 import { projectsRouter } from "./routes/projects/projects.handlers";
 import { tasksRouter } from "./routes/tasks/tasks.handlers";
@@ -34,6 +35,8 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ status: "ok" }));
 
   app.route("/v1/admin", adminRouter);
+  // Ahead of the API-key routes: these authenticate with incoming-webhook credentials.
+  app.route("/v1/webhooks/incoming", incomingRouter);
 
   const api = createRouter();
   api.use("*", authenticate, idempotency);
@@ -55,6 +58,11 @@ export function buildApp() {
     type: "http",
     scheme: "bearer",
     description: "The operator's ADMIN_TOKEN",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "incomingWebhookKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An incoming-webhook credential's key: `ik_live_…`",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

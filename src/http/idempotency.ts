@@ -56,7 +56,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
 
   const db = c.env.DB;
-  const scope = c.get("principal")?.orgId ?? OPERATOR_SCOPE;
+  const scope = c.get("principal")?.orgId ?? c.get("incomingWebhook")?.orgId ?? OPERATOR_SCOPE;
   const url = new URL(c.req.url);
   const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
   const now = nowIso();

@@ -1,0 +1,95 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requirePermission } from "../../http/incoming-auth";
+import {
+  authErrors,
+  conflictError,
+  idParams,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  pathId,
+  preconditionError,
+} from "../../http/openapi";
+import { CommentSchema, CreateCommentSchema } from "../comments/comments.routes";
+import { IdempotencyHeaders, IfMatchHeaders } from "../common";
+import { CreateProjectSchema, ProjectSchema, UpdateProjectSchema } from "../projects/projects.routes";
+import { CreateTaskSchema, TaskSchema, UpdateTaskSchema } from "../tasks/tasks.routes";
+
+/**
+ * Endpoints for automation tools (n8n, Zapier, scripts), authenticated with an
+ * incoming-webhook credential (`Authorization: Bearer ik_live_…`). Same bodies, rules
+ * and events as the main API; each needs one permission of the credential.
+ */
+const tags = ["Incoming webhooks"];
+const security = [{ incomingWebhookKey: [] }];
+
+export const createTask = createRoute({
+  method: "post",
+  path: "/tasks",
+  tags,
+  summary: "Create a task (permission tasks:create)",
+  security,
+  middleware: [requirePermission("tasks:create")],
+  request: { body: jsonBody(CreateTaskSchema), headers: IdempotencyHeaders },
+  responses: { 201: jsonResponse(TaskSchema, "The new task"), ...authErrors, ...conflictError },
+});
+
+export const updateTask = createRoute({
+  method: "patch",
+  path: "/tasks/{id}",
+  tags,
+  summary: "Update a task (permission tasks:update)",
+  security,
+  middleware: [requirePermission("tasks:update")],
+  request: { params: idParams(), body: jsonBody(UpdateTaskSchema), headers: IfMatchHeaders },
+  responses: {
+    200: jsonResponse(TaskSchema, "The task"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
+});
+
+export const createProject = createRoute({
+  method: "post",
+  path: "/projects",
+  tags,
+  summary: "Create a project (permission projects:create)",
+  security,
+  middleware: [requirePermission("projects:create")],
+  request: { body: jsonBody(CreateProjectSchema), headers: IdempotencyHeaders },
+  responses: { 201: jsonResponse(ProjectSchema, "The new project"), ...authErrors },
+});
+
+export const updateProject = createRoute({
+  method: "patch",
+  path: "/projects/{id}",
+  tags,
+  summary: "Update a project (permission projects:update)",
+  security,
+  middleware: [requirePermission("projects:update")],
+  request: { params: idParams(), body: jsonBody(UpdateProjectSchema), headers: IfMatchHeaders },
+  responses: {
+    200: jsonResponse(ProjectSchema, "The project"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
+});
+
+export const createComment = createRoute({
+  method: "post",
+  path: "/tasks/{taskId}/comments",
+  tags,
+  summary: "Comment on a task (permission comments:create)",
+  security,
+  middleware: [requirePermission("comments:create")],
+  request: {
+    params: z.object({ taskId: pathId("taskId") }),
+    body: jsonBody(CreateCommentSchema),
+    headers: IdempotencyHeaders,
+  },
+  responses: { 201: jsonResponse(CommentSchema, "The new comment"), ...authErrors, ...notFoundError },
+});

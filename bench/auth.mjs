@@ -28,7 +28,8 @@ try {
     owner: { name: "Bench", email: "bench@example.com" },
   });
   const keys = [];
-  for (let i = 0; i < KEYS; i++) keys.push((await post("/v1/api-keys", org.apiKey.key, { name: `k${i}`, scope: "read" })).key);
+  for (let i = 0; i < KEYS; i++)
+    keys.push((await post("/v1/api-keys", org.apiKey.key, { name: `k${i}`, scope: "read" })).key);
 
   const health = { url: `${worker.url}/health`, concurrency: CONCURRENCY };
   const me = {

@@ -26,10 +26,14 @@ export function freePort() {
  */
 export async function startLocalWorker(options = {}) {
   const persistDir = mkdtempSync(join(tmpdir(), "verk-local-"));
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], {
-    env: { ...process.env, CI: "1" },
-    encoding: "utf8",
-  });
+  const migrate = spawnSync(
+    "npx",
+    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
+    {
+      env: { ...process.env, CI: "1" },
+      encoding: "utf8",
+    },
+  );
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
   const port = options.port ?? (await freePort());
@@ -43,7 +47,11 @@ export async function startLocalWorker(options = {}) {
   args.push("--inspector-port", String(await freePort()));
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   // Its own process group, so stopping it also stops workerd.
-  const child = spawn("npx", args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } });
+  const child = spawn("npx", args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CI: "1" },
+  });
   let output = "";
   const collect = (chunk) => {
     output += chunk;

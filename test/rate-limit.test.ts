@@ -1,9 +1,9 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../src/ratelimit/rate-limiter";
-import { decide, tightest } from "../src/ratelimit/windows";
 import { sha256Hex } from "../src/lib/crypto";
+import type { RateLimiter } from "../src/ratelimit/rate-limiter";
+import { decide, tightest } from "../src/ratelimit/windows";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
 async function limiterFor(key: string) {

@@ -1,6 +1,6 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type { Env } from "../env";
 import type { IncomingWebhook } from "../db/schema";
+import type { Env } from "../env";
 import type { Principal } from "../identity/principal";
 
 /** What every handler can read from `c.var`. */

@@ -5,7 +5,9 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
     plugins: [
-      cloudflareTest({
+      // A function, so the webhook receiver started by the globalSetup (in Node) can hand
+      // its address to the Worker as a binding.
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: {
@@ -15,13 +17,15 @@ export default defineConfig(async () => {
             WEBHOOK_ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
             WEBHOOK_ALLOW_LOCALHOST: "true",
             WEBHOOK_RETRY_SCHEDULE: "1,2,3",
+            TEST_RECEIVER_URL: inject<string>("receiverUrl"),
           },
         },
-      }),
+      })),
     ],
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
+      globalSetup: ["./test/webhook-receiver.setup.mjs"],
       // Two cores on CI machines: keep parallel workers modest.
       maxWorkers: 2,
       silent: "passed-only" as const,

@@ -17,6 +17,7 @@ import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webh
 import { projectsRouter } from "./routes/projects/projects.handlers";
 import { tasksRouter } from "./routes/tasks/tasks.handlers";
 import { usersRouter } from "./routes/users/users.handlers";
+import { webhooksRouter } from "./routes/webhooks/webhooks.handlers";
 
 const withDb = createMiddleware<AppEnv>(async (c, next) => {
   c.set("db", drizzle(c.env.DB));
@@ -46,6 +47,7 @@ export function buildApp() {
   api.route("/events", eventsRouter);
   api.route("/users", usersRouter);
   api.route("/api-keys", apiKeysRouter);
+  api.route("/webhooks", webhooksRouter);
   api.route("/incoming-webhooks", incomingWebhooksRouter);
   app.route("/v1", api);
 

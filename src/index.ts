@@ -1,6 +1,7 @@
 import { buildApp } from "./app";
 import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
+import { consumeDeadLetters, consumeEvents, isDeadLetterQueue } from "./webhooks/consumer";
 
 export { RateLimiter } from "./ratelimit/rate-limiter";
 
@@ -13,8 +14,8 @@ export default {
     ctx.waitUntil(sweepUnsentEvents(env));
   },
 
-  async queue(batch, _env, _ctx) {
-    // Webhook fan-out and delivery consume these (see src/webhooks).
-    for (const message of batch.messages) message.ack();
+  async queue(batch, env, _ctx) {
+    if (isDeadLetterQueue(batch.queue)) await consumeDeadLetters(batch, env);
+    else await consumeEvents(batch, env);
   },
 } satisfies ExportedHandler<Env, EventsQueueMessage>;

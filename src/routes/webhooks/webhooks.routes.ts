@@ -1,0 +1,343 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../../events/catalog";
+import { requireScope } from "../../http/auth";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  pathId,
+  planLimitError,
+} from "../../http/openapi";
+import { listQuery, pageSchema } from "../../http/pagination";
+import { DELIVERY_SORT_FIELDS } from "../../webhooks/deliveries";
+import { GIVEN_SECRET_PATTERN } from "../../webhooks/secrets";
+import { MAX_WEBHOOK_URL_LENGTH } from "../../webhooks/url-policy";
+import { WEBHOOK_SORT_FIELDS } from "../../webhooks/webhooks";
+import { IdRef } from "../common";
+import { Timestamp } from "../schemas";
+
+const EventTypeSchema = z.enum(EVENT_TYPES, { error: (issue) => `Unknown event type '${String(issue.input)}'` });
+
+const EventsSchema = z
+  .array(z.enum([...EVENT_TYPES, "*"], { error: (issue) => `Unknown event type '${String(issue.input)}'` }))
+  .min(1, 'Subscribe to at least one event type, or ["*"] for all')
+  .max(EVENT_TYPES.length)
+  .refine((events) => !events.includes("*") || events.length === 1, 'Use ["*"] alone to subscribe to every event')
+  .openapi({ example: ["task.created", "task.completed"], description: 'Event types from the catalog, or ["*"]' });
+
+const FiltersSchema = z
+  .strictObject({
+    projectId: IdRef.nullable().optional().openapi({ description: "Only events of this project (or the project)" }),
+    assigneeId: IdRef.nullable().optional().openapi({ description: "Only events of tasks assigned to this member" }),
+  })
+  .openapi("WebhookFilters");
+
+const Url = z.string().min(1).max(MAX_WEBHOOK_URL_LENGTH).openapi({
+  example: "https://example.com/hooks/verk",
+  description: "HTTPS; private, loopback and link-local addresses and URLs with credentials are refused",
+});
+
+const GivenSecret = z
+  .string()
+  .regex(GIVEN_SECRET_PATTERN, "secret must be 16 to 256 visible ASCII characters (no spaces)")
+  .openapi({ description: "Your own signing secret; omit it to have a `whsec_…` secret generated" });
+
+const Description = z.string().trim().max(1000).nullable();
+
+export const WebhookSchema = z
+  .object({
+    id: z.string().openapi({ example: "wh_7Yt2Kq9Lm4Xw1Zr8Bv3N" }),
+    url: z.string(),
+    events: z.array(z.string()),
+    filters: z.object({ projectId: z.string().nullable(), assigneeId: z.string().nullable() }),
+    description: z.string().nullable(),
+    enabled: z.boolean(),
+    disabledReason: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why Verk disabled the webhook (410 Gone, or too many consecutive failures)" }),
+    consecutiveFailures: z.number().int(),
+    lastTriggeredAt: Timestamp.nullable().openapi({ description: "When a delivery was last attempted" }),
+    deliverySuccessRate: z
+      .number()
+      .nullable()
+      .openapi({ description: "Succeeded ÷ (succeeded + failed) deliveries; null before the first settles" }),
+    previousSecretExpiresAt: Timestamp.nullable().openapi({
+      description: "After a rotation: until when the previous secret still signs beside the new one",
+    }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("Webhook");
+
+export const WebhookWithSecretSchema = WebhookSchema.extend({
+  secret: z.string().openapi({ description: "The signing secret. Shown only in this response: store it now." }),
+}).openapi("WebhookWithSecret");
+
+export const CreateWebhookSchema = z
+  .strictObject({
+    url: Url,
+    events: EventsSchema,
+    secret: GivenSecret.optional(),
+    description: Description.optional(),
+    enabled: z.boolean().optional(),
+    filters: FiltersSchema.nullable().optional(),
+  })
+  .openapi("CreateWebhook");
+
+export const UpdateWebhookSchema = z
+  .strictObject({
+    url: Url.optional(),
+    events: EventsSchema.optional(),
+    description: Description.optional(),
+    enabled: z
+      .boolean()
+      .optional()
+      .openapi({ description: "true re-enables a disabled webhook and resets its failure count" }),
+    filters: FiltersSchema.nullable().optional().openapi({ description: "Merged; a null field or null clears" }),
+  })
+  .openapi("UpdateWebhook");
+
+export const RotateSecretSchema = z.strictObject({ secret: GivenSecret.optional() }).openapi("RotateWebhookSecret");
+
+export const TestWebhookSchema = z
+  .strictObject({
+    eventType: EventTypeSchema.optional().openapi({
+      description: 'The sample to send; defaults to the first subscribed type (task.created for ["*"])',
+    }),
+  })
+  .openapi("TestWebhook");
+
+export const TestResultSchema = z
+  .object({
+    success: z.boolean(),
+    statusCode: z.number().int().nullable(),
+    responseTimeMs: z.number().int().nullable(),
+    error: z.string().nullable(),
+    deliveryId: z.string(),
+    payload: z.record(z.string(), z.unknown()).openapi({ description: "The body that was sent" }),
+  })
+  .openapi("WebhookTestResult");
+
+const DeliveryStatus = z.enum(["pending", "succeeded", "failed"]);
+
+export const DeliverySchema = z
+  .object({
+    id: z.string().openapi({ example: "del_3Hs8Kd2Lq9Wx4Zt1Cv6B" }),
+    webhookId: z.string(),
+    eventId: z.string(),
+    event: z.string(),
+    status: DeliveryStatus,
+    attemptCount: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    nextAttemptAt: Timestamp.nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("Delivery");
+
+export const DeliveryAttemptSchema = z
+  .object({
+    attemptNumber: z.number().int(),
+    attemptedAt: Timestamp,
+    statusCode: z.number().int().nullable(),
+    responseTimeMs: z.number().int().nullable(),
+    error: z.string().nullable(),
+    nextAttemptAt: Timestamp.nullable(),
+  })
+  .openapi("DeliveryAttempt");
+
+export const DeliveryDetailSchema = DeliverySchema.extend({
+  attempts: z.array(DeliveryAttemptSchema),
+  payload: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The body every attempt sends" }),
+}).openapi("DeliveryDetail");
+
+/**
+ * Only webhook ids route here, so `/v1/webhooks/incoming/…` (incoming-webhook
+ * credentials, another router) is never taken for a webhook id.
+ */
+const WEBHOOK_ID_ROUTE = "wh_[0-9A-Za-z]+";
+
+function webhookIdParams() {
+  return z.object({ id: pathId("id") });
+}
+
+function deliveryParams() {
+  return z.object({ id: pathId("id"), deliveryId: pathId("deliveryId") });
+}
+
+/** Narrows the route's `{id}` to webhook ids for routing; the documented path stays `{id}`. */
+function onlyWebhookIds<R extends { getRoutingPath(): string }>(route: R): R {
+  const routingPath = route.getRoutingPath().replace("/:id", `/:id{${WEBHOOK_ID_ROUTE}}`);
+  return Object.defineProperty(route, "getRoutingPath", { value: () => routingPath, enumerable: false });
+}
+
+const tags = ["Webhooks"];
+const adminOnly = [requireScope("admin")];
+
+export const listWebhooks = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List the organization's webhooks (admin)",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: {
+    query: listQuery(WEBHOOK_SORT_FIELDS, "createdAt", {
+      enabled: z
+        .enum(["true", "false"])
+        .transform((v) => v === "true")
+        .optional(),
+    }),
+  },
+  responses: { 200: jsonResponse(pageSchema(WebhookSchema, "WebhookPage"), "A page of webhooks"), ...authErrors },
+});
+
+export const createWebhook = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create a webhook; its secret is shown once (admin)",
+  security: bearerSecurity,
+  middleware: adminOnly,
+  request: { body: jsonBody(CreateWebhookSchema) },
+  responses: {
+    201: jsonResponse(WebhookWithSecretSchema, "The new webhook and its secret"),
+    ...authErrors,
+    ...planLimitError,
+  },
+});
+
+export const getWebhook = onlyWebhookIds(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    summary: "Get a webhook (admin)",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: webhookIdParams() },
+    responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...authErrors, ...notFoundError },
+  }),
+);
+
+export const updateWebhook = onlyWebhookIds(
+  createRoute({
+    method: "patch",
+    path: "/{id}",
+    tags,
+    summary: 'Change a webhook; {"enabled": true} re-enables it and resets its failures (admin)',
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: webhookIdParams(), body: jsonBody(UpdateWebhookSchema) },
+    responses: {
+      200: jsonResponse(WebhookSchema, "The webhook"),
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
+  }),
+);
+
+export const deleteWebhook = onlyWebhookIds(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    summary: "Delete a webhook and its delivery log (admin)",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: webhookIdParams() },
+    responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError },
+  }),
+);
+
+export const rotateSecret = onlyWebhookIds(
+  createRoute({
+    method: "post",
+    path: "/{id}/rotate-secret",
+    tags,
+    summary: "Replace the signing secret; the old one keeps signing beside it for the grace period (admin)",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false) },
+    responses: {
+      200: jsonResponse(WebhookWithSecretSchema, "The webhook and its new secret"),
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
+  }),
+);
+
+export const testWebhook = onlyWebhookIds(
+  createRoute({
+    method: "post",
+    path: "/{id}/test",
+    tags,
+    summary: "Send a signed sample event now and report the endpoint's answer (admin)",
+    description:
+      "One attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false) },
+    responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
+  }),
+);
+
+export const listDeliveries = onlyWebhookIds(
+  createRoute({
+    method: "get",
+    path: "/{id}/deliveries",
+    tags,
+    summary: "The webhook's delivery log (admin)",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: {
+      params: webhookIdParams(),
+      query: listQuery(DELIVERY_SORT_FIELDS, "createdAt", {
+        status: DeliveryStatus.optional(),
+        event: EventTypeSchema.optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(pageSchema(DeliverySchema, "DeliveryPage"), "A page of deliveries"),
+      ...authErrors,
+      ...notFoundError,
+    },
+  }),
+);
+
+export const getDelivery = onlyWebhookIds(
+  createRoute({
+    method: "get",
+    path: "/{id}/deliveries/{deliveryId}",
+    tags,
+    summary: "One delivery with each attempt and its payload (admin)",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: deliveryParams() },
+    responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...authErrors, ...notFoundError },
+  }),
+);
+
+export const redeliver = onlyWebhookIds(
+  createRoute({
+    method: "post",
+    path: "/{id}/deliveries/{deliveryId}/redeliver",
+    tags,
+    summary: "Send a delivery again, with a fresh retry schedule (admin)",
+    security: bearerSecurity,
+    middleware: adminOnly,
+    request: { params: deliveryParams() },
+    responses: {
+      202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
+  }),
+);

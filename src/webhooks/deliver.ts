@@ -1,0 +1,348 @@
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { type Config, configFrom } from "../config";
+import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
+import type { Env } from "../env";
+import { newId } from "../lib/random";
+import { isoPlusSeconds, nowIso } from "../lib/time";
+import { settleStatements } from "./deliveries";
+import { deliveryBody } from "./payload";
+import { decryptSecret } from "./secrets";
+import { signatureHeaders } from "./signing";
+import { checkWebhookUrl } from "./url-policy";
+
+export const USER_AGENT = "Verk-Webhooks/1.0";
+
+/**
+ * Keep equal to `max_retries` of the verk-events consumer in wrangler.toml: after
+ * this many retries the queue moves the message to the dead-letter queue instead of
+ * retrying, so the last attempt records no next attempt.
+ */
+export const QUEUE_MAX_RETRIES = 6;
+
+/** Queues refuse delays over 12 hours. */
+export const MAX_DELAY_SECONDS = 12 * 3600;
+
+const MAX_ERROR_LENGTH = 500;
+
+/** What one HTTP attempt came to. */
+export interface AttemptResult {
+  ok: boolean;
+  statusCode: number | null;
+  responseTimeMs: number;
+  error: string | null;
+  /** From `Retry-After` on a 429 or 503, capped at 12 h. */
+  retryAfterSeconds?: number;
+}
+
+export interface SignedRequest {
+  url: string;
+  eventType: string;
+  deliveryId: string;
+  body: string;
+  /** Current secret first, then a rotated-out one still in its grace period. */
+  secrets: [string, ...string[]];
+  extraHeaders?: Record<string, string>;
+}
+
+/**
+ * POSTs one signed delivery attempt. Redirects are not followed (a 3xx is a failure
+ * naming the new location), so a public URL cannot bounce the request elsewhere.
+ */
+export async function postSigned(config: Config, request: SignedRequest, now = Date.now()): Promise<AttemptResult> {
+  const headers = {
+    "Content-Type": "application/json",
+    "User-Agent": USER_AGENT,
+    "X-Verk-Event": request.eventType,
+    "X-Verk-Delivery": request.deliveryId,
+    ...(await signatureHeaders({
+      id: request.deliveryId,
+      timestamp: Math.floor(now / 1000),
+      body: request.body,
+      secrets: request.secrets,
+    })),
+    ...request.extraHeaders,
+  };
+  const started = Date.now();
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: "POST",
+      headers,
+      body: request.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(config.webhookTimeoutMs),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    return {
+      ok: false,
+      statusCode: null,
+      responseTimeMs: Date.now() - started,
+      error: truncate(timedOut ? `Timed out after ${config.webhookTimeoutMs} ms` : `Request failed: ${String(error)}`),
+    };
+  }
+  const responseTimeMs = Date.now() - started;
+  const status = response.status;
+  if (status >= 200 && status < 300) {
+    await response.body?.cancel();
+    return { ok: true, statusCode: status, responseTimeMs, error: null };
+  }
+  let error: string;
+  if (status >= 300 && status < 400) {
+    await response.body?.cancel();
+    error = `Redirect (HTTP ${status}) not followed${response.headers.get("Location") ? ` to ${response.headers.get("Location")}` : ""}; point the webhook at the final URL`;
+  } else {
+    const snippet = await readSnippet(response, 200);
+    error = `HTTP ${status}${snippet ? `: ${snippet}` : ""}`;
+  }
+  const result: AttemptResult = { ok: false, statusCode: status, responseTimeMs, error: truncate(error) };
+  if (status === 429 || status === 503) {
+    const retryAfter = parseRetryAfter(response.headers.get("Retry-After"), now);
+    if (retryAfter !== undefined) result.retryAfterSeconds = retryAfter;
+  }
+  return result;
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date, in whole seconds from `now`, at most 12 h. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else {
+    const at = Date.parse(trimmed);
+    if (Number.isNaN(at)) return undefined;
+    seconds = Math.ceil((at - now) / 1000);
+  }
+  return Math.min(Math.max(seconds, 0), MAX_DELAY_SECONDS);
+}
+
+/**
+ * The wait before the next attempt after the `attempt`-th (1-based) failed: the
+ * schedule's step (its last step repeated when the schedule is shorter than the
+ * queue's retries), ±10% jitter so retries of one outage do not arrive together.
+ */
+export function retryDelaySeconds(schedule: number[], attempt: number, random: () => number = Math.random): number {
+  const base = schedule[Math.min(Math.max(attempt, 1), schedule.length) - 1] ?? 60;
+  const jittered = Math.round(base * (0.9 + 0.2 * random()));
+  return Math.min(Math.max(jittered, 0), MAX_DELAY_SECONDS);
+}
+
+/** What the consumer does with the message: acknowledge it, or retry it after a delay. */
+export type QueueVerdict = { ack: true } | { ack: false; delaySeconds: number };
+
+const ACK: QueueVerdict = { ack: true };
+
+/**
+ * One attempt of one delivery, as the queue consumer runs it for a `delivery`
+ * message. `messageAttempts` is the queue's count for this message (1 on the first
+ * try); a redelivery starts a new message and so the schedule again.
+ */
+export async function attemptDelivery(
+  env: Env,
+  deliveryId: string,
+  messageAttempts: number,
+  random: () => number = Math.random,
+): Promise<QueueVerdict> {
+  const config = configFrom(env);
+  const db = drizzle(env.DB);
+  const [row] = await db
+    .select({ delivery: deliveries, event: events, webhook: webhooks, orgName: organizations.name })
+    .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .innerJoin(organizations, eq(organizations.id, deliveries.orgId))
+    .leftJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
+    .where(eq(deliveries.id, deliveryId));
+  // Gone with its webhook, already settled, or a stale duplicate message: nothing to do.
+  if (!row || !row.webhook || row.delivery.status !== "pending") return ACK;
+  const { delivery, event, webhook } = row;
+
+  const now = Date.now();
+  const nowText = new Date(now).toISOString();
+  const record = new AttemptRecorder(env.DB, delivery.id, webhook.id, nowText);
+
+  if (!webhook.enabled) {
+    await record.notSent(
+      `Not sent: the webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ""}`,
+    );
+    return ACK;
+  }
+  const verdict = checkWebhookUrl(webhook.url, { allowLocalhost: config.webhookAllowLocalhost });
+  if (!verdict.ok) {
+    await record.notSent(`Not sent: ${verdict.reason}`);
+    return ACK;
+  }
+
+  const body = deliveryBody(event, {
+    webhookId: webhook.id,
+    deliveryId: delivery.id,
+    organization: { id: delivery.orgId, name: row.orgName },
+  });
+  const result = await postSigned(
+    config,
+    {
+      url: webhook.url,
+      eventType: event.type,
+      deliveryId: delivery.id,
+      body,
+      secrets: await liveSecrets(env, webhook, nowText),
+    },
+    now,
+  );
+
+  if (result.ok) {
+    await record.succeeded(result);
+    return ACK;
+  }
+  if (result.statusCode === 410) {
+    await record.gone(result);
+    return ACK;
+  }
+  const delaySeconds =
+    result.retryAfterSeconds ?? retryDelaySeconds(config.webhookRetryScheduleSeconds, messageAttempts, random);
+  // Past the queue's last retry the message goes to the dead-letter queue: no next attempt.
+  const nextAttemptAt = messageAttempts <= QUEUE_MAX_RETRIES ? isoPlusSeconds(delaySeconds, now) : null;
+  const stillEnabled = await record.failed(result, nextAttemptAt, config.webhookDisableAfterFailures);
+  return stillEnabled ? { ack: false, delaySeconds } : ACK;
+}
+
+/** The secrets that sign now: the current one, and the previous one during its grace period. */
+export async function liveSecrets(env: Env, webhook: Webhook, now: string): Promise<[string, ...string[]]> {
+  const current = await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, webhook.secretCiphertext);
+  if (webhook.previousSecretCiphertext && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt > now) {
+    return [current, await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, webhook.previousSecretCiphertext)];
+  }
+  return [current];
+}
+
+/** Writes an attempt and its consequences for the delivery and the webhook, each outcome in one batch. */
+class AttemptRecorder {
+  constructor(
+    private readonly db: D1Database,
+    private readonly deliveryId: string,
+    private readonly webhookId: string,
+    private readonly now: string,
+  ) {}
+
+  /** The attempt row (numbered from the delivery's count) and the delivery's own counters. */
+  private attempt(result: Partial<AttemptResult>, nextAttemptAt: string | null): D1PreparedStatement[] {
+    return [
+      this.db
+        .prepare(
+          `INSERT INTO delivery_attempts
+             (id, delivery_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at)
+           SELECT ?, id, attempt_count + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+        )
+        .bind(
+          newId("att"),
+          this.now,
+          result.statusCode ?? null,
+          result.responseTimeMs ?? null,
+          result.error ?? null,
+          nextAttemptAt,
+          this.deliveryId,
+        ),
+      this.db
+        .prepare(
+          `UPDATE deliveries SET attempt_count = attempt_count + 1, last_status_code = ?, next_attempt_at = ?,
+             updated_at = ? WHERE id = ?`,
+        )
+        .bind(result.statusCode ?? null, nextAttemptAt, this.now, this.deliveryId),
+    ];
+  }
+
+  private settle(to: "succeeded" | "failed"): D1PreparedStatement[] {
+    return settleStatements(this.db, this.deliveryId, this.webhookId, to, this.now);
+  }
+
+  async succeeded(result: AttemptResult): Promise<void> {
+    await this.db.batch([
+      ...this.attempt(result, null),
+      ...this.settle("succeeded"),
+      this.db
+        .prepare("UPDATE webhooks SET consecutive_failures = 0, last_triggered_at = ? WHERE id = ?")
+        .bind(this.now, this.webhookId),
+    ]);
+  }
+
+  /** 410 Gone: the receiver asks us to stop; the webhook is disabled at once. */
+  async gone(result: AttemptResult): Promise<void> {
+    await this.db.batch([
+      ...this.attempt(result, null),
+      ...this.settle("failed"),
+      this.db
+        .prepare(
+          `UPDATE webhooks SET enabled = 0, disabled_reason = ?, consecutive_failures = consecutive_failures + 1,
+             last_triggered_at = ? WHERE id = ?`,
+        )
+        .bind(`The endpoint answered 410 Gone at ${this.now}`, this.now, this.webhookId),
+    ]);
+  }
+
+  /**
+   * A failed attempt that the queue will retry: counts against the webhook, which is
+   * disabled once `disableAfter` failures run consecutively. Returns whether the
+   * webhook is still enabled; when not, the delivery ends `failed` here.
+   */
+  async failed(result: AttemptResult, nextAttemptAt: string | null, disableAfter: number): Promise<boolean> {
+    const results = await this.db.batch<{ enabled: number }>([
+      ...this.attempt(result, nextAttemptAt),
+      this.db
+        .prepare(
+          `UPDATE webhooks SET
+             enabled = CASE WHEN enabled = 1 AND consecutive_failures + 1 >= ?1 THEN 0 ELSE enabled END,
+             disabled_reason = CASE WHEN enabled = 1 AND consecutive_failures + 1 >= ?1
+               THEN ?2 ELSE disabled_reason END,
+             consecutive_failures = consecutive_failures + 1,
+             last_triggered_at = ?3
+           WHERE id = ?4 RETURNING enabled`,
+        )
+        .bind(
+          disableAfter,
+          `Disabled after ${disableAfter} consecutive failed attempts (last at ${this.now})`,
+          this.now,
+          this.webhookId,
+        ),
+    ]);
+    const enabled = results.at(-1)?.results[0]?.enabled === 1;
+    if (!enabled) {
+      await this.db.batch([
+        ...this.settle("failed"),
+        this.db.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(this.deliveryId),
+        this.db
+          .prepare("UPDATE delivery_attempts SET next_attempt_at = NULL WHERE delivery_id = ? AND attempted_at = ?")
+          .bind(this.deliveryId, this.now),
+      ]);
+    }
+    return enabled;
+  }
+
+  /** The delivery cannot be sent at all (webhook disabled, URL no longer allowed): it ends `failed`. */
+  async notSent(reason: string): Promise<void> {
+    await this.db.batch([...this.attempt({ error: truncate(reason) }, null), ...this.settle("failed")]);
+  }
+}
+
+async function readSnippet(response: Response, maxChars: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length < maxChars) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body that breaks off still leaves its status code to report.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return text.slice(0, maxChars).replace(/\s+/g, " ").trim();
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}

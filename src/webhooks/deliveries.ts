@@ -1,0 +1,151 @@
+import { and, asc, count, desc, eq } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
+import type { Env, EventsQueueMessage } from "../env";
+import type { EventType } from "../events/catalog";
+import { ApiError, notFound } from "../http/errors";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import { nowIso } from "../lib/time";
+import { deliveryBody } from "./payload";
+import { findWebhook, type WebhookScope } from "./webhooks";
+
+export type DeliveryStatus = Delivery["status"];
+
+export function presentDelivery(row: Delivery) {
+  return {
+    id: row.id,
+    webhookId: row.webhookId,
+    eventId: row.eventId,
+    event: row.eventType,
+    status: row.status,
+    attemptCount: row.attemptCount,
+    lastStatusCode: row.lastStatusCode,
+    nextAttemptAt: row.nextAttemptAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function presentAttempt(row: DeliveryAttempt) {
+  return {
+    attemptNumber: row.attemptNumber,
+    attemptedAt: row.attemptedAt,
+    statusCode: row.statusCode,
+    responseTimeMs: row.responseTimeMs,
+    error: row.error,
+    nextAttemptAt: row.nextAttemptAt,
+  };
+}
+
+export const DELIVERY_SORT_FIELDS = ["createdAt", "updatedAt"] as const;
+
+export async function listDeliveries(
+  scope: WebhookScope,
+  webhookId: string,
+  query: PageRequest & {
+    sortBy: (typeof DELIVERY_SORT_FIELDS)[number];
+    order: "asc" | "desc";
+    status?: DeliveryStatus;
+    event?: EventType;
+  },
+) {
+  await findWebhook(scope.db, scope.orgId, webhookId);
+  const where = and(
+    eq(deliveries.webhookId, webhookId),
+    query.status ? eq(deliveries.status, query.status) : undefined,
+    query.event ? eq(deliveries.eventType, query.event) : undefined,
+  );
+  const direction = query.order === "asc" ? asc : desc;
+  const [rows, [totals]] = await scope.db.batch([
+    scope.db
+      .select()
+      .from(deliveries)
+      .where(where)
+      .orderBy(direction(deliveries[query.sortBy]), direction(deliveries.id))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    scope.db.select({ total: count() }).from(deliveries).where(where),
+  ]);
+  return toPage(rows.map(presentDelivery), totals?.total ?? 0, query);
+}
+
+async function findDelivery(db: DrizzleD1Database, webhookId: string, deliveryId: string): Promise<Delivery> {
+  const [row] = await db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.webhookId, webhookId), eq(deliveries.id, deliveryId)));
+  if (!row) throw notFound("Delivery");
+  return row;
+}
+
+/** One delivery with every attempt and the exact body it sends (without the per-attempt signature headers). */
+export async function getDelivery(scope: WebhookScope, webhookId: string, deliveryId: string, orgName: string) {
+  await findWebhook(scope.db, scope.orgId, webhookId);
+  const delivery = await findDelivery(scope.db, webhookId, deliveryId);
+  const [attempts, [event]] = await scope.db.batch([
+    scope.db
+      .select()
+      .from(deliveryAttempts)
+      .where(eq(deliveryAttempts.deliveryId, deliveryId))
+      .orderBy(asc(deliveryAttempts.attemptNumber)),
+    scope.db.select().from(events).where(eq(events.id, delivery.eventId)),
+  ]);
+  const payload = event
+    ? JSON.parse(deliveryBody(event, { webhookId, deliveryId, organization: { id: scope.orgId, name: orgName } }))
+    : null;
+  return { ...presentDelivery(delivery), attempts: attempts.map(presentAttempt), payload };
+}
+
+/**
+ * Sends a delivery again, whatever its state: it becomes `pending` and a fresh queue
+ * message starts the retry schedule from the beginning; attempt numbers continue.
+ */
+export async function redeliver(env: Env, scope: WebhookScope, webhookId: string, deliveryId: string) {
+  const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
+  if (!webhook.enabled) {
+    throw new ApiError("CONFLICT", 'The webhook is disabled; re-enable it (PATCH {"enabled": true}) first');
+  }
+  const delivery = await findDelivery(scope.db, webhookId, deliveryId);
+  const now = nowIso();
+  await env.DB.batch([
+    ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),
+    env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(delivery.id),
+  ]);
+  try {
+    await env.EVENTS_QUEUE.send({ kind: "delivery", deliveryId: delivery.id } satisfies EventsQueueMessage);
+  } catch (error) {
+    // Nothing will send it: put it back as it was, so the log does not show a phantom pending.
+    await env.DB.batch(settleStatements(env.DB, delivery.id, webhookId, delivery.status, nowIso()));
+    throw error;
+  }
+  return { ...presentDelivery(delivery), status: "pending" as const, nextAttemptAt: null, updatedAt: now };
+}
+
+/**
+ * Moves a delivery to `to` and keeps the webhook's succeeded/failed counters (the
+ * success rate) equal to the number of its deliveries in each state, whatever state
+ * it left. Both statements must run in one batch, counters first.
+ */
+export function settleStatements(
+  db: D1Database,
+  deliveryId: string,
+  webhookId: string,
+  to: DeliveryStatus,
+  now: string,
+): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `UPDATE webhooks SET
+           delivered_count = delivered_count + (?1 = 'succeeded')
+             - (SELECT COUNT(*) FROM deliveries WHERE id = ?2 AND status = 'succeeded'),
+           failed_count = failed_count + (?1 = 'failed')
+             - (SELECT COUNT(*) FROM deliveries WHERE id = ?2 AND status = 'failed')
+         WHERE id = ?3 AND EXISTS (SELECT 1 FROM deliveries WHERE id = ?2 AND status != ?1)`,
+      )
+      .bind(to, deliveryId, webhookId),
+    db
+      .prepare("UPDATE deliveries SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status != ?1")
+      .bind(to, now, deliveryId),
+  ];
+}

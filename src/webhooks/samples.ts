@@ -1,0 +1,89 @@
+import { presentComment } from "../comments/comments";
+import type { EventType } from "../events/catalog";
+import type { Changes } from "../events/outbox";
+import { presentUser } from "../identity/users";
+import { newEtag, newId } from "../lib/random";
+import { presentProject } from "../projects/projects";
+import { presentTask } from "../tasks/tasks";
+
+/**
+ * Illustrative `data` (and `changes`) for a test delivery of `type`, shaped by the
+ * same presenters the real events use, so a receiver sees exactly the real format.
+ * The ids are fresh and point at nothing.
+ */
+export function sampleEventData(type: EventType, now: string): { data: unknown; changes?: Changes } {
+  const projectId = newId("proj");
+  const userId = newId("user");
+  const common = { orgId: "org_sample", etag: newEtag(), createdAt: now, updatedAt: now };
+  const task = presentTask({
+    ...common,
+    id: newId("task"),
+    projectId,
+    title: "Sample task from a webhook test",
+    description: "Sent by POST /v1/webhooks/{id}/test",
+    status: type === "task.completed" ? "done" : "in_progress",
+    priority: "high",
+    assigneeId: userId,
+    dueDate: null,
+    tags: JSON.stringify(["sample"]),
+    createdBy: userId,
+    completedAt: type === "task.completed" ? now : null,
+  });
+  const project = presentProject({
+    ...common,
+    id: projectId,
+    name: "Sample project",
+    description: "Sent by a webhook test",
+    icon: null,
+    color: "#3b82f6",
+    archived: false,
+    createdBy: userId,
+  });
+  const member = presentUser({
+    ...common,
+    id: userId,
+    name: "Sam Sample",
+    email: "sam.sample@example.com",
+    role: type === "member.role_changed" ? "admin" : "member",
+  });
+  const comment = presentComment(
+    {
+      ...common,
+      id: newId("cmt"),
+      taskId: task.id,
+      authorId: userId,
+      content: "A sample comment",
+      mentions: JSON.stringify([]),
+    },
+    projectId,
+  );
+  switch (type) {
+    case "task.created":
+    case "task.deleted":
+      return { data: task };
+    case "task.updated":
+      return { data: task, changes: { status: { from: "todo", to: "in_progress" } } };
+    case "task.completed":
+      return {
+        data: task,
+        changes: { status: { from: "in_progress", to: "done" }, completedAt: { from: null, to: now } },
+      };
+    case "task.assigned":
+      return { data: task, changes: { assigneeId: { from: null, to: userId } } };
+    case "project.created":
+    case "project.deleted":
+      return { data: project };
+    case "project.updated":
+      return { data: project, changes: { name: { from: "Old name", to: project.name } } };
+    case "member.added":
+    case "member.removed":
+      return { data: member };
+    case "member.role_changed":
+      return { data: member, changes: { role: { from: "member", to: "admin" } } };
+    case "comment.created":
+    case "comment.deleted":
+      return { data: comment };
+    case "comment.updated":
+      return { data: comment, changes: { content: { from: "An earlier comment", to: comment.content } } };
+  }
+}

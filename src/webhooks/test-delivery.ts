@@ -1,0 +1,75 @@
+import { configFrom } from "../config";
+import type { Env } from "../env";
+import { EVENT_TYPES, type EventType } from "../events/catalog";
+import type { Actor } from "../events/outbox";
+import { newId } from "../lib/random";
+import { nowIso } from "../lib/time";
+import { liveSecrets, postSigned } from "./deliver";
+import { deliveryBody } from "./payload";
+import { sampleEventData } from "./samples";
+import { checkWebhookUrl } from "./url-policy";
+import { findWebhook, type WebhookEvents, type WebhookScope } from "./webhooks";
+
+/**
+ * `POST /v1/webhooks/{id}/test`: one signed attempt with a sample event, made now,
+ * and its outcome returned. The sample is synthetic: it is not written to the
+ * organization's event log or the webhook's delivery log, is not retried, and does
+ * not touch the webhook's failure count or success rate, so testing a broken
+ * endpoint never disables it. Disabled webhooks can be tested before re-enabling.
+ */
+export async function sendTestDelivery(
+  env: Env,
+  scope: WebhookScope & { orgName: string; actor: Actor },
+  webhookId: string,
+  eventType?: EventType,
+) {
+  const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
+  const subscribed = JSON.parse(webhook.events) as WebhookEvents;
+  const type: EventType = eventType ?? (subscribed[0] === "*" ? "task.created" : (subscribed[0] ?? EVENT_TYPES[0]));
+  const now = nowIso();
+  const sample = sampleEventData(type, now);
+  const deliveryId = newId("del");
+  const body = deliveryBody(
+    {
+      id: newId("evt"),
+      type,
+      createdAt: now,
+      data: JSON.stringify(sample.data),
+      changes: sample.changes ? JSON.stringify(sample.changes) : null,
+      actorUserId: scope.actor.userId,
+      actorApiKeyId: scope.actor.apiKeyId,
+      actorIncomingWebhookId: null,
+    },
+    { webhookId: webhook.id, deliveryId, organization: { id: scope.orgId, name: scope.orgName } },
+  );
+  const payload = JSON.parse(body) as Record<string, unknown>;
+
+  const config = configFrom(env);
+  const verdict = checkWebhookUrl(webhook.url, { allowLocalhost: config.webhookAllowLocalhost });
+  if (!verdict.ok) {
+    return {
+      success: false,
+      statusCode: null,
+      responseTimeMs: null,
+      error: `Not sent: ${verdict.reason}`,
+      deliveryId,
+      payload,
+    };
+  }
+  const result = await postSigned(config, {
+    url: webhook.url,
+    eventType: type,
+    deliveryId,
+    body,
+    secrets: await liveSecrets(env, webhook, now),
+    extraHeaders: { "X-Verk-Test": "true" },
+  });
+  return {
+    success: result.ok,
+    statusCode: result.statusCode,
+    responseTimeMs: result.responseTimeMs,
+    error: result.error,
+    deliveryId,
+    payload,
+  };
+}

@@ -1,0 +1,280 @@
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { configFrom } from "../config";
+import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
+import type { Env } from "../env";
+import type { EventType } from "../events/catalog";
+import { StaleWriteError } from "../events/outbox";
+import { ApiError, notFound, validationError } from "../http/errors";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import { PLAN_LIMITS, type Plan } from "../identity/plans";
+import { newEtag, newId } from "../lib/random";
+import { isoPlusSeconds, nowIso } from "../lib/time";
+import { encryptSecret, generateSecret } from "./secrets";
+import { checkWebhookUrl } from "./url-policy";
+
+/** What a webhook subscribes to: catalog event types, or ["*"] for every one (the schema enforces "*" alone). */
+export type WebhookEvents = (EventType | "*")[];
+
+export interface WebhookFilters {
+  projectId: string | null;
+  assigneeId: string | null;
+}
+
+/** The organization a webhook request acts for. */
+export interface WebhookScope {
+  db: DrizzleD1Database;
+  orgId: string;
+  plan: Plan;
+}
+
+export function presentWebhook(row: Webhook, now = nowIso()) {
+  const settled = row.deliveredCount + row.failedCount;
+  return {
+    id: row.id,
+    url: row.url,
+    events: JSON.parse(row.events) as WebhookEvents,
+    filters: { projectId: row.filterProjectId, assigneeId: row.filterAssigneeId } satisfies WebhookFilters,
+    description: row.description,
+    enabled: row.enabled,
+    disabledReason: row.disabledReason,
+    consecutiveFailures: row.consecutiveFailures,
+    lastTriggeredAt: row.lastTriggeredAt,
+    deliverySuccessRate: settled === 0 ? null : Math.round((row.deliveredCount / settled) * 10000) / 10000,
+    previousSecretExpiresAt:
+      row.previousSecretExpiresAt && row.previousSecretExpiresAt > now ? row.previousSecretExpiresAt : null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+export type WebhookResource = ReturnType<typeof presentWebhook>;
+
+export const WEBHOOK_SORT_FIELDS = ["createdAt", "updatedAt", "url"] as const;
+
+export async function listWebhooks(
+  db: DrizzleD1Database,
+  orgId: string,
+  query: PageRequest & { sortBy: (typeof WEBHOOK_SORT_FIELDS)[number]; order: "asc" | "desc"; enabled?: boolean },
+) {
+  const where = and(
+    eq(webhooks.orgId, orgId),
+    query.enabled === undefined ? undefined : eq(webhooks.enabled, query.enabled),
+  );
+  const direction = query.order === "asc" ? asc : desc;
+  const [rows, [totals]] = await db.batch([
+    db
+      .select()
+      .from(webhooks)
+      .where(where)
+      .orderBy(direction(webhooks[query.sortBy]), direction(webhooks.id))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    db.select({ total: count() }).from(webhooks).where(where),
+  ]);
+  const now = nowIso();
+  return toPage(
+    rows.map((row) => presentWebhook(row, now)),
+    totals?.total ?? 0,
+    query,
+  );
+}
+
+export async function findWebhook(db: DrizzleD1Database, orgId: string, webhookId: string): Promise<Webhook> {
+  const [row] = await db
+    .select()
+    .from(webhooks)
+    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, webhookId)));
+  if (!row) throw notFound("Webhook");
+  return row;
+}
+
+export interface CreateWebhookInput {
+  url: string;
+  events: WebhookEvents;
+  secret?: string;
+  description?: string | null;
+  enabled?: boolean;
+  filters?: Partial<WebhookFilters> | null;
+}
+
+/**
+ * Creates a webhook within the plan's limit and returns it with its secret, the
+ * only time the secret is shown besides a rotation. The limit is checked inside
+ * the INSERT itself, so concurrent creations cannot overshoot it.
+ */
+export async function createWebhook(env: Env, scope: WebhookScope, input: CreateWebhookInput) {
+  const url = allowedUrl(env, input.url);
+  const filters = await checkedFilters(scope, { projectId: null, assigneeId: null }, input.filters);
+  const secret = input.secret ?? generateSecret();
+  const now = nowIso();
+  const row: Webhook = {
+    id: newId("wh"),
+    orgId: scope.orgId,
+    url,
+    events: JSON.stringify(normalisedEvents(input.events)),
+    filterProjectId: filters.projectId,
+    filterAssigneeId: filters.assigneeId,
+    description: input.description ?? null,
+    enabled: input.enabled ?? true,
+    secretCiphertext: await encryptSecret(env.WEBHOOK_ENCRYPTION_KEY, secret),
+    previousSecretCiphertext: null,
+    previousSecretExpiresAt: null,
+    consecutiveFailures: 0,
+    disabledReason: null,
+    lastTriggeredAt: null,
+    deliveredCount: 0,
+    failedCount: 0,
+    etag: newEtag(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  const limit = PLAN_LIMITS[scope.plan].webhooks;
+  if (limit === null) {
+    await scope.db.insert(webhooks).values(row);
+  } else {
+    const result = await scope.db.run(sql`
+      INSERT INTO webhooks (id, org_id, url, events, filter_project_id, filter_assignee_id, description, enabled,
+        secret_ciphertext, consecutive_failures, delivered_count, failed_count, etag, created_at, updated_at)
+      SELECT ${row.id}, ${row.orgId}, ${row.url}, ${row.events}, ${row.filterProjectId}, ${row.filterAssigneeId},
+        ${row.description}, ${row.enabled ? 1 : 0}, ${row.secretCiphertext}, 0, 0, 0, ${row.etag}, ${now}, ${now}
+      WHERE (SELECT COUNT(*) FROM webhooks WHERE org_id = ${scope.orgId}) < ${limit}`);
+    if (result.meta.changes !== 1) {
+      throw new ApiError(
+        "PLAN_LIMIT",
+        `The ${scope.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
+      );
+    }
+  }
+  return { ...presentWebhook(row, now), secret };
+}
+
+export interface UpdateWebhookInput {
+  url?: string;
+  events?: WebhookEvents;
+  description?: string | null;
+  enabled?: boolean;
+  filters?: Partial<WebhookFilters> | null;
+}
+
+/**
+ * Changes a webhook's settings. `enabled: true` also clears the failure count and
+ * the reason it was disabled; `enabled: false` pauses it (no deliveries are made;
+ * deliveries already queued end `failed` and can be redelivered after re-enabling).
+ */
+export async function updateWebhook(env: Env, scope: WebhookScope, webhookId: string, patch: UpdateWebhookInput) {
+  const current = await findWebhook(scope.db, scope.orgId, webhookId);
+  const set: Partial<Webhook> = {};
+  if (patch.url !== undefined) set.url = allowedUrl(env, patch.url);
+  if (patch.events !== undefined) set.events = JSON.stringify(normalisedEvents(patch.events));
+  if (patch.description !== undefined) set.description = patch.description;
+  if (patch.filters !== undefined) {
+    const filters = await checkedFilters(
+      scope,
+      { projectId: current.filterProjectId, assigneeId: current.filterAssigneeId },
+      patch.filters,
+    );
+    set.filterProjectId = filters.projectId;
+    set.filterAssigneeId = filters.assigneeId;
+  }
+  if (patch.enabled === true) Object.assign(set, { enabled: true, consecutiveFailures: 0, disabledReason: null });
+  if (patch.enabled === false) Object.assign(set, { enabled: false, disabledReason: null });
+  if (Object.keys(set).length === 0) return presentWebhook(current);
+
+  const now = nowIso();
+  const etag = newEtag();
+  const [updated] = await scope.db
+    .update(webhooks)
+    .set({ ...set, etag, updatedAt: now })
+    .where(and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)))
+    .returning();
+  // Another change landed between the read and this write (it changed the ETag).
+  if (!updated) throw new StaleWriteError();
+  return presentWebhook(updated, now);
+}
+
+export async function deleteWebhook(scope: WebhookScope, webhookId: string) {
+  await findWebhook(scope.db, scope.orgId, webhookId);
+  // Its delivery log goes with it; queued delivery messages find no webhook and are dropped.
+  const ofWebhook = scope.db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.webhookId, webhookId));
+  await scope.db.batch([
+    scope.db.delete(deliveryAttempts).where(inArray(deliveryAttempts.deliveryId, ofWebhook)),
+    scope.db.delete(deliveries).where(eq(deliveries.webhookId, webhookId)),
+    scope.db.delete(webhooks).where(and(eq(webhooks.id, webhookId), eq(webhooks.orgId, scope.orgId))),
+  ]);
+}
+
+/**
+ * Replaces the signing secret. The old one keeps signing beside the new one for the
+ * grace period (`WEBHOOK_SECRET_GRACE_SECONDS`, 24 h by default); a second rotation
+ * within it retires the oldest secret at once.
+ */
+export async function rotateWebhookSecret(
+  env: Env,
+  scope: WebhookScope,
+  webhookId: string,
+  input: { secret?: string },
+) {
+  const current = await findWebhook(scope.db, scope.orgId, webhookId);
+  const secret = input.secret ?? generateSecret();
+  const now = nowIso();
+  const [updated] = await scope.db
+    .update(webhooks)
+    .set({
+      secretCiphertext: await encryptSecret(env.WEBHOOK_ENCRYPTION_KEY, secret),
+      previousSecretCiphertext: current.secretCiphertext,
+      previousSecretExpiresAt: isoPlusSeconds(configFrom(env).webhookSecretGraceSeconds),
+      etag: newEtag(),
+      updatedAt: now,
+    })
+    .where(and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)))
+    .returning();
+  if (!updated) throw new StaleWriteError();
+  return { ...presentWebhook(updated, now), secret };
+}
+
+function allowedUrl(env: Env, raw: string): string {
+  const verdict = checkWebhookUrl(raw, { allowLocalhost: configFrom(env).webhookAllowLocalhost });
+  if (!verdict.ok) throw validationError("url", verdict.reason);
+  return verdict.url;
+}
+
+/** Sorted and without duplicates, so equal subscriptions read the same. */
+function normalisedEvents(events: WebhookEvents): WebhookEvents {
+  if (events.includes("*")) return ["*"];
+  return [...new Set(events)].sort();
+}
+
+/** Merges a filters patch onto the current filters; each id must exist in the organization. */
+async function checkedFilters(
+  scope: WebhookScope,
+  current: WebhookFilters,
+  patch: Partial<WebhookFilters> | null | undefined,
+): Promise<WebhookFilters> {
+  if (patch === undefined) return current;
+  if (patch === null) return { projectId: null, assigneeId: null };
+  const next: WebhookFilters = {
+    projectId: patch.projectId === undefined ? current.projectId : patch.projectId,
+    assigneeId: patch.assigneeId === undefined ? current.assigneeId : patch.assigneeId,
+  };
+  const [project, member] = await Promise.all([
+    next.projectId && next.projectId !== current.projectId
+      ? scope.db
+          .select({ id: projects.id })
+          .from(projects)
+          .where(and(eq(projects.orgId, scope.orgId), eq(projects.id, next.projectId)))
+      : undefined,
+    next.assigneeId && next.assigneeId !== current.assigneeId
+      ? scope.db
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.orgId, scope.orgId), eq(users.id, next.assigneeId)))
+      : undefined,
+  ]);
+  if (project && project.length === 0) {
+    throw validationError("filters.projectId", `No project ${next.projectId} in this organization`);
+  }
+  if (member && member.length === 0) {
+    throw validationError("filters.assigneeId", `No member ${next.assigneeId} in this organization`);
+  }
+  return next;
+}

@@ -1,0 +1,79 @@
+import { env } from "cloudflare:workers";
+import { call, type TestOrg } from "./harness";
+
+/** A request the Node receiver recorded: headers as received, the raw body, its arrival (ms). */
+export interface ReceivedRequest {
+  headers: Record<string, string>;
+  body: string;
+  receivedAt: number;
+}
+
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  delayMs?: number;
+}
+
+/** A fresh endpoint on the real receiver (test/webhook-receiver.setup.mjs); its name keeps tests apart. */
+export function receiverEndpoint(label: string): { name: string; url: string } {
+  const name = `${label}-${crypto.randomUUID()}`;
+  return { name, url: `${env.TEST_RECEIVER_URL}/hook/${name}` };
+}
+
+export async function scriptReceiver(name: string, responses: ScriptedResponse[], afterwards?: ScriptedResponse) {
+  const res = await fetch(`${env.TEST_RECEIVER_URL}/control/${name}`, {
+    method: "PUT",
+    body: JSON.stringify({ responses, afterwards }),
+  });
+  if (res.status !== 204) throw new Error(`receiver script failed: ${res.status}`);
+}
+
+export async function receivedBy(name: string): Promise<ReceivedRequest[]> {
+  return (await fetch(`${env.TEST_RECEIVER_URL}/control/${name}`)).json();
+}
+
+/** Verifies a delivery in Node with the seeds' own code and the standardwebhooks package. */
+export async function verifyInNode(
+  body: string,
+  headers: Record<string, string>,
+  secret: string,
+): Promise<{ seed: boolean; standard: boolean }> {
+  const res = await fetch(`${env.TEST_RECEIVER_URL}/verify`, {
+    method: "POST",
+    body: JSON.stringify({ body, headers, secret }),
+  });
+  return res.json();
+}
+
+/** Polls `probe` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until the endpoint has received at least `count` requests. */
+export function waitForRequests(name: string, count: number, timeoutMs?: number): Promise<ReceivedRequest[]> {
+  return waitFor(
+    async () => {
+      const got = await receivedBy(name);
+      return got.length >= count ? got : undefined;
+    },
+    `${count} request(s) at ${name}`,
+    timeoutMs,
+  );
+}
+
+export async function createWebhook(
+  org: TestOrg,
+  body: Record<string, unknown>,
+): Promise<{ id: string; secret: string; [field: string]: unknown }> {
+  const res = await call("POST", "/v1/webhooks", { key: org.keys.admin, body });
+  if (res.status !== 201) throw new Error(`webhook create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}

@@ -1,0 +1,500 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { decryptSecret } from "../src/webhooks/secrets";
+import { checkWebhookUrl } from "../src/webhooks/url-policy";
+import { call, createOrg, expectError, type TestOrg } from "./harness";
+import { createWebhook } from "./webhook-helpers";
+
+const HOOK_URL = "https://hooks.example.com/verk";
+
+async function insertProject(org: TestOrg): Promise<string> {
+  const id = `proj_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  const now = new Date().toISOString();
+  await env.DB.prepare(
+    "INSERT INTO projects (id, org_id, name, archived, created_by, etag, created_at, updated_at) VALUES (?, ?, 'P', 0, ?, 'e', ?, ?)",
+  )
+    .bind(id, org.id, org.owner.id, now, now)
+    .run();
+  return id;
+}
+
+describe("webhooks: managing (happy paths)", () => {
+  it("creates a webhook with a generated whsec_ secret, shown only on create and stored encrypted", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/webhooks", {
+      key: org.keys.admin,
+      body: { url: HOOK_URL, events: ["task.created", "task.completed", "task.created"], description: "CI" },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("Location")).toBe(`/v1/webhooks/${res.body.id}`);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.body).toMatchObject({
+      id: expect.stringMatching(/^wh_/),
+      url: HOOK_URL,
+      events: ["task.completed", "task.created"],
+      filters: { projectId: null, assigneeId: null },
+      description: "CI",
+      enabled: true,
+      disabledReason: null,
+      consecutiveFailures: 0,
+      lastTriggeredAt: null,
+      deliverySuccessRate: null,
+      previousSecretExpiresAt: null,
+    });
+    const secret: string = res.body.secret;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(atob(secret.slice(6)).length).toBe(32);
+
+    const row = await env.DB.prepare("SELECT secret_ciphertext FROM webhooks WHERE id = ?")
+      .bind(res.body.id)
+      .first<{ secret_ciphertext: string }>();
+    expect(row!.secret_ciphertext).not.toContain(secret.slice(6, 20));
+    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.secret_ciphertext)).toBe(secret);
+
+    const got = await call("GET", `/v1/webhooks/${res.body.id}`, { key: org.keys.admin });
+    expect(got.status).toBe(200);
+    expect(got.body).not.toHaveProperty("secret");
+    const { secret: _omitted, ...withoutSecret } = res.body;
+    expect(got.body).toEqual(withoutSecret);
+    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    expect(list.body.data).toEqual([withoutSecret]);
+    expect(list.body.pagination).toEqual({ total: 1, page: 1, limit: 50, totalPages: 1 });
+  });
+
+  it("accepts a secret of the customer's own and the wildcard subscription", async () => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/webhooks", {
+      key: org.keys.admin,
+      body: { url: HOOK_URL, events: ["*"], secret: "your_webhook_secret_12345", enabled: false },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.secret).toBe("your_webhook_secret_12345");
+    expect(res.body.events).toEqual(["*"]);
+    expect(res.body.enabled).toBe(false);
+  });
+
+  it("filters by a project and an assignee of the organization; PATCH merges and clears them", async () => {
+    const org = await createOrg();
+    const projectId = await insertProject(org);
+    const hook = await createWebhook(org, {
+      url: HOOK_URL,
+      events: ["task.created"],
+      filters: { projectId, assigneeId: org.member.id },
+    });
+    expect(hook.filters).toEqual({ projectId, assigneeId: org.member.id });
+
+    const merged = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: org.keys.admin,
+      body: { filters: { assigneeId: null } },
+    });
+    expect(merged.status).toBe(200);
+    expect(merged.body.filters).toEqual({ projectId, assigneeId: null });
+    const cleared = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { filters: null } });
+    expect(cleared.body.filters).toEqual({ projectId: null, assigneeId: null });
+  });
+
+  it("updates url, events and description, and changes updatedAt", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });
+    const res = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: org.keys.admin,
+      body: { url: "https://other.example.com/in", events: ["project.created"], description: "moved" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      url: "https://other.example.com/in",
+      events: ["project.created"],
+      description: "moved",
+    });
+    expect(res.body.updatedAt >= (hook.updatedAt as string)).toBe(true);
+    const unchanged = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: {} });
+    expect(unchanged.body).toEqual(res.body);
+  });
+
+  it('re-enables a disabled webhook with {"enabled": true}, resetting failures and the reason', async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });
+    await env.DB.prepare(
+      "UPDATE webhooks SET enabled = 0, consecutive_failures = 100, disabled_reason = 'Disabled after 100' WHERE id = ?",
+    )
+      .bind(hook.id)
+      .run();
+    const disabled = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    expect(disabled.body).toMatchObject({
+      enabled: false,
+      consecutiveFailures: 100,
+      disabledReason: "Disabled after 100",
+    });
+
+    const res = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { enabled: true } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ enabled: true, consecutiveFailures: 0, disabledReason: null });
+
+    const paused = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { enabled: false } });
+    expect(paused.body).toMatchObject({ enabled: false, disabledReason: null });
+    const onlyEnabled = await call("GET", "/v1/webhooks?enabled=true", { key: org.keys.admin });
+    expect(onlyEnabled.body.data).toEqual([]);
+    const onlyDisabled = await call("GET", "/v1/webhooks?enabled=false", { key: org.keys.admin });
+    expect(onlyDisabled.body.data.map((w: { id: string }) => w.id)).toEqual([hook.id]);
+  });
+
+  it("rotates the secret: a new one is shown once and the old one signs until the grace period ends", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });
+    const before = Date.now();
+    const res = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: org.keys.admin });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.body.secret).toMatch(/^whsec_/);
+    expect(res.body.secret).not.toBe(hook.secret);
+    const graceEnds = Date.parse(res.body.previousSecretExpiresAt);
+    expect(graceEnds - before).toBeGreaterThan(86_390_000);
+    expect(graceEnds - before).toBeLessThan(86_410_000);
+
+    const row = await env.DB.prepare("SELECT secret_ciphertext, previous_secret_ciphertext FROM webhooks WHERE id = ?")
+      .bind(hook.id)
+      .first<{ secret_ciphertext: string; previous_secret_ciphertext: string }>();
+    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.secret_ciphertext)).toBe(res.body.secret);
+    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.previous_secret_ciphertext)).toBe(hook.secret);
+
+    const given = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, {
+      key: org.keys.admin,
+      body: { secret: "my-own-rotated-secret-0001" },
+    });
+    expect(given.body.secret).toBe("my-own-rotated-secret-0001");
+  });
+
+  it("deletes a webhook with its delivery log", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });
+    const now = new Date().toISOString();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, created_at, updated_at) VALUES ('del_x1', ?, ?, 'evt_x1', 'task.created', 'failed', ?, ?)",
+      ).bind(org.id, hook.id, now, now),
+      env.DB.prepare(
+        "INSERT INTO delivery_attempts (id, delivery_id, attempt_number, attempted_at) VALUES ('att_x1', 'del_x1', 1, ?)",
+      ).bind(now),
+    ]);
+    const res = await call("DELETE", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    expect(res.status).toBe(204);
+    expectError(await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin }), 404, "NOT_FOUND");
+    const left = await env.DB.prepare(
+      "SELECT (SELECT COUNT(*) FROM deliveries WHERE id = 'del_x1') + (SELECT COUNT(*) FROM delivery_attempts WHERE id = 'att_x1') AS n",
+    ).first<{ n: number }>();
+    expect(left!.n).toBe(0);
+  });
+
+  it("lists with pagination and sorting", async () => {
+    const org = await createOrg();
+    const ids: string[] = [];
+    for (const path of ["c", "a", "b"])
+      ids.push((await createWebhook(org, { url: `${HOOK_URL}/${path}`, events: ["*"] })).id);
+    const page = await call("GET", "/v1/webhooks?limit=2&page=2&sortBy=createdAt&order=asc", { key: org.keys.admin });
+    expect(page.status).toBe(200);
+    expect(page.body.data.map((w: { id: string }) => w.id)).toEqual([ids[2]]);
+    expect(page.body.pagination).toEqual({ total: 3, page: 2, limit: 2, totalPages: 2 });
+    const byUrl = await call("GET", "/v1/webhooks?sortBy=url&order=asc", { key: org.keys.admin });
+    expect(byUrl.body.data.map((w: { url: string }) => w.url.slice(-1))).toEqual(["a", "b", "c"]);
+  });
+
+  it("documents every webhook operation in the OpenAPI document", async () => {
+    const doc = await call("GET", "/openapi.json");
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/webhooks",
+        "/v1/webhooks/{id}",
+        "/v1/webhooks/{id}/rotate-secret",
+        "/v1/webhooks/{id}/test",
+        "/v1/webhooks/{id}/deliveries",
+        "/v1/webhooks/{id}/deliveries/{deliveryId}",
+        "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+      ]),
+    );
+    expect(doc.body.components.schemas.CreateWebhook.required).toEqual(expect.arrayContaining(["url", "events"]));
+  });
+});
+
+describe("webhooks: plan limits", () => {
+  it("refuses a third webhook on the free plan with PLAN_LIMIT, and admits one after a deletion", async () => {
+    const org = await createOrg({ plan: "free" });
+    const first = await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+    await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+    const third = await call("POST", "/v1/webhooks", { key: org.keys.admin, body: { url: HOOK_URL, events: ["*"] } });
+    expectError(third, 403, "PLAN_LIMIT");
+    expect(third.body.error.message).toContain("free plan allows 2 webhooks");
+    await call("DELETE", `/v1/webhooks/${first.id}`, { key: org.keys.admin });
+    await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+  });
+
+  it("holds the limit under concurrent creations", async () => {
+    const org = await createOrg({ plan: "free" });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call("POST", "/v1/webhooks", { key: org.keys.admin, body: { url: HOOK_URL, events: ["*"] } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(2);
+    expect(results.filter((r) => r.status === 403 && r.body.error.code === "PLAN_LIMIT")).toHaveLength(4);
+    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    expect(list.body.pagination.total).toBe(2);
+  });
+
+  it("lets pro organizations go past two", async () => {
+    const org = await createOrg({ plan: "pro" });
+    for (let i = 0; i < 3; i += 1) await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+  });
+});
+
+describe("webhooks: refused input", () => {
+  // The tests run with the local-development flag on, which admits 127.0.0.1 and
+  // localhost themselves; the flag-off policy for those is checked on the function below.
+  const refusedUrls: [string, string][] = [
+    ["http://hooks.example.com/verk", "must use https"],
+    ["ftp://hooks.example.com/verk", "must use https"],
+    ["not a url", "not an absolute URL"],
+    ["https://user:pass@hooks.example.com/verk", "credentials"],
+    ["https://token@hooks.example.com/verk", "credentials"],
+    ["https://127.1.2.3/hook", "loopback"],
+    ["http://127.0.0.2/hook", "must use https"],
+    ["https://api.localhost/hook", "local name"],
+    ["https://metadata.google.internal/computeMetadata/v1/", "local name"],
+    ["https://printer.local/hook", "local name"],
+    ["https://intranet/hook", "not a public domain name"],
+    ["https://10.1.2.3/hook", "private"],
+    ["https://172.16.0.1/hook", "private"],
+    ["https://172.31.255.255/hook", "private"],
+    ["https://192.168.1.10/hook", "private"],
+    ["https://100.64.0.1/hook", "carrier-grade NAT"],
+    ["https://169.254.169.254/latest/meta-data/", "link-local"],
+    ["https://0.0.0.0/hook", "'this network'"],
+    ["https://224.0.0.1/hook", "multicast"],
+    ["https://[::1]/hook", "loopback"],
+    ["https://[::]/hook", "unspecified"],
+    ["https://[fe80::1]/hook", "link-local"],
+    ["https://[fc00::1]/hook", "unique-local"],
+    ["https://[fd00:ec2::254]/latest/meta-data/", "unique-local"],
+    ["https://[::ffff:127.0.0.1]/hook", "loopback"],
+    ["https://[::ffff:a9fe:a9fe]/hook", "link-local"],
+    ["https://[64:ff9b::10.0.0.1]/hook", "private"],
+    ["https://[2002:c0a8:101::1]/hook", "private"],
+    [`https://hooks.example.com/${"a".repeat(2100)}`, "2048"],
+  ];
+
+  it.each(refusedUrls)("refuses %s", async (url, why) => {
+    const org = await createOrg();
+    const res = await call("POST", "/v1/webhooks", { key: org.keys.admin, body: { url, events: ["*"] } });
+    expectError(res, 400, "VALIDATION_ERROR", "url");
+    expect(res.body.error.message).toContain(why);
+  });
+
+  it("refuses the same URLs on update", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+    const res = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: org.keys.admin,
+      body: { url: "https://169.254.169.254/" },
+    });
+    expectError(res, 400, "VALIDATION_ERROR", "url");
+    const unchanged = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    expect(unchanged.body.url).toBe(HOOK_URL);
+  });
+
+  it("admits public hosts and, with the local-development flag only, http to 127.0.0.1 and localhost", () => {
+    const dev = { allowLocalhost: true };
+    const prod = { allowLocalhost: false };
+    expect(checkWebhookUrl("https://hooks.example.com/x?y=1", prod)).toEqual({
+      ok: true,
+      url: "https://hooks.example.com/x?y=1",
+    });
+    expect(checkWebhookUrl("https://93.184.215.14/x", prod).ok).toBe(true);
+    expect(checkWebhookUrl("https://[2606:4700::1111]/x", prod).ok).toBe(true);
+    expect(checkWebhookUrl("http://127.0.0.1:8080/x", dev).ok).toBe(true);
+    expect(checkWebhookUrl("http://localhost:8080/x", dev).ok).toBe(true);
+    expect(checkWebhookUrl("http://127.0.0.1:8080/x", prod)).toMatchObject({ ok: false });
+    expect(checkWebhookUrl("https://127.0.0.1/x", prod)).toMatchObject({ ok: false });
+    expect(checkWebhookUrl("https://localhost/x", prod)).toMatchObject({ ok: false });
+    expect(checkWebhookUrl("https://localhost./x", prod)).toMatchObject({ ok: false });
+    // Decimal and hex spellings of 127.0.0.1 are normalised before the check.
+    expect(checkWebhookUrl("https://2130706433/x", prod)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("loopback"),
+    });
+    expect(checkWebhookUrl("https://0x7f.0.0.1/x", prod)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("loopback"),
+    });
+    expect(checkWebhookUrl("http://[::1]:8080/x", dev)).toMatchObject({ ok: false });
+    expect(checkWebhookUrl("http://10.0.0.1/x", dev)).toMatchObject({ ok: false });
+  });
+
+  it("refuses unknown event types, an empty list, and * mixed with types", async () => {
+    const org = await createOrg();
+    const unknown = await call("POST", "/v1/webhooks", {
+      key: org.keys.admin,
+      body: { url: HOOK_URL, events: ["task.created", "task.exploded"] },
+    });
+    expectError(unknown, 400, "VALIDATION_ERROR", "events.1");
+    expect(unknown.body.error.message).toContain("task.exploded");
+    expectError(
+      await call("POST", "/v1/webhooks", { key: org.keys.admin, body: { url: HOOK_URL, events: [] } }),
+      400,
+      "VALIDATION_ERROR",
+      "events",
+    );
+    expectError(
+      await call("POST", "/v1/webhooks", {
+        key: org.keys.admin,
+        body: { url: HOOK_URL, events: ["*", "task.created"] },
+      }),
+      400,
+      "VALIDATION_ERROR",
+      "events",
+    );
+    expectError(
+      await call("POST", "/v1/webhooks", { key: org.keys.admin, body: { url: HOOK_URL, events: "task.created" } }),
+      400,
+      "VALIDATION_ERROR",
+      "events",
+    );
+  });
+
+  it("refuses missing fields, unknown fields, short secrets and bad filters by name", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ events: ["*"] }, "url"],
+      [{ url: HOOK_URL }, "events"],
+      [{ url: HOOK_URL, events: ["*"], retries: 3 }, "retries"],
+      [{ url: HOOK_URL, events: ["*"], secret: "short" }, "secret"],
+      [{ url: HOOK_URL, events: ["*"], secret: "has spaces in the secret" }, "secret"],
+      [{ url: HOOK_URL, events: ["*"], enabled: "yes" }, "enabled"],
+      [{ url: HOOK_URL, events: ["*"], filters: { tag: "x" } }, "filters.tag"],
+      [{ url: HOOK_URL, events: ["*"], filters: { projectId: "proj_missing" } }, "filters.projectId"],
+      [{ url: HOOK_URL, events: ["*"], filters: { assigneeId: other.member.id } }, "filters.assigneeId"],
+    ];
+    for (const [body, field] of cases) {
+      expectError(await call("POST", "/v1/webhooks", { key: org.keys.admin, body }), 400, "VALIDATION_ERROR", field);
+    }
+    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    expect(list.body.pagination.total).toBe(0);
+  });
+
+  it("refuses unknown query parameters and bad filters on the delivery log", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+    expectError(await call("GET", "/v1/webhooks?color=red", { key: org.keys.admin }), 400, "VALIDATION_ERROR", "color");
+    expectError(
+      await call("GET", `/v1/webhooks/${hook.id}/deliveries?status=lost`, { key: org.keys.admin }),
+      400,
+      "VALIDATION_ERROR",
+      "status",
+    );
+    expectError(
+      await call("GET", `/v1/webhooks/${hook.id}/deliveries?event=task.exploded`, { key: org.keys.admin }),
+      400,
+      "VALIDATION_ERROR",
+      "event",
+    );
+    expectError(
+      await call("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin, body: { eventType: "nope" } }),
+      400,
+      "VALIDATION_ERROR",
+      "eventType",
+    );
+  });
+});
+
+describe("webhooks: security", () => {
+  /** Every webhook operation, for a webhook and delivery id that exist. */
+  function operations(webhookId: string, deliveryId: string): [string, string, unknown?][] {
+    return [
+      ["GET", "/v1/webhooks"],
+      ["POST", "/v1/webhooks", { url: HOOK_URL, events: ["*"] }],
+      ["GET", `/v1/webhooks/${webhookId}`],
+      ["PATCH", `/v1/webhooks/${webhookId}`, { description: "x" }],
+      ["DELETE", `/v1/webhooks/${webhookId}`],
+      ["POST", `/v1/webhooks/${webhookId}/rotate-secret`, {}],
+      ["POST", `/v1/webhooks/${webhookId}/test`, {}],
+      ["GET", `/v1/webhooks/${webhookId}/deliveries`],
+      ["GET", `/v1/webhooks/${webhookId}/deliveries/${deliveryId}`],
+      ["POST", `/v1/webhooks/${webhookId}/deliveries/${deliveryId}/redeliver`, {}],
+    ];
+  }
+
+  async function withDelivery(org: TestOrg) {
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+    const deliveryId = `del_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+    const now = new Date().toISOString();
+    await env.DB.prepare(
+      "INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, created_at, updated_at) VALUES (?, ?, ?, 'evt_none', 'task.created', 'failed', ?, ?)",
+    )
+      .bind(deliveryId, org.id, hook.id, now, now)
+      .run();
+    return { hook, deliveryId };
+  }
+
+  it("answers 401 without a key and 403 to read and write keys, changing nothing", async () => {
+    const org = await createOrg();
+    const { hook, deliveryId } = await withDelivery(org);
+    for (const [method, path, body] of operations(hook.id, deliveryId)) {
+      expectError(await call(method, path, { body }), 401, "UNAUTHORIZED");
+      expectError(await call(method, path, { key: org.keys.read, body }), 403, "FORBIDDEN");
+      expectError(await call(method, path, { key: org.keys.write, body }), 403, "FORBIDDEN");
+      expectError(await call(method, path, { key: org.member.key, body }), 403, "FORBIDDEN");
+    }
+    const still = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    expect(still.status).toBe(200);
+    expect(still.body.description).toBeNull();
+  });
+
+  it("answers 404 for another organization's webhook and delivery, changing nothing", async () => {
+    const owner = await createOrg();
+    const intruder = await createOrg();
+    const { hook, deliveryId } = await withDelivery(owner);
+    for (const [method, path, body] of operations(hook.id, deliveryId).slice(2)) {
+      expectError(await call(method, path, { key: intruder.keys.admin, body }), 404, "NOT_FOUND");
+    }
+    const intruderList = await call("GET", "/v1/webhooks", { key: intruder.keys.admin });
+    expect(intruderList.body.data).toEqual([]);
+    const still = await call("GET", `/v1/webhooks/${hook.id}`, { key: owner.keys.admin });
+    expect(still.body).toMatchObject({ description: null, url: HOOK_URL });
+    // A delivery id of another webhook, even of the same organization, is not found under this one.
+    const sibling = await createWebhook(owner, { url: HOOK_URL, events: ["*"] });
+    expectError(
+      await call("GET", `/v1/webhooks/${sibling.id}/deliveries/${deliveryId}`, { key: owner.keys.admin }),
+      404,
+      "NOT_FOUND",
+    );
+  });
+
+  it("answers 404 for unknown ids and never takes /webhooks/incoming… for a webhook id", async () => {
+    const org = await createOrg();
+    expectError(await call("GET", "/v1/webhooks/wh_doesnotexist0000000", { key: org.keys.admin }), 404, "NOT_FOUND");
+    expectError(await call("GET", "/v1/webhooks/not-a-webhook-id", { key: org.keys.admin }), 404, "NOT_FOUND");
+    // Those paths belong to the incoming-webhooks router (its own credentials), not to a webhook id.
+    for (const [method, path] of [
+      ["GET", "/v1/webhooks/incoming"],
+      ["PATCH", "/v1/webhooks/incoming"],
+      ["DELETE", "/v1/webhooks/incoming"],
+      ["POST", "/v1/webhooks/incoming/test"],
+      ["POST", "/v1/webhooks/incoming/rotate-secret"],
+      ["GET", "/v1/webhooks/incoming/deliveries"],
+    ]) {
+      const res = await call(method!, path!, { key: org.keys.admin, body: method === "GET" ? undefined : {} });
+      expect([401, 404, 405]).toContain(res.status);
+      expect(res.body.error.message).not.toContain("Webhook not found");
+    }
+  });
+
+  it("never returns the secret outside create and rotate", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: HOOK_URL, events: ["*"] });
+    const responses = [
+      await call("GET", "/v1/webhooks", { key: org.keys.admin }),
+      await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin }),
+      await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { description: "d" } }),
+    ];
+    for (const res of responses) expect(JSON.stringify(res.body)).not.toContain(hook.secret);
+  });
+});

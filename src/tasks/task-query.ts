@@ -43,7 +43,9 @@ const SORT_KEYS: Record<TaskSortField, SQL[]> = {
 
 export function taskListWhere(orgId: string, f: TaskFilters): SQL {
   return and(
-    eq(tasks.orgId, orgId),
+    // With a tag, start from the tag's rows in task_tags (cost follows the tag's
+    // tasks, not the organization's): unary + keeps the planner off the org indexes.
+    f.tag !== undefined ? sql`+${tasks.orgId} = ${orgId}` : eq(tasks.orgId, orgId),
     f.projectId !== undefined ? eq(tasks.projectId, f.projectId) : undefined,
     f.status !== undefined ? eq(tasks.status, f.status) : undefined,
     f.assigneeId !== undefined ? eq(tasks.assigneeId, f.assigneeId) : undefined,

@@ -1,0 +1,71 @@
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { type ApiResponse, call, type TestOrg } from "./harness";
+
+/** Resource builders over the public API, for the projects/tasks/comments/events tests. */
+
+export async function makeProject(org: TestOrg, body: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "Project", ...body } });
+  if (res.status !== 201) throw new Error(`project create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; name: string; archived: boolean };
+}
+
+export async function makeTask(org: TestOrg, projectId: string, body: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/tasks", { key: org.keys.write, body: { title: "Task", projectId, ...body } });
+  if (res.status !== 201) throw new Error(`task create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as Record<string, any> & { id: string };
+}
+
+export async function makeComment(org: TestOrg, taskId: string, body: Record<string, unknown> = {}, key?: string) {
+  const res = await call("POST", `/v1/tasks/${taskId}/comments`, {
+    key: key ?? org.keys.write,
+    body: { content: "A comment", ...body },
+  });
+  if (res.status !== 201) throw new Error(`comment create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as Record<string, any> & { id: string };
+}
+
+/** The organization's events about one resource, oldest first. */
+export async function eventsFor(org: TestOrg, resourceId: string) {
+  const res = await call("GET", `/v1/events?resourceId=${resourceId}&order=asc&limit=100`, { key: org.keys.read });
+  expect(res.status).toBe(200);
+  return res.body.data as Array<{ type: string; data: any; changes?: any; actor: any; createdAt: string }>;
+}
+
+/** Every event row in the organization (straight from D1: also proves nothing was written). */
+export async function eventCount(orgId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE org_id = ?")
+    .bind(orgId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+export function ids(res: ApiResponse): string[] {
+  return (res.body.data as { id: string }[]).map((r) => r.id);
+}
+
+/** Inputs that must be refused with a 4xx, never a 500. */
+export const HOSTILE_VALUES: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  "",
+  " ",
+  "x".repeat(100_000),
+  "\u0000",
+  "💥".repeat(300),
+  [],
+  [null],
+  {},
+  { nested: { deep: true } },
+  "'; DROP TABLE tasks; --",
+];
+
+export function expectClientError(res: ApiResponse, context: string): void {
+  if (res.status < 400 || res.status >= 500) {
+    throw new Error(`${context}: expected a 4xx, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+  expect(res.body?.error?.code, context).toBeTypeOf("string");
+}

@@ -1,0 +1,437 @@
+import { describe, expect, it } from "vitest";
+import {
+  eventCount,
+  eventsFor,
+  expectClientError,
+  HOSTILE_VALUES,
+  makeComment,
+  makeProject,
+  makeTask,
+} from "./fixtures";
+import { call, createOrg, expectError } from "./harness";
+
+describe("tasks: create", () => {
+  it("creates with defaults, 201, Location, ETag; createdBy is the key's member", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const res = await call("POST", "/v1/tasks", {
+      key: org.member.key,
+      body: { title: "New task", projectId: project.id },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("Location")).toBe(`/v1/tasks/${res.body.id}`);
+    expect(res.headers.get("ETag")).toMatch(/^".+"$/);
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^task_[0-9A-Za-z]{20}$/),
+      title: "New task",
+      description: null,
+      status: "todo",
+      priority: "medium",
+      projectId: project.id,
+      assigneeId: null,
+      dueDate: null,
+      tags: [],
+      createdBy: org.member.id,
+      createdAt: expect.any(String),
+      updatedAt: res.body.createdAt,
+      completedAt: null,
+    });
+    const events = await eventsFor(org, res.body.id);
+    expect(events.map((e) => e.type)).toEqual(["task.created"]);
+    expect(events[0]?.data).toEqual(res.body);
+    expect(events[0]?.actor.userId).toBe(org.member.id);
+  });
+
+  it("accepts the seed's create body and normalizes dueDate to UTC", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const res = await call("POST", "/v1/tasks", {
+      key: org.keys.write,
+      body: {
+        title: "New task",
+        description: "Task description",
+        projectId: project.id,
+        assigneeId: org.member.id,
+        priority: "high",
+        dueDate: "2024-12-31T23:59:59Z",
+        tags: ["build-failure", "ci-cd", "build-failure"],
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      priority: "high",
+      assigneeId: org.member.id,
+      dueDate: "2024-12-31T23:59:59.000Z",
+      tags: ["build-failure", "ci-cd"],
+    });
+    const offset = await makeTask(org, project.id, { dueDate: "2025-01-01T01:30:00+02:00" });
+    expect(offset.dueDate).toBe("2024-12-31T23:30:00.000Z");
+    const dateOnly = await makeTask(org, project.id, { dueDate: "2025-03-01" });
+    expect(dateOnly.dueDate).toBe("2025-03-01T00:00:00.000Z");
+  });
+
+  it("creating a task assigned or done also emits task.assigned / task.completed in the same batch", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id, { assigneeId: org.member.id, status: "done" });
+    expect(task.completedAt).toBe(task.createdAt);
+    const events = await eventsFor(org, task.id);
+    expect(events.map((e) => e.type).sort()).toEqual(["task.assigned", "task.completed", "task.created"]);
+    expect(new Set(events.map((e) => e.createdAt)).size).toBe(1);
+    expect(events.find((e) => e.type === "task.assigned")?.changes).toEqual({
+      assigneeId: { from: null, to: org.member.id },
+    });
+  });
+});
+
+describe("tasks: validation rules", () => {
+  it("title is required, trimmed, at most 500 characters", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const post = (body: Record<string, unknown>) =>
+      call("POST", "/v1/tasks", { key: org.keys.write, body: { projectId: project.id, ...body } });
+    const missing = await post({});
+    expectError(missing, 400, "VALIDATION_ERROR", "title");
+    expectError(await post({ title: "" }), 400, "VALIDATION_ERROR", "title");
+    expect((await post({ title: "" })).body.error.message).toContain("Task title is required");
+    expectError(await post({ title: "   " }), 400, "VALIDATION_ERROR", "title");
+    expectError(await post({ title: "x".repeat(501) }), 400, "VALIDATION_ERROR", "title");
+    expect((await post({ title: "x".repeat(500) })).status).toBe(201);
+    expectError(await post({ title: 42 }), 400, "VALIDATION_ERROR", "title");
+  });
+
+  it("status, priority, dueDate, tags and unknown fields are checked by name", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const post = (body: Record<string, unknown>) =>
+      call("POST", "/v1/tasks", { key: org.keys.write, body: { title: "T", projectId: project.id, ...body } });
+    expectError(await post({ status: "blocked" }), 400, "VALIDATION_ERROR", "status");
+    expectError(await post({ priority: "critical" }), 400, "VALIDATION_ERROR", "priority");
+    expectError(await post({ priority: "HIGH" }), 400, "VALIDATION_ERROR", "priority");
+    expectError(await post({ dueDate: "tomorrow" }), 400, "VALIDATION_ERROR", "dueDate");
+    expectError(await post({ dueDate: "2024-02-30" }), 400, "VALIDATION_ERROR", "dueDate");
+    expectError(await post({ dueDate: "2024-12-31T10:00:00" }), 400, "VALIDATION_ERROR", "dueDate");
+    expectError(await post({ dueDate: 1735689599 }), 400, "VALIDATION_ERROR", "dueDate");
+    expectError(await post({ tags: "a,b" }), 400, "VALIDATION_ERROR", "tags");
+    expectError(await post({ tags: [""] }), 400, "VALIDATION_ERROR", "tags.0");
+    expectError(await post({ tags: ["ok", 5] }), 400, "VALIDATION_ERROR", "tags.1");
+    expectError(await post({ tags: ["t".repeat(51)] }), 400, "VALIDATION_ERROR", "tags.0");
+    expectError(await post({ tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }), 400, "VALIDATION_ERROR", "tags");
+    expectError(await post({ completedAt: "2024-01-01T00:00:00Z" }), 400, "VALIDATION_ERROR", "completedAt");
+    expectError(await post({ createdBy: "user_x" }), 400, "VALIDATION_ERROR", "createdBy");
+    expectError(await post({ description: "d".repeat(50_001) }), 400, "VALIDATION_ERROR", "description");
+  });
+
+  it("projectId must exist in the organization (400 naming projectId)", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const foreign = await makeProject(other);
+    const post = (body: Record<string, unknown>) => call("POST", "/v1/tasks", { key: org.keys.write, body });
+    const before = await eventCount(org.id);
+    expectError(await post({ title: "T" }), 400, "VALIDATION_ERROR", "projectId");
+    expectError(await post({ title: "T", projectId: "proj_nope" }), 400, "VALIDATION_ERROR", "projectId");
+    expectError(await post({ title: "T", projectId: foreign.id }), 400, "VALIDATION_ERROR", "projectId");
+    expectError(await post({ title: "T", projectId: null }), 400, "VALIDATION_ERROR", "projectId");
+    expect(await eventCount(org.id)).toBe(before);
+  });
+
+  it("an archived project takes no new tasks (409), nor tasks moved into it", async () => {
+    const org = await createOrg();
+    const open = await makeProject(org);
+    const archived = await makeProject(org, { archived: true });
+    const task = await makeTask(org, open.id);
+    const before = await eventCount(org.id);
+    expectError(
+      await call("POST", "/v1/tasks", { key: org.keys.write, body: { title: "T", projectId: archived.id } }),
+      409,
+      "CONFLICT",
+      "projectId",
+    );
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { projectId: archived.id } }),
+      409,
+      "CONFLICT",
+      "projectId",
+    );
+    expect(await eventCount(org.id)).toBe(before);
+    // Tasks already in a project that gets archived stay editable.
+    await call("PATCH", `/v1/projects/${open.id}`, { key: org.keys.write, body: { archived: true } });
+    const edited = await call("PATCH", `/v1/tasks/${task.id}`, {
+      key: org.keys.write,
+      body: { title: "Still editable" },
+    });
+    expect(edited.status).toBe(200);
+  });
+
+  it("assigneeId must be a member of the organization (400 naming assigneeId)", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const project = await makeProject(org);
+    const post = (assigneeId: unknown) =>
+      call("POST", "/v1/tasks", { key: org.keys.write, body: { title: "T", projectId: project.id, assigneeId } });
+    expectError(await post("user_nobody"), 400, "VALIDATION_ERROR", "assigneeId");
+    expectError(await post(other.owner.id), 400, "VALIDATION_ERROR", "assigneeId");
+    expectError(await post(""), 400, "VALIDATION_ERROR", "assigneeId");
+    expect((await post(null)).status).toBe(201);
+    expect((await post(org.owner.id)).status).toBe(201);
+    const task = await makeTask(org, project.id);
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { assigneeId: other.member.id } }),
+      400,
+      "VALIDATION_ERROR",
+      "assigneeId",
+    );
+  });
+
+  it("never answers 500 to hostile values in any field, id or query", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id);
+    const fields = ["title", "description", "status", "priority", "projectId", "assigneeId", "dueDate", "tags"];
+    for (const field of fields) {
+      for (const value of HOSTILE_VALUES) {
+        const label = `${field}=${JSON.stringify(value)?.slice(0, 40)}`;
+        const created = await call("POST", "/v1/tasks", {
+          key: org.keys.write,
+          body: { title: "T", projectId: project.id, [field]: value },
+        });
+        expect(created.status, `POST ${label}`).toBeLessThan(500);
+        const patched = await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { [field]: value } });
+        expect(patched.status, `PATCH ${label}`).toBeLessThan(500);
+      }
+    }
+    expectClientError(
+      await call("POST", "/v1/tasks", {
+        key: org.keys.write,
+        rawBody: "[1,2]",
+        headers: { "Content-Type": "application/json" },
+      }),
+      "array body",
+    );
+    expectClientError(
+      await call("POST", "/v1/tasks", {
+        key: org.keys.write,
+        rawBody: "null",
+        headers: { "Content-Type": "application/json" },
+      }),
+      "null body",
+    );
+    expectClientError(
+      await call("POST", "/v1/tasks", {
+        key: org.keys.write,
+        rawBody: "{",
+        headers: { "Content-Type": "application/json" },
+      }),
+      "broken json",
+    );
+    for (const id of ["x", `task_${"a".repeat(80)}`, "%00", "task_%27%20OR%201%3D1"]) {
+      expectClientError(await call("GET", `/v1/tasks/${id}`, { key: org.keys.read }), `GET ${id}`);
+      expectClientError(await call("PATCH", `/v1/tasks/${id}`, { key: org.keys.write, body: {} }), `PATCH ${id}`);
+      expectClientError(await call("DELETE", `/v1/tasks/${id}`, { key: org.keys.write }), `DELETE ${id}`);
+    }
+  });
+});
+
+describe("tasks: update", () => {
+  it("applies a partial update, clears with null, and emits task.updated with from/to changes", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id, {
+      description: "old",
+      dueDate: "2025-01-01",
+      tags: ["a"],
+      priority: "low",
+    });
+    const res = await call("PATCH", `/v1/tasks/${task.id}`, {
+      key: org.keys.write,
+      body: { title: "Renamed", description: null, dueDate: null, tags: ["b", "c"], priority: "urgent" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      title: "Renamed",
+      description: null,
+      dueDate: null,
+      tags: ["b", "c"],
+      priority: "urgent",
+      status: "todo",
+      createdAt: task.createdAt,
+    });
+    expect(res.headers.get("ETag")).toMatch(/^".+"$/);
+    const events = await eventsFor(org, task.id);
+    expect(events.map((e) => e.type)).toEqual(["task.created", "task.updated"]);
+    expect(events[1]?.data).toEqual(res.body);
+    expect(events[1]?.changes).toEqual({
+      title: { from: "Task", to: "Renamed" },
+      description: { from: "old", to: null },
+      dueDate: { from: "2025-01-01T00:00:00.000Z", to: null },
+      tags: { from: ["a"], to: ["b", "c"] },
+      priority: { from: "low", to: "urgent" },
+    });
+  });
+
+  it("completedAt is set when status becomes done, kept while done, cleared when it leaves", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id);
+    const patch = (body: Record<string, unknown>) =>
+      call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body });
+
+    const progress = await patch({ status: "in_progress" });
+    expect(progress.body.completedAt).toBeNull();
+    const done = await patch({ status: "done" });
+    expect(done.body.completedAt).toBe(done.body.updatedAt);
+    const stillDone = await patch({ title: "Edited while done" });
+    expect(stillDone.body.completedAt).toBe(done.body.completedAt);
+    const reopened = await patch({ status: "todo" });
+    expect(reopened.body.completedAt).toBeNull();
+
+    const events = await eventsFor(org, task.id);
+    // Events of one batch share a timestamp; compare the multiset.
+    expect(events.map((e) => e.type).sort()).toEqual([
+      "task.completed",
+      "task.created",
+      "task.updated",
+      "task.updated",
+      "task.updated",
+      "task.updated",
+    ]);
+    const completed = events.filter((e) => e.type === "task.completed");
+    expect(completed).toHaveLength(1);
+    expect(completed[0]?.changes).toEqual({
+      status: { from: "in_progress", to: "done" },
+      completedAt: { from: null, to: done.body.completedAt },
+    });
+    const reopenEvent = events.at(-1);
+    expect(reopenEvent?.changes).toEqual({
+      status: { from: "done", to: "todo" },
+      completedAt: { from: done.body.completedAt, to: null },
+    });
+  });
+
+  it("reassigning emits task.assigned (also when unassigning); the same assignee again emits nothing", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id);
+    await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { assigneeId: org.member.id } });
+    const before = await eventCount(org.id);
+    const same = await call("PATCH", `/v1/tasks/${task.id}`, {
+      key: org.keys.write,
+      body: { assigneeId: org.member.id },
+    });
+    expect(same.status).toBe(200);
+    expect(await eventCount(org.id)).toBe(before);
+    await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { assigneeId: null } });
+    const assigned = (await eventsFor(org, task.id)).filter((e) => e.type === "task.assigned");
+    expect(assigned.map((e) => e.changes)).toEqual([
+      { assigneeId: { from: null, to: org.member.id } },
+      { assigneeId: { from: org.member.id, to: null } },
+    ]);
+  });
+
+  it("moves a task to another project of the organization only", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const from = await makeProject(org);
+    const to = await makeProject(org);
+    const foreign = await makeProject(other);
+    const task = await makeTask(org, from.id);
+    const moved = await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { projectId: to.id } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.projectId).toBe(to.id);
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { projectId: foreign.id } }),
+      400,
+      "VALIDATION_ERROR",
+      "projectId",
+    );
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { projectId: null } }),
+      400,
+      "VALIDATION_ERROR",
+      "projectId",
+    );
+  });
+
+  it("a failed update writes nothing: no change, no event", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id);
+    const before = await eventCount(org.id);
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { title: "New", status: "nope" } }),
+      400,
+      "VALIDATION_ERROR",
+      "status",
+    );
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, {
+        key: org.keys.write,
+        body: { title: "New", assigneeId: "user_x" },
+      }),
+      400,
+      "VALIDATION_ERROR",
+      "assigneeId",
+    );
+    expect(await eventCount(org.id)).toBe(before);
+    expect((await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read })).body.title).toBe("Task");
+  });
+});
+
+describe("tasks: delete", () => {
+  it("deletes with 204, removes its comments, and emits task.deleted with the task as it was", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id, { tags: ["gone"] });
+    const comment = await makeComment(org, task.id);
+    const res = await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write });
+    expect(res.status).toBe(204);
+    expectError(await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
+    expectError(await call("GET", `/v1/comments/${comment.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
+    expect((await call("GET", "/v1/tasks?tag=gone", { key: org.keys.read })).body.data).toEqual([]);
+    const events = await eventsFor(org, task.id);
+    expect(events.map((e) => e.type)).toEqual(["task.created", "task.deleted"]);
+    expect(events[1]?.data).toEqual(task);
+    expectError(await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write }), 404, "NOT_FOUND");
+  });
+});
+
+describe("tasks: security", () => {
+  it("401 without a key, 403 for a read key writing, 404 across organizations", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const project = await makeProject(org);
+    const task = await makeTask(org, project.id);
+    for (const [method, path] of [
+      ["GET", "/v1/tasks"],
+      ["POST", "/v1/tasks"],
+      ["GET", `/v1/tasks/${task.id}`],
+      ["PATCH", `/v1/tasks/${task.id}`],
+      ["DELETE", `/v1/tasks/${task.id}`],
+    ] as const) {
+      expectError(await call(method, path, { body: method === "GET" ? undefined : {} }), 401, "UNAUTHORIZED");
+    }
+    expectError(
+      await call("POST", "/v1/tasks", { key: org.keys.read, body: { title: "T", projectId: project.id } }),
+      403,
+      "FORBIDDEN",
+    );
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.read, body: { title: "X" } }),
+      403,
+      "FORBIDDEN",
+    );
+    expectError(await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.read }), 403, "FORBIDDEN");
+
+    expectError(await call("GET", `/v1/tasks/${task.id}`, { key: other.keys.admin }), 404, "NOT_FOUND");
+    expectError(
+      await call("PATCH", `/v1/tasks/${task.id}`, { key: other.keys.admin, body: { title: "Hijack" } }),
+      404,
+      "NOT_FOUND",
+    );
+    expectError(await call("DELETE", `/v1/tasks/${task.id}`, { key: other.keys.admin }), 404, "NOT_FOUND");
+    expect((await call("GET", "/v1/tasks", { key: other.keys.read })).body.pagination.total).toBe(0);
+    expect((await call("GET", `/v1/tasks?projectId=${project.id}`, { key: other.keys.read })).body.data).toEqual([]);
+    const unchanged = await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read });
+    expect(unchanged.body).toEqual(task);
+  });
+});

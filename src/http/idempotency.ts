@@ -56,9 +56,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
 
   const db = c.env.DB;
-  const scope = c.get("principal")?.orgId ?? c.get("incomingWebhook")?.orgId ?? OPERATOR_SCOPE;
+  const principal = c.get("principal");
+  const credential = c.get("incomingWebhook");
+  const scope = principal?.orgId ?? credential?.orgId ?? OPERATOR_SCOPE;
+  // The calling credential is part of the request: another key (a read key, say)
+  // reusing the idempotency key is a different request, never a replay of this one.
+  const caller = principal?.apiKeyId ?? credential?.id ?? OPERATOR_SCOPE;
   const url = new URL(c.req.url);
-  const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
+  const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${caller}\n${await c.req.text()}`);
   const now = nowIso();
 
   const [, claim] = await db.batch([

@@ -1,0 +1,392 @@
+// `npm run bench:lists`: do task lists stay fast as an organization grows?
+// In one run against local D1 under `wrangler dev` (127.0.0.1 only), it seeds one
+// organization with 1,000 tasks (plus constant noise in three other organizations),
+// measures page 1 and the last page of three lists, grows the organization to
+// 100,000 tasks, measures again, and prints the 100k/1k ratios and each query's
+// EXPLAIN QUERY PLAN (the exact SQL the Worker runs, built by src/tasks/task-query.ts).
+// Target: page 1 at 100x the data within 3x the time.
+//
+// Seeding writes the local D1 SQLite file directly (node:sqlite, one transaction),
+// while the Worker is stopped: the fast equivalent of `wrangler d1 execute --file`.
+// API keys are inserted hashed, exactly as the API stores them.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { freePort } from "../scripts/local-worker.mjs";
+import { percentile } from "./load.mjs";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
+const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
+const NOISE = Number(process.env.BENCH_NOISE ?? 30_000);
+const PAGE1_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 80);
+const DEEP_SAMPLES = Math.max(10, Math.round(PAGE1_SAMPLES / 4));
+const PROJECTS = 20;
+const MEMBERS = 10;
+const KEYS = 12;
+const TAGS = Array.from({ length: 30 }, (_, i) => `tag-${i}`);
+const STATUSES = ["todo", "todo", "in_progress", "done"];
+const PRIORITIES = ["low", "medium", "medium", "high", "urgent"];
+
+/** Deterministic pseudo-random numbers, so two runs seed the same data. */
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = (rand, list) => list[Math.floor(rand() * list.length)];
+const id = (prefix, n, salt) => `${prefix}_${salt}${String(n).padStart(12, "0")}`.slice(0, prefix.length + 21);
+
+// ---------------------------------------------------------------- the SQL under test
+
+/** Bundles the real query builder so the plans printed are of the SQL the Worker sends. */
+async function loadQueryBuilder(dir) {
+  const entry = join(dir, "plan-entry.ts");
+  writeFileSync(
+    entry,
+    `import { drizzle } from "drizzle-orm/d1";
+import { taskListQueries } from ${JSON.stringify(join(ROOT, "src/tasks/task-query.ts"))};
+export function sqlOf(orgId, query) {
+  const { page, total } = taskListQueries(drizzle({}), orgId, query);
+  return { page: page.toSQL(), total: total.toSQL() };
+}
+`,
+  );
+  const outfile = join(dir, "plan.mjs");
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile,
+    logLevel: "error",
+    nodePaths: [join(ROOT, "node_modules")],
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
+// ---------------------------------------------------------------- local D1 and the Worker
+
+function run(cmd, args) {
+  const res = spawnSync(cmd, args, { cwd: ROOT, env: { ...process.env, CI: "1" }, encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+function findSqlite(dir) {
+  const found = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith(".sqlite") && !name.includes("metadata")) found.push(p);
+    }
+  };
+  walk(join(dir, "v3", "d1"));
+  if (found.length !== 1) throw new Error(`expected one local D1 file, found ${found.join(", ") || "none"}`);
+  return found[0];
+}
+
+async function startWorker(persistDir, adminToken) {
+  const port = await freePort();
+  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
+  args.push("--inspector-port", String(await freePort()), "--var", `ADMIN_TOKEN:${adminToken}`);
+  args.push("--var", `WEBHOOK_ENCRYPTION_KEY:${randomBytes(32).toString("base64")}`);
+  const child = spawn("npx", args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CI: "1" },
+  });
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  const kill = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {}
+  };
+  const onExit = () => kill("SIGKILL");
+  process.once("exit", onExit);
+  const stop = async () => {
+    process.removeListener("exit", onExit);
+    kill("SIGTERM");
+    await new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      const timer = setTimeout(() => {
+        kill("SIGKILL");
+        resolve();
+      }, 5000);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, stop };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not start:\n${output.slice(-3000)}`);
+}
+
+// ---------------------------------------------------------------- seeding
+
+function seedOrganizations(db, now) {
+  const orgs = [{ id: id("org", 0, "bench"), plan: "enterprise" }];
+  for (let i = 1; i <= 3; i++) orgs.push({ id: id("org", i, "noise"), plan: "pro" });
+  const keys = [];
+  const members = new Map();
+  const projects = new Map();
+  const insertOrg = db.prepare("INSERT INTO organizations VALUES (?, ?, ?, ?, ?)");
+  const insertUser = db.prepare(
+    "INSERT INTO users (id, org_id, name, email, role, etag, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'e', ?, ?)",
+  );
+  const insertKey = db.prepare(
+    "INSERT INTO api_keys (id, org_id, user_id, name, scope, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, 'read', ?, ?, ?)",
+  );
+  const insertProject = db.prepare(
+    "INSERT INTO projects (id, org_id, name, archived, created_by, etag, created_at, updated_at) VALUES (?, ?, ?, 0, ?, 'e', ?, ?)",
+  );
+  db.exec("BEGIN");
+  for (const [o, org] of orgs.entries()) {
+    insertOrg.run(org.id, `Bench ${o}`, org.plan, now, now);
+    const users = [];
+    for (let u = 0; u < MEMBERS; u++) {
+      const userId = id("user", o * 100 + u, "b");
+      users.push(userId);
+      insertUser.run(userId, org.id, `Member ${u}`, `m${u}@org${o}.example`, u === 0 ? "owner" : "member", now, now);
+    }
+    members.set(org.id, users);
+    const ps = [];
+    for (let p = 0; p < (o === 0 ? PROJECTS : 5); p++) {
+      const projectId = id("proj", o * 100 + p, "b");
+      ps.push(projectId);
+      insertProject.run(projectId, org.id, `Project ${p}`, users[0], now, now);
+    }
+    projects.set(org.id, ps);
+  }
+  for (let k = 0; k < KEYS; k++) {
+    const key = `vk_live_${randomBytes(30).toString("base64url").replace(/[-_]/g, "x").slice(0, 40)}`;
+    const hash = createHash("sha256").update(key).digest("hex");
+    insertKey.run(
+      id("key", k, "bench"),
+      orgs[0].id,
+      members.get(orgs[0].id)[0],
+      `bench ${k}`,
+      hash,
+      key.slice(0, 14),
+      now,
+    );
+    keys.push(key);
+  }
+  db.exec("COMMIT");
+  return { benchOrg: orgs[0].id, noiseOrgs: orgs.slice(1).map((o) => o.id), keys, members, projects };
+}
+
+/** Tasks number `from`..`to-1` of an organization: created a minute apart, mixed attributes. */
+function seedTasks(db, world, orgId, from, to, salt) {
+  const rand = rng(from * 7919 + salt.length);
+  const insertTask = db.prepare(
+    `INSERT INTO tasks (id, org_id, project_id, title, description, status, priority, assignee_id, due_date, tags,
+       created_by, etag, created_at, updated_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'e', ?, ?, ?)`,
+  );
+  const insertTag = db.prepare("INSERT INTO task_tags (task_id, org_id, tag) VALUES (?, ?, ?)");
+  const users = world.members.get(orgId);
+  const projects = world.projects.get(orgId);
+  const epoch = Date.parse("2024-01-01T00:00:00Z");
+  db.exec("BEGIN");
+  for (let n = from; n < to; n++) {
+    const taskId = id("task", n, salt);
+    const created = epoch + n * 60_000;
+    const status = pick(rand, STATUSES);
+    const due = rand() < 0.3 ? null : new Date(epoch + Math.floor(rand() * 730) * 86_400_000).toISOString();
+    const tags = [...new Set(Array.from({ length: Math.floor(rand() * 4) }, () => pick(rand, TAGS)))];
+    const updated = created + Math.floor(rand() * 86_400_000);
+    insertTask.run(
+      taskId,
+      orgId,
+      pick(rand, projects),
+      `Task ${n} ${pick(rand, ["fix", "build", "ship", "review", "plan"])}`,
+      rand() < 0.5 ? null : "Seeded by bench/lists.mjs",
+      status,
+      pick(rand, PRIORITIES),
+      rand() < 0.2 ? null : pick(rand, users),
+      due,
+      JSON.stringify(tags),
+      users[0],
+      new Date(created).toISOString(),
+      new Date(updated).toISOString(),
+      status === "done" ? new Date(updated).toISOString() : null,
+    );
+    for (const tag of tags) insertTag.run(taskId, orgId, tag);
+  }
+  db.exec("COMMIT");
+}
+
+// ---------------------------------------------------------------- measuring
+
+async function sample(url, path, keys, count) {
+  const latencies = [];
+  let body;
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${keys[i % keys.length]}` } });
+    const text = await res.text();
+    latencies.push(performance.now() - t0);
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`);
+    body ??= JSON.parse(text);
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p90: percentile(latencies, 90), body };
+}
+
+function listsUnderTest(world) {
+  const project = world.projects.get(world.benchOrg)[0];
+  return [
+    { name: "default list (createdAt desc)", query: {}, path: "" },
+    {
+      name: "projectId + status filter",
+      query: { projectId: project, status: "todo" },
+      path: `projectId=${project}&status=todo`,
+    },
+    { name: "dueDate sort (asc)", query: { sortBy: "dueDate", order: "asc" }, path: "sortBy=dueDate&order=asc" },
+  ];
+}
+
+async function measure(url, world, label) {
+  const results = [];
+  for (const list of listsUnderTest(world)) {
+    const base = `/v1/tasks?limit=50${list.path ? `&${list.path}` : ""}`;
+    await sample(url, base, world.keys, 5); // warm-up
+    const first = await sample(url, base, world.keys, PAGE1_SAMPLES);
+    const lastPage = Math.max(1, first.body.pagination.totalPages);
+    const deep = await sample(url, `${base}&page=${lastPage}`, world.keys, DEEP_SAMPLES);
+    results.push({ list: list.name, total: first.body.pagination.total, lastPage, page1: first.p50, deep: deep.p50 });
+    console.log(
+      `  [${label}] ${list.name.padEnd(32)} total ${String(first.body.pagination.total).padStart(6)}  page 1 p50 ${first.p50.toFixed(2).padStart(6)} ms (p90 ${first.p90.toFixed(2)})  page ${String(lastPage).padStart(4)} p50 ${deep.p50.toFixed(2).padStart(6)} ms`,
+    );
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------- the run
+
+const workDir = mkdtempSync(join(tmpdir(), "verk-bench-lists-"));
+const persistDir = join(workDir, "state");
+const adminToken = randomBytes(24).toString("base64url");
+let worker;
+try {
+  const builder = await loadQueryBuilder(workDir);
+  console.log("applying migrations to a fresh local D1…");
+  run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
+  const file = findSqlite(persistDir);
+
+  let db = new DatabaseSync(file);
+  const now = new Date().toISOString();
+  const world = seedOrganizations(db, now);
+  for (const [i, orgId] of world.noiseOrgs.entries()) {
+    seedTasks(db, world, orgId, 0, Math.round(NOISE / world.noiseOrgs.length), `n${i}`);
+  }
+  seedTasks(db, world, world.benchOrg, 0, SMALL, "b");
+  db.close();
+  console.log(`seeded ${SMALL} tasks in the bench organization and ${NOISE} in 3 others`);
+
+  worker = await startWorker(persistDir, adminToken);
+  const small = await measure(worker.url, world, `${SMALL / 1000}k`);
+  await worker.stop();
+
+  db = new DatabaseSync(file);
+  const t0 = performance.now();
+  seedTasks(db, world, world.benchOrg, SMALL, LARGE, "b");
+  db.close();
+  console.log(`grew the bench organization to ${LARGE} tasks (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  worker = await startWorker(persistDir, adminToken);
+  const large = await measure(worker.url, world, `${LARGE / 1000}k`);
+  await worker.stop();
+  worker = undefined;
+
+  console.log(`\nratios ${LARGE / 1000}k / ${SMALL / 1000}k (p50; target for page 1: <= 3.0)\n`);
+  let ok = true;
+  for (const [i, s] of small.entries()) {
+    const l = large[i];
+    const r1 = l.page1 / s.page1;
+    const rd = l.deep / s.deep;
+    ok &&= r1 <= 3;
+    console.log(
+      `  ${s.list.padEnd(32)} page 1 ${s.page1.toFixed(2).padStart(6)} -> ${l.page1.toFixed(2).padStart(6)} ms  x${r1.toFixed(2)} ${r1 <= 3 ? "ok" : "OVER"}   last page (${s.lastPage} -> ${l.lastPage}) ${s.deep.toFixed(2)} -> ${l.deep.toFixed(2)} ms  x${rd.toFixed(2)}`,
+    );
+  }
+
+  console.log(`\nquery plans (EXPLAIN QUERY PLAN of the SQL the Worker sends, at ${LARGE} tasks)\n`);
+  db = new DatabaseSync(file, { readOnly: true });
+  for (const list of listsUnderTest(world)) {
+    const { page, total } = builder.sqlOf(world.benchOrg, {
+      page: 1,
+      limit: 50,
+      sortBy: "createdAt",
+      order: "desc",
+      ...list.query,
+    });
+    for (const [what, q] of [
+      ["page ", page],
+      ["total", total],
+    ]) {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
+        .all(...q.params)
+        .map((row) => row.detail);
+      const scan = plan.some((d) => /^SCAN tasks\b/.test(d));
+      console.log(`  ${list.name.padEnd(32)} ${what}  ${plan.join(" | ")}${scan ? "   <-- FULL SCAN" : ""}`);
+    }
+  }
+
+  // Why totals come from task_counts: the same totals as COUNT(*), timed in SQLite alone.
+  console.log(`\ntotals in SQLite alone at ${LARGE} tasks (mean of 50): kept counts vs COUNT(*)\n`);
+  const timeIt = (statement, params) => {
+    statement.all(...params);
+    const t = performance.now();
+    for (let i = 0; i < 50; i++) statement.all(...params);
+    return (performance.now() - t) / 50;
+  };
+  for (const list of listsUnderTest(world)) {
+    const { total } = builder.sqlOf(world.benchOrg, {
+      page: 1,
+      limit: 50,
+      sortBy: "createdAt",
+      order: "desc",
+      ...list.query,
+    });
+    const where = ["org_id = ?", list.query.projectId && "project_id = ?", list.query.status && "status = ?"].filter(
+      Boolean,
+    );
+    const params = [world.benchOrg, list.query.projectId, list.query.status].filter(Boolean);
+    const kept = timeIt(db.prepare(total.sql), total.params);
+    const counted = timeIt(db.prepare(`SELECT COUNT(*) FROM tasks WHERE ${where.join(" AND ")}`), params);
+    console.log(
+      `  ${list.name.padEnd(32)} task_counts ${kept.toFixed(3).padStart(7)} ms   COUNT(*) ${counted.toFixed(3).padStart(7)} ms`,
+    );
+  }
+  db.close();
+  console.log(ok ? `\nPASS: page 1 within 3x at ${LARGE / SMALL}x the data` : "\nOVER TARGET: see the ratios above");
+} finally {
+  if (worker) await worker.stop();
+  if (!process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true });
+  else console.log(`kept ${workDir}`);
+}

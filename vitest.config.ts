@@ -17,6 +17,8 @@ export default defineConfig(async () => {
             WEBHOOK_ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
             WEBHOOK_ALLOW_LOCALHOST: "true",
             WEBHOOK_RETRY_SCHEDULE: "1,2,3",
+            // Short, so the timeout test waits 2 s rather than 5.
+            WEBHOOK_TIMEOUT_MS: "2000",
             TEST_RECEIVER_URL: inject<string>("receiverUrl"),
           },
         },

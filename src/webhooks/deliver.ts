@@ -4,7 +4,7 @@ import { type Config, configFrom } from "../config";
 import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import { newId } from "../lib/random";
-import { isoPlusSeconds, nowIso } from "../lib/time";
+import { isoPlusSeconds } from "../lib/time";
 import { settleStatements } from "./deliveries";
 import { deliveryBody } from "./payload";
 import { decryptSecret } from "./secrets";
@@ -155,7 +155,7 @@ export async function attemptDelivery(
     .leftJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
     .where(eq(deliveries.id, deliveryId));
   // Gone with its webhook, already settled, or a stale duplicate message: nothing to do.
-  if (!row || !row.webhook || row.delivery.status !== "pending") return ACK;
+  if (!row?.webhook || row.delivery.status !== "pending") return ACK;
   const { delivery, event, webhook } = row;
 
   const now = Date.now();

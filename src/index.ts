@@ -1,6 +1,7 @@
 import { buildApp } from "./app";
 import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
+import { pruneIdempotencyKeys } from "./http/idempotency";
 import { consumeDeadLetters, consumeEvents, isDeadLetterQueue } from "./webhooks/consumer";
 
 export { RateLimiter } from "./ratelimit/rate-limiter";
@@ -12,6 +13,7 @@ export default {
 
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweepUnsentEvents(env));
+    ctx.waitUntil(pruneIdempotencyKeys(env.DB));
   },
 
   async queue(batch, env, _ctx) {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { pruneIdempotencyKeys } from "../src/http/idempotency";
 import { eventCount, makeProject, makeTask } from "./fixtures";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
@@ -187,6 +188,20 @@ describe("Idempotency-Key: what is kept", () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.name).toBe("Second");
+  });
+
+  it("the cron forgets expired keys and keeps live ones", async () => {
+    const org = await createOrg();
+    await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "A" }, headers: withKey("live") });
+    await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "B" }, headers: withKey("dead") });
+    await env.DB.prepare(
+      "UPDATE idempotency_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE org_id = ? AND key = 'dead'",
+    )
+      .bind(org.id)
+      .run();
+    expect(await pruneIdempotencyKeys(env.DB)).toBeGreaterThanOrEqual(1);
+    const { results } = await env.DB.prepare("SELECT key FROM idempotency_keys WHERE org_id = ?").bind(org.id).all();
+    expect(results.map((r) => r.key)).toEqual(["live"]);
   });
 
   it("a key still in progress is a 409 with Retry-After; one abandoned long ago is taken over", async () => {

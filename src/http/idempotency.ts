@@ -146,3 +146,17 @@ function redactSecrets(body: string, paths: string[] | undefined): string {
   }
   return JSON.stringify(parsed);
 }
+
+/** Rows removed per cron run: bounded, so one run never holds D1 long. */
+const PRUNE_BATCH = 1000;
+
+/** The cron's share: forgets expired keys (they are already ignored when looked up). */
+export async function pruneIdempotencyKeys(db: D1Database, now = nowIso()): Promise<number> {
+  const result = await db
+    .prepare(
+      "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)",
+    )
+    .bind(now, PRUNE_BATCH)
+    .run();
+  return result.meta.changes;
+}

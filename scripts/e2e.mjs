@@ -1,0 +1,325 @@
+// `npm run e2e`: the webhook pipeline end to end, as deployed code runs it locally.
+//
+// Starts `wrangler dev` (local D1, Durable Objects and Queues with the real consumer,
+// retry delays and dead-letter queue of wrangler.toml) on a free port with a fresh
+// database, a seconds-long retry schedule, and a real HTTP receiver on 127.0.0.1.
+// Then, through the public API only: creates an organization and webhooks; creates,
+// updates, assigns, completes and deletes tasks; and checks that every expected event
+// arrives (at least once, one delivery id and one body across retries), that every
+// signature verifies (seed code and standardwebhooks), that a receiver failing twice
+// gets the delivery on attempt 3 with all three in the log, that an always-failing
+// receiver ends `failed` through the dead-letter queue, and that 410 disables a
+// webhook. Everything it started is stopped on success, failure or timeout.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
+
+const OVERALL_TIMEOUT_MS = 240_000;
+const RETRY_SCHEDULE = "1,1,2,2,3,3";
+const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+
+const cleanups = [];
+let finished = false;
+
+async function cleanup() {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()();
+    } catch (error) {
+      console.error("cleanup:", error);
+    }
+  }
+}
+
+async function finish(code, message) {
+  if (finished) return;
+  finished = true;
+  if (message) (code === 0 ? console.log : console.error)(message);
+  await cleanup();
+  process.exit(code);
+}
+
+const overall = setTimeout(
+  () => finish(1, `✗ e2e: timed out after ${OVERALL_TIMEOUT_MS / 1000} s`),
+  OVERALL_TIMEOUT_MS,
+);
+overall.unref();
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => finish(130, `✗ e2e: ${signal}`));
+
+function step(text) {
+  console.log(`→ ${text}`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(probe, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function main() {
+  const state = mkdtempSync(join(tmpdir(), "verk-e2e-"));
+  cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+  const adminToken = randomBytes(24).toString("base64url");
+  const vars = {
+    ADMIN_TOKEN: adminToken,
+    WEBHOOK_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    WEBHOOK_ALLOW_LOCALHOST: "true",
+    WEBHOOK_RETRY_SCHEDULE: RETRY_SCHEDULE,
+  };
+
+  step("applying D1 migrations to a fresh local database");
+  const migrate = spawnSync(npx, ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    env: { ...process.env, CI: "1" },
+    encoding: "utf8",
+  });
+  check(migrate.status === 0, `migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const receiver = await startReceiver();
+  cleanups.push(() => receiver.close());
+
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  step(`starting wrangler dev on 127.0.0.1:${port} (retry schedule ${RETRY_SCHEDULE} s)`);
+  const wranglerLog = [];
+  const wrangler = spawn(
+    npx,
+    [
+      "wrangler",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      state,
+      "--show-interactive-dev-session=false",
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+    ],
+    // Its own process group, so the whole tree (npx → wrangler → workerd) can be stopped.
+    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } },
+  );
+  const keep = (chunk) => {
+    wranglerLog.push(chunk.toString());
+    if (wranglerLog.length > 400) wranglerLog.shift();
+  };
+  wrangler.stdout.on("data", keep);
+  wrangler.stderr.on("data", keep);
+  cleanups.push(async () => {
+    if (wrangler.exitCode !== null) return;
+    const exited = new Promise((resolve) => wrangler.once("exit", resolve));
+    try {
+      process.kill(-wrangler.pid, "SIGTERM");
+    } catch {}
+    await Promise.race([exited, sleep(5000)]);
+    try {
+      process.kill(-wrangler.pid, "SIGKILL");
+    } catch {}
+  });
+  const printLog = () => console.error(`--- wrangler dev output (tail) ---\n${wranglerLog.join("").slice(-6000)}`);
+
+  const base = `http://127.0.0.1:${port}`;
+  async function api(method, path, { key, body } = {}) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(key ? { Authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+  async function expectStatus(status, method, path, options) {
+    const res = await api(method, path, options);
+    check(
+      res.status === status,
+      `${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`,
+    );
+    return res.body;
+  }
+
+  try {
+    await waitFor(
+      async () => {
+        if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited with ${wrangler.exitCode}`);
+        try {
+          return (await fetch(`${base}/health`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      "wrangler dev to serve /health",
+      90_000,
+    );
+
+    step("creating an organization, a member and webhooks");
+    const created = await expectStatus(201, "POST", "/v1/admin/organizations", {
+      key: adminToken,
+      body: { name: "E2E Inc", plan: "enterprise", owner: { name: "Olive Owner", email: "olive@e2e.example" } },
+    });
+    const key = created.apiKey.key;
+    const member = await expectStatus(201, "POST", "/v1/users", {
+      key,
+      body: { name: "Max Member", email: "max@e2e.example" },
+    });
+    const project = await expectStatus(201, "POST", "/v1/projects", { key, body: { name: "Launch" } });
+
+    const hook = (name, events) =>
+      expectStatus(201, "POST", "/v1/webhooks", { key, body: { url: `${receiver.url}/hook/${name}`, events } });
+    receiver.script("flaky", [
+      { status: 500, body: "first failure" },
+      { status: 502, body: "second failure" },
+    ]);
+    receiver.script("dead", [], { status: 500, body: "always down" });
+    receiver.script("gone", [{ status: 410, body: "unsubscribed" }]);
+    const all = await hook("all", ["*"]);
+    const flaky = await hook("flaky", ["task.created"]);
+    const dead = await hook("dead", ["task.deleted"]);
+    const gone = await hook("gone", ["task.completed"]);
+
+    step("creating, updating, assigning, completing, commenting on and deleting a task");
+    const task = await expectStatus(201, "POST", "/v1/tasks", {
+      key,
+      body: { title: "Ship it", projectId: project.id, priority: "high" },
+    });
+    await expectStatus(200, "PATCH", `/v1/tasks/${task.id}`, { key, body: { title: "Ship it today" } });
+    await expectStatus(200, "PATCH", `/v1/tasks/${task.id}`, { key, body: { assigneeId: member.id } });
+    await expectStatus(200, "PATCH", `/v1/tasks/${task.id}`, { key, body: { status: "done" } });
+    await expectStatus(201, "POST", `/v1/tasks/${task.id}/comments`, { key, body: { content: "Shipped." } });
+    await expectStatus(204, "DELETE", `/v1/tasks/${task.id}`, { key });
+
+    const expected = [
+      "task.created",
+      "task.updated",
+      "task.updated",
+      "task.assigned",
+      "task.updated",
+      "task.completed",
+      "comment.created",
+      "task.deleted",
+    ];
+    step(`waiting for ${expected.length} events at the catch-all receiver`);
+    const byDelivery = await waitFor(() => {
+      const groups = new Map();
+      for (const request of receiver.received("all")) {
+        const id = request.headers["x-verk-delivery"];
+        groups.set(id, [...(groups.get(id) ?? []), request]);
+      }
+      return groups.size >= expected.length ? groups : undefined;
+    }, "every event at the catch-all webhook");
+    const types = [...byDelivery.values()].map((requests) => requests[0].headers["x-verk-event"]).sort();
+    check(
+      JSON.stringify(types) === JSON.stringify([...expected].sort()),
+      `events received: ${types.join(", ")}; expected ${[...expected].sort().join(", ")}`,
+    );
+    for (const [deliveryId, requests] of byDelivery) {
+      const payload = JSON.parse(requests[0].body);
+      check(payload.deliveryId === deliveryId && payload.webhookId === all.id, `payload ids of ${deliveryId}`);
+      check(new Set(requests.map((r) => r.body)).size === 1, `retries of ${deliveryId} changed the body`);
+      for (const r of requests) {
+        check(verifyWebhook(r.body, r.headers["x-verk-signature"], all.secret), `X-Verk-Signature of ${deliveryId}`);
+        check(verifyStandard(r.body, r.headers, all.secret), `webhook-signature of ${deliveryId}`);
+        check(!verifyWebhook(`${r.body} `, r.headers["x-verk-signature"], all.secret), "a tampered body verified");
+      }
+    }
+    const completed = [...byDelivery.values()]
+      .map((r) => JSON.parse(r[0].body))
+      .find((p) => p.event === "task.completed");
+    check(completed.data.status === "done" && completed.data.assigneeId === member.id, "task.completed data");
+    console.log(`  ✓ ${byDelivery.size} events delivered, every signature verifies`);
+
+    step("flaky receiver: fails twice, then succeeds on attempt 3");
+    const flakyRequests = await waitFor(() => {
+      const got = receiver.received("flaky");
+      return got.length >= 3 ? got : undefined;
+    }, "3 attempts at the flaky receiver");
+    check(new Set(flakyRequests.map((r) => r.headers["x-verk-delivery"])).size === 1, "flaky: one delivery id");
+    check(new Set(flakyRequests.map((r) => r.body)).size === 1, "flaky: one body");
+    const flakyDeliveryId = flakyRequests[0].headers["x-verk-delivery"];
+    const flakyLog = await waitFor(async () => {
+      const detail = await expectStatus(200, "GET", `/v1/webhooks/${flaky.id}/deliveries/${flakyDeliveryId}`, { key });
+      return detail.status === "succeeded" ? detail : undefined;
+    }, "the flaky delivery to succeed");
+    const codes = flakyLog.attempts.map((a) => a.statusCode);
+    check(JSON.stringify(codes) === "[500,502,200]", `flaky attempts: ${JSON.stringify(codes)}`);
+    const gaps = [1, 2].map((i) => flakyRequests[i].receivedAt - flakyRequests[i - 1].receivedAt);
+    console.log(
+      `  ✓ attempts ${codes.join(" → ")}, ${gaps.map((g) => `${(g / 1000).toFixed(1)} s`).join(" and ")} apart`,
+    );
+
+    step("gone receiver: 410 disables the webhook");
+    const goneWebhook = await waitFor(async () => {
+      const current = await expectStatus(200, "GET", `/v1/webhooks/${gone.id}`, { key });
+      return current.enabled ? undefined : current;
+    }, "the 410 webhook to be disabled");
+    check(/410/.test(goneWebhook.disabledReason ?? ""), `disabledReason: ${goneWebhook.disabledReason}`);
+    const goneDeliveries = await expectStatus(200, "GET", `/v1/webhooks/${gone.id}/deliveries`, { key });
+    check(goneDeliveries.data[0]?.status === "failed", "the 410 delivery is failed");
+    check(receiver.received("gone").length === 1, "410 was not retried");
+    console.log(`  ✓ disabled: ${goneWebhook.disabledReason}`);
+
+    step("dead receiver: always 500, ends failed through the dead-letter queue");
+    const deadDelivery = await waitFor(
+      async () => {
+        const list = await expectStatus(200, "GET", `/v1/webhooks/${dead.id}/deliveries`, { key });
+        return list.data[0]?.status === "failed" ? list.data[0] : undefined;
+      },
+      "the always-failing delivery to end failed",
+      120_000,
+    );
+    const deadRequests = receiver.received("dead");
+    check(deadRequests.length === 7, `dead: expected 7 attempts (1 + max_retries 6), got ${deadRequests.length}`);
+    check(deadDelivery.attemptCount === 7 && deadDelivery.nextAttemptAt === null, "dead: 7 attempts, none scheduled");
+    const deadWebhook = await expectStatus(200, "GET", `/v1/webhooks/${dead.id}`, { key });
+    check(deadWebhook.enabled && deadWebhook.consecutiveFailures === 7, "dead: still enabled, 7 consecutive failures");
+    check(deadWebhook.deliverySuccessRate === 0, "dead: success rate 0");
+    const deadGaps = deadRequests
+      .slice(1)
+      .map((r, i) => ((r.receivedAt - deadRequests[i].receivedAt) / 1000).toFixed(1));
+    console.log(`  ✓ failed after 7 attempts, gaps ${deadGaps.join(", ")} s (schedule ${RETRY_SCHEDULE})`);
+
+    step("redelivering the dead-lettered delivery to a recovered receiver");
+    receiver.script("dead", [], { status: 200 });
+    await expectStatus(202, "POST", `/v1/webhooks/${dead.id}/deliveries/${deadDelivery.id}/redeliver`, { key });
+    await waitFor(async () => {
+      const detail = await expectStatus(200, "GET", `/v1/webhooks/${dead.id}/deliveries/${deadDelivery.id}`, { key });
+      return detail.status === "succeeded" ? detail : undefined;
+    }, "the redelivery to succeed");
+    console.log("  ✓ redelivered and succeeded");
+
+    await finish(0, "✓ e2e: webhook pipeline verified end to end");
+  } catch (error) {
+    printLog();
+    await finish(1, `✗ e2e: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+main().catch((error) => finish(1, `✗ e2e: ${error?.stack ?? error}`));

@@ -30,6 +30,8 @@ export default defineConfig(async () => {
       globalSetup: ["./test/webhook-receiver.setup.mjs"],
       // Two cores on CI machines: keep parallel workers modest.
       maxWorkers: 2,
+      // CI has two cores shared by workerd and vitest: allow slow, not hung.
+      testTimeout: 30_000,
       silent: "passed-only" as const,
     },
   };

@@ -10,17 +10,11 @@
 // gets the delivery on attempt 3 with all three in the log, that an always-failing
 // receiver ends `failed` through the dead-letter queue, and that 410 disables a
 // webhook. Everything it started is stopped on success, failure or timeout.
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { startLocalWorker } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
 const OVERALL_TIMEOUT_MS = 240_000;
 const RETRY_SCHEDULE = "1,1,2,2,3,3";
-const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 
 const cleanups = [];
 let finished = false;
@@ -58,17 +52,6 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(probe, what, timeoutMs = 30_000) {
@@ -82,69 +65,17 @@ async function waitFor(probe, what, timeoutMs = 30_000) {
 }
 
 async function main() {
-  const state = mkdtempSync(join(tmpdir(), "verk-e2e-"));
-  cleanups.push(() => rmSync(state, { recursive: true, force: true }));
-  const adminToken = randomBytes(24).toString("base64url");
-  const vars = {
-    ADMIN_TOKEN: adminToken,
-    WEBHOOK_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    WEBHOOK_ALLOW_LOCALHOST: "true",
-    WEBHOOK_RETRY_SCHEDULE: RETRY_SCHEDULE,
-  };
-
-  step("applying D1 migrations to a fresh local database");
-  const migrate = spawnSync(npx, ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    env: { ...process.env, CI: "1" },
-    encoding: "utf8",
-  });
-  check(migrate.status === 0, `migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-
+  step(`starting wrangler dev with a fresh local database (retry schedule ${RETRY_SCHEDULE} s)`);
   const receiver = await startReceiver();
   cleanups.push(() => receiver.close());
-
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  step(`starting wrangler dev on 127.0.0.1:${port} (retry schedule ${RETRY_SCHEDULE} s)`);
-  const wranglerLog = [];
-  const wrangler = spawn(
-    npx,
-    [
-      "wrangler",
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      state,
-      "--show-interactive-dev-session=false",
-      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-    ],
-    // Its own process group, so the whole tree (npx → wrangler → workerd) can be stopped.
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } },
-  );
-  const keep = (chunk) => {
-    wranglerLog.push(chunk.toString());
-    if (wranglerLog.length > 400) wranglerLog.shift();
-  };
-  wrangler.stdout.on("data", keep);
-  wrangler.stderr.on("data", keep);
-  cleanups.push(async () => {
-    if (wrangler.exitCode !== null) return;
-    const exited = new Promise((resolve) => wrangler.once("exit", resolve));
-    try {
-      process.kill(-wrangler.pid, "SIGTERM");
-    } catch {}
-    await Promise.race([exited, sleep(5000)]);
-    try {
-      process.kill(-wrangler.pid, "SIGKILL");
-    } catch {}
+  const worker = await startLocalWorker({
+    vars: { WEBHOOK_ALLOW_LOCALHOST: "true", WEBHOOK_RETRY_SCHEDULE: RETRY_SCHEDULE },
   });
-  const printLog = () => console.error(`--- wrangler dev output (tail) ---\n${wranglerLog.join("").slice(-6000)}`);
+  cleanups.push(() => worker.stop());
+  const adminToken = worker.adminToken;
+  const printLog = () => console.error(`--- wrangler dev output (tail) ---\n${worker.output().slice(-6000)}`);
 
-  const base = `http://127.0.0.1:${port}`;
+  const base = worker.url;
   async function api(method, path, { key, body } = {}) {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -167,19 +98,6 @@ async function main() {
   }
 
   try {
-    await waitFor(
-      async () => {
-        if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited with ${wrangler.exitCode}`);
-        try {
-          return (await fetch(`${base}/health`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      "wrangler dev to serve /health",
-      90_000,
-    );
-
     step("creating an organization, a member and webhooks");
     const created = await expectStatus(201, "POST", "/v1/admin/organizations", {
       key: adminToken,

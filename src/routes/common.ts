@@ -5,13 +5,10 @@ export const IdRef = z.string().min(1).max(64);
 
 /** Documents the conditional and retry headers; the middleware and handlers enforce them. */
 export const IfMatchHeaders = z.object({
-  "if-match": z
-    .string()
-    .optional()
-    .openapi({
-      description: "Apply only if the resource still has this ETag; else 412",
-      example: '"3kT9xQ2mLw8Zr7Bv"',
-    }),
+  "if-match": z.string().optional().openapi({
+    description: "Apply only if the resource still has this ETag; else 412",
+    example: '"3kT9xQ2mLw8Zr7Bv"',
+  }),
 });
 
 export const IfNoneMatchHeaders = z.object({

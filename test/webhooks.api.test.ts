@@ -164,6 +164,38 @@ describe("webhooks: managing (happy paths)", () => {
     expect(given.body.secret).toBe("my-own-rotated-secret-0001");
   });
 
+  it("replays a create or rotation under the same Idempotency-Key once, without the secret", async () => {
+    const org = await createOrg();
+    const headers = { "Idempotency-Key": `create-${crypto.randomUUID()}` };
+    const body = { url: HOOK_URL, events: ["task.created"] };
+    const first = await call("POST", "/v1/webhooks", { key: org.keys.admin, body, headers });
+    const replay = await call("POST", "/v1/webhooks", { key: org.keys.admin, body, headers });
+    expect(first.status).toBe(201);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.body.id).toBe(first.body.id);
+    expect(first.body.secret).toMatch(/^whsec_/);
+    expect(replay.body).not.toHaveProperty("secret");
+    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    expect(list.body.pagination.total).toBe(1);
+    const stored = await env.DB.prepare("SELECT response_body FROM idempotency_keys WHERE org_id = ?")
+      .bind(org.id)
+      .all<{ response_body: string }>();
+    for (const row of stored.results) expect(row.response_body).not.toContain(first.body.secret);
+
+    const rotateHeaders = { "Idempotency-Key": `rotate-${crypto.randomUUID()}` };
+    const path = `/v1/webhooks/${first.body.id}/rotate-secret`;
+    const rotated = await call("POST", path, { key: org.keys.admin, headers: rotateHeaders });
+    const rotatedAgain = await call("POST", path, { key: org.keys.admin, headers: rotateHeaders });
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotatedAgain.body).not.toHaveProperty("secret");
+    const row = await env.DB.prepare("SELECT secret_ciphertext FROM webhooks WHERE id = ?")
+      .bind(first.body.id)
+      .first<{ secret_ciphertext: string }>();
+    // Rotated once: the replay did not rotate again.
+    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.secret_ciphertext)).toBe(rotated.body.secret);
+  });
+
   it("deletes a webhook with its delivery log", async () => {
     const org = await createOrg();
     const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });

@@ -283,7 +283,7 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
   });
 });
 
-describe("webhooks: test deliveries", { timeout: 20_000 }, () => {
+describe("webhooks: test deliveries", { timeout: 30_000 }, () => {
   it("sends a signed sample of the chosen type now, outside the event and delivery logs", async () => {
     const org = await createOrg();
     const { name, url } = receiverEndpoint("test-send");

@@ -248,7 +248,7 @@ describe("webhooks queue: fan-out", () => {
   });
 });
 
-describe("webhooks queue: delivery attempts", { timeout: 20_000 }, () => {
+describe("webhooks queue: delivery attempts", { timeout: 30_000 }, () => {
   it("retries failures on the schedule, its last step repeated, until the queue gives up", async () => {
     const { org, endpoint, hook, deliveryId } = await pendingDelivery("schedule");
     await scriptReceiver(endpoint.name, [], { status: 500, body: "nope" });

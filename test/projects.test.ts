@@ -266,3 +266,31 @@ describe("projects: security", () => {
     expect((await call("GET", `/v1/projects/${project.id}`, { key: org.keys.read })).body.name).toBe("Project");
   });
 });
+
+describe("OpenAPI document", () => {
+  it("documents the projects, tasks, comments and events operations from the same schemas", async () => {
+    const doc = await call("GET", "/openapi.json");
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/projects",
+        "/v1/projects/{id}",
+        "/v1/tasks",
+        "/v1/tasks/{id}",
+        "/v1/tasks/{taskId}/comments",
+        "/v1/comments/{id}",
+        "/v1/events",
+        "/v1/events/{id}",
+      ]),
+    );
+    const listParams = doc.body.paths["/v1/tasks"].get.parameters.map((p: { name: string }) => p.name);
+    expect(listParams).toEqual(
+      expect.arrayContaining(["page", "limit", "sortBy", "order", "projectId", "status", "tag", "dueBefore"]),
+    );
+    const createTask = doc.body.paths["/v1/tasks"].post;
+    expect(createTask.parameters.map((p: { name: string }) => p.name)).toContain("idempotency-key");
+    expect(doc.body.components.schemas.CreateTask.required).toEqual(expect.arrayContaining(["title", "projectId"]));
+    expect(doc.body.paths["/v1/tasks/{id}"].patch.responses).toHaveProperty("412");
+    expect(doc.body.paths["/v1/tasks/{id}"].get.responses).toHaveProperty("304");
+  });
+});

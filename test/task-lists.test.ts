@@ -251,6 +251,8 @@ describe("task lists: filters and sorts over a varied data set", () => {
       [`assigneeId=${"u".repeat(65)}`, "assigneeId"],
       ["assignee=me", "assignee"],
       ["search=foo", "search"],
+      ["status=todo&status=done", "status"],
+      ["limit=10&limit=20", "limit"],
     ];
     for (const [query, field] of cases) {
       expectError(await call("GET", `/v1/tasks?${query}`, { key: org.keys.read }), 400, "VALIDATION_ERROR", field);

@@ -332,3 +332,37 @@ describe("API keys", () => {
     expect((await call("GET", "/v1/users/me", { key: org.keys.read })).status).toBe(200);
   });
 });
+
+describe("member versions", () => {
+  it("ETag, If-None-Match 304 and If-Match 412 on members", async () => {
+    const org = await createOrg();
+    const got = await call("GET", `/v1/users/${org.member.id}`, { key: org.keys.read });
+    const etag = got.headers.get("ETag")!;
+    expect(etag).toMatch(/^".+"$/);
+    const cached = await call("GET", `/v1/users/${org.member.id}`, {
+      key: org.keys.read,
+      headers: { "If-None-Match": etag },
+    });
+    expect(cached.status).toBe(304);
+    const renamed = await call("PATCH", `/v1/users/${org.member.id}`, {
+      key: org.keys.admin,
+      body: { name: "Maxine" },
+      headers: { "If-Match": etag },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.headers.get("ETag")).not.toBe(etag);
+    const stale = await call("PATCH", `/v1/users/${org.member.id}`, {
+      key: org.keys.admin,
+      body: { role: "admin" },
+      headers: { "If-Match": etag },
+    });
+    expectError(stale, 412, "PRECONDITION_FAILED");
+    expectError(
+      await call("DELETE", `/v1/users/${org.member.id}`, { key: org.keys.admin, headers: { "If-Match": etag } }),
+      412,
+      "PRECONDITION_FAILED",
+    );
+    const still = await call("GET", `/v1/users/${org.member.id}`, { key: org.keys.read });
+    expect(still.body).toMatchObject({ name: "Maxine", role: "member" });
+  });
+});

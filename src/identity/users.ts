@@ -4,6 +4,7 @@ import { apiKeys, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { type Changes, commitWithEvents, type WriteContext } from "../events/outbox";
 import { ApiError, notFound } from "../http/errors";
+import { assertIfMatch } from "../http/etag";
 import { offsetOf, type PageRequest, toPage } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
@@ -103,15 +104,17 @@ export async function updateUser(
   w: WriteContext,
   userId: string,
   patch: { name?: string; role?: Exclude<Role, "owner"> },
+  ifMatch?: string,
 ) {
   const current = await findUser(w.db, w.orgId, userId);
+  assertIfMatch(ifMatch, current.etag);
   if (patch.role && current.role === "owner") {
     throw new ApiError("CONFLICT", "The organization's owner keeps the owner role", { field: "role" });
   }
   const changes: Changes = {};
   if (patch.name !== undefined && patch.name !== current.name) changes.name = { from: current.name, to: patch.name };
   if (patch.role !== undefined && patch.role !== current.role) changes.role = { from: current.role, to: patch.role };
-  if (Object.keys(changes).length === 0) return presentUser(current);
+  if (Object.keys(changes).length === 0) return { resource: presentUser(current), etag: current.etag };
 
   const now = nowIso();
   const next: User = { ...current, ...patch, etag: newEtag(), updatedAt: now };
@@ -130,11 +133,12 @@ export async function updateUser(
     { table: "users", id: userId, etag: current.etag },
   );
   if (changes.role) await invalidateKeys(env, await activeKeyHashes(w.db, eq(apiKeys.userId, userId)));
-  return presentUser(next);
+  return { resource: presentUser(next), etag: next.etag };
 }
 
-export async function removeUser(env: Env, w: WriteContext, userId: string) {
+export async function removeUser(env: Env, w: WriteContext, userId: string, ifMatch?: string) {
   const current = await findUser(w.db, w.orgId, userId);
+  assertIfMatch(ifMatch, current.etag);
   if (current.role === "owner") throw new ApiError("CONFLICT", "The organization's owner cannot be removed");
   const hashes = await activeKeyHashes(w.db, eq(apiKeys.userId, userId));
   const now = nowIso();

@@ -1,3 +1,4 @@
+import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
 import { addUser, findUser, listUsers, presentUser, removeUser, updateUser } from "../../identity/users";
@@ -9,10 +10,13 @@ export const usersRouter = createRouter()
   })
   .openapi(routes.getMe, async (c) => {
     const { orgId, userId } = c.get("principal");
-    return c.json(presentUser(await findUser(c.get("db"), orgId, userId)), 200);
+    const user = await findUser(c.get("db"), orgId, userId);
+    if (notModified(c, user.etag)) return c.body(null, 304);
+    return c.json(presentUser(user), 200);
   })
   .openapi(routes.getUser, async (c) => {
     const user = await findUser(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    if (notModified(c, user.etag)) return c.body(null, 304);
     return c.json(presentUser(user), 200);
   })
   .openapi(routes.createUser, async (c) => {
@@ -21,9 +25,12 @@ export const usersRouter = createRouter()
     return c.json(user, 201);
   })
   .openapi(routes.updateUser, async (c) => {
-    return c.json(await updateUser(c.env, writeContext(c), c.req.valid("param").id, c.req.valid("json")), 200);
+    const { id } = c.req.valid("param");
+    const { resource, etag } = await updateUser(c.env, writeContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    setEtag(c, etag);
+    return c.json(resource, 200);
   })
   .openapi(routes.deleteUser, async (c) => {
-    await removeUser(c.env, writeContext(c), c.req.valid("param").id);
+    await removeUser(c.env, writeContext(c), c.req.valid("param").id, ifMatchOf(c));
     return c.body(null, 204);
   });

@@ -8,9 +8,11 @@ import {
   jsonBody,
   jsonResponse,
   notFoundError,
+  preconditionError,
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { USER_SORT_FIELDS } from "../../identity/users";
+import { IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
 import { Email, Name, Timestamp } from "../schemas";
 
 export const UserSchema = z
@@ -54,7 +56,8 @@ export const getMe = createRoute({
   tags,
   summary: "The member the API key belongs to",
   security: bearerSecurity,
-  responses: { 200: jsonResponse(UserSchema, "The calling member"), ...authErrors },
+  request: { headers: IfNoneMatchHeaders },
+  responses: { 200: jsonResponse(UserSchema, "The calling member"), ...notModifiedResponse, ...authErrors },
 });
 
 export const getUser = createRoute({
@@ -63,8 +66,8 @@ export const getUser = createRoute({
   tags,
   summary: "Get a member",
   security: bearerSecurity,
-  request: { params: idParams() },
-  responses: { 200: jsonResponse(UserSchema, "The member"), ...authErrors, ...notFoundError },
+  request: { params: idParams(), headers: IfNoneMatchHeaders },
+  responses: { 200: jsonResponse(UserSchema, "The member"), ...notModifiedResponse, ...authErrors, ...notFoundError },
 });
 
 export const createUser = createRoute({
@@ -85,8 +88,14 @@ export const updateUser = createRoute({
   summary: "Rename a member or change their role (admin)",
   security: bearerSecurity,
   middleware: [requireScope("admin")],
-  request: { params: idParams(), body: jsonBody(UpdateUserSchema) },
-  responses: { 200: jsonResponse(UserSchema, "The member"), ...authErrors, ...notFoundError, ...conflictError },
+  request: { params: idParams(), body: jsonBody(UpdateUserSchema), headers: IfMatchHeaders },
+  responses: {
+    200: jsonResponse(UserSchema, "The member"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
 });
 
 export const deleteUser = createRoute({
@@ -96,6 +105,12 @@ export const deleteUser = createRoute({
   summary: "Remove a member and revoke their keys (admin)",
   security: bearerSecurity,
   middleware: [requireScope("admin")],
-  request: { params: idParams() },
-  responses: { 204: { description: "Removed" }, ...authErrors, ...notFoundError, ...conflictError },
+  request: { params: idParams(), headers: IfMatchHeaders },
+  responses: {
+    204: { description: "Removed" },
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+    ...preconditionError,
+  },
 });

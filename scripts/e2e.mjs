@@ -9,7 +9,9 @@
 // signature verifies (seed code and standardwebhooks), that a receiver failing twice
 // gets the delivery on attempt 3 with all three in the log, that an always-failing
 // receiver ends `failed` through the dead-letter queue, and that 410 disables a
-// webhook. Everything it started is stopped on success, failure or timeout.
+// webhook; and that a task created through an incoming-webhook credential is announced,
+// signed, to an outgoing webhook. Everything it started is stopped on success, failure
+// or timeout.
 import { startLocalWorker } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
@@ -232,6 +234,28 @@ async function main() {
       return detail.status === "succeeded" ? detail : undefined;
     }, "the redelivery to succeed");
     console.log("  ✓ redelivered and succeeded");
+
+    step("incoming webhook: an automation tool creates a task; the outgoing webhook gets task.created");
+    const credential = await expectStatus(201, "POST", "/v1/incoming-webhooks", {
+      key,
+      body: { name: "n8n", permissions: ["tasks:create"] },
+    });
+    const listener = await hook("incoming", ["task.created"]);
+    const fromTool = await expectStatus(201, "POST", "/v1/webhooks/incoming/tasks", {
+      key: credential.key,
+      body: { title: "From n8n", projectId: project.id, tags: ["automation"] },
+    });
+    const [arrived] = await waitFor(() => {
+      const got = receiver.received("incoming");
+      return got.length >= 1 ? got : undefined;
+    }, "task.created from the incoming webhook");
+    const announced = JSON.parse(arrived.body);
+    check(arrived.headers["x-verk-event"] === "task.created", `incoming: got ${arrived.headers["x-verk-event"]}`);
+    check(announced.data.id === fromTool.id && announced.data.title === "From n8n", "incoming: task.created data");
+    check(announced.actor.incomingWebhookId === credential.id, "incoming: the credential is the actor");
+    check(verifyWebhook(arrived.body, arrived.headers["x-verk-signature"], listener.secret), "incoming: signature");
+    check(verifyStandard(arrived.body, arrived.headers, listener.secret), "incoming: webhook-signature");
+    console.log("  ✓ incoming task announced to the outgoing webhook, signed");
 
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {

@@ -266,6 +266,31 @@ describe("API keys", () => {
     );
   });
 
+  it("store expiry as UTC, whatever offset it was given in", async () => {
+    const org = await createOrg();
+    const hourAgo = new Date(Date.now() - 3600_000);
+    // 10:00 UTC written as 20:00+10:00: an instant in the past, though its text sorts after "now".
+    const pastWithOffset = new Date(hourAgo.getTime() + 10 * 3600_000).toISOString().replace("Z", "+10:00");
+    expectError(
+      await call("POST", "/v1/api-keys", {
+        key: org.keys.admin,
+        body: { name: "x", scope: "read", expiresAt: pastWithOffset },
+      }),
+      400,
+      "VALIDATION_ERROR",
+      "expiresAt",
+    );
+    const inAnHour = new Date(Date.now() + 3600_000);
+    const futureWithOffset = new Date(inAnHour.getTime() - 10 * 3600_000).toISOString().replace("Z", "-10:00");
+    const res = await call("POST", "/v1/api-keys", {
+      key: org.keys.admin,
+      body: { name: "x", scope: "read", expiresAt: futureWithOffset },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.expiresAt).toBe(inAnHour.toISOString());
+    expect((await call("GET", "/v1/users/me", { key: res.body.key })).status).toBe(200);
+  });
+
   it("revoke: the key fails at once", async () => {
     const org = await createOrg();
     expect((await call("GET", "/v1/users/me", { key: org.keys.read })).status).toBe(200);

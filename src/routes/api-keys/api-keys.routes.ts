@@ -12,6 +12,7 @@ import {
 import { listQuery, pageSchema } from "../../http/pagination";
 import { API_KEY_SORT_FIELDS } from "../../identity/api-keys";
 import { SCOPES } from "../../identity/principal";
+import { IsoInstant } from "../dates";
 import { Name, Timestamp } from "../schemas";
 
 export const ApiKeySchema = z
@@ -38,7 +39,7 @@ export const CreateApiKeySchema = z
   .strictObject({
     name: Name,
     scope: z.enum(SCOPES),
-    expiresAt: Timestamp.optional(),
+    expiresAt: IsoInstant.optional().openapi({ description: "When the key stops working (stored as UTC)" }),
     userId: z.string().optional().openapi({ description: "The member the key acts as; defaults to the caller." }),
   })
   .openapi("CreateApiKey");

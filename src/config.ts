@@ -3,6 +3,8 @@ import type { Env } from "./env";
 /** The deployer's tunables from `[vars]`, parsed once per isolate. */
 export interface Config {
   webhookRetryScheduleSeconds: number[];
+  /** The events consumer's `max_retries`: after this many retries a message goes to the dead-letter queue. */
+  eventsQueueMaxRetries: number;
   webhookTimeoutMs: number;
   webhookDisableAfterFailures: number;
   webhookSecretGraceSeconds: number;
@@ -18,6 +20,7 @@ export function configFrom(env: Env): Config {
   if (cached?.source === env) return cached.config;
   const config: Config = {
     webhookRetryScheduleSeconds: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE),
+    eventsQueueMaxRetries: positiveInt(env.EVENTS_QUEUE_MAX_RETRIES, 6),
     webhookTimeoutMs: positiveInt(env.WEBHOOK_TIMEOUT_MS, 5000),
     webhookDisableAfterFailures: positiveInt(env.WEBHOOK_DISABLE_AFTER_FAILURES, 100),
     webhookSecretGraceSeconds: positiveInt(env.WEBHOOK_SECRET_GRACE_SECONDS, 86400),
@@ -35,8 +38,8 @@ function positiveInt(raw: string | undefined, fallback: number): number {
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
-// Queues cap a retry delay at 12 hours.
-const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
+/** Queues refuse delays over 12 hours. */
+export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
 
 function parseSchedule(raw: string | undefined): number[] {
   const steps = (raw ?? "")

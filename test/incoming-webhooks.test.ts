@@ -136,7 +136,7 @@ describe("managing incoming-webhook credentials", () => {
     );
 
     const rotated = await call("POST", `/v1/incoming-webhooks/${id}/rotate`, { key: org.keys.admin });
-    expect(rotated.status).toBe(201);
+    expect(rotated.status).toBe(200);
     expect(rotated.body.key).toMatch(/^ik_live_/);
     expect(rotated.body.key).not.toBe(created.body.key);
 

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { configFrom } from "../config";
 import type { Env } from "../env";
 import { isWellFormedApiKey } from "../identity/api-key-format";
+import { touchApiKey } from "../identity/api-keys";
 import { keyLimiter } from "../identity/key-cache";
 import { type Scope, scopeCovers } from "../identity/principal";
 import { sha256Hex } from "../lib/crypto";
@@ -45,13 +46,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const headers = rateLimitHeaders(outcome.decision);
   if (!outcome.decision.allowed) throw rateLimited(outcome.decision, headers);
   c.set("principal", outcome.principal);
-  if (outcome.touch) {
-    c.executionCtx.waitUntil(
-      c.env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
-        .bind(new Date().toISOString(), outcome.principal.apiKeyId)
-        .run(),
-    );
-  }
+  if (outcome.touch) c.executionCtx.waitUntil(touchApiKey(c.env.DB, outcome.principal.apiKeyId));
   await next();
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 });

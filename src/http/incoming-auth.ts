@@ -7,14 +7,12 @@ import {
   findIncomingWebhookByKey,
   INCOMING_REQUESTS_PER_MINUTE,
   type IncomingPermission,
+  touchIncomingWebhook,
 } from "../incoming/credentials";
 import { bearerToken, clientIp, failAuthentication, rateLimited, refuseBlockedIp } from "./auth";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit-headers";
-
-/** `lastUsedAt` is written at most this often per credential. */
-const TOUCH_INTERVAL_MS = 60_000;
 
 /**
  * Authenticates `Authorization: Bearer ik_live_…` for the automation endpoints:
@@ -45,14 +43,7 @@ export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => 
   if (!decision.allowed) throw rateLimited(decision, headers);
 
   c.set("incomingWebhook", credential);
-  const now = Date.now();
-  if (!credential.lastUsedAt || now - Date.parse(credential.lastUsedAt) >= TOUCH_INTERVAL_MS) {
-    c.executionCtx.waitUntil(
-      c.env.DB.prepare("UPDATE incoming_webhooks SET last_used_at = ? WHERE id = ?")
-        .bind(new Date(now).toISOString(), credential.id)
-        .run(),
-    );
-  }
+  c.executionCtx.waitUntil(touchIncomingWebhook(c.env.DB, credential));
   await next();
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 });

@@ -138,3 +138,8 @@ export async function rotateApiKey(
   await invalidateKeys(env, [old.keyHash]);
   return { ...presentApiKey(row), key, previousKey: presentApiKey({ ...old, revokedAt }) };
 }
+
+/** Records that the key was used (the key's Durable Object asks at most once a minute). */
+export async function touchApiKey(db: D1Database, apiKeyId: string): Promise<void> {
+  await db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(nowIso(), apiKeyId).run();
+}

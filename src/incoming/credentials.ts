@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
-import { ApiError, notFound, validationError } from "../http/errors";
+import { StaleWriteError } from "../events/outbox";
+import { notFound, validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import { offsetOf, type PageRequest, toPage } from "../http/pagination";
 import { generateSecretKey, INCOMING_KEY_PREFIX } from "../identity/api-key-format";
@@ -128,7 +129,8 @@ async function writeIfUnchanged(
     .set(next)
     .where(and(eq(incomingWebhooks.id, current.id), eq(incomingWebhooks.etag, current.etag)))
     .returning({ id: incomingWebhooks.id });
-  if (!written) throw new ApiError("CONFLICT", "The incoming webhook was changed by another request; retry");
+  // Changed between our read and our write: 412 with If-Match, else 409 (the error handler decides).
+  if (!written) throw new StaleWriteError();
   return next;
 }
 
@@ -170,4 +172,13 @@ export async function findIncomingWebhookByKey(db: DrizzleD1Database, key: strin
     .from(incomingWebhooks)
     .where(eq(incomingWebhooks.keyHash, await sha256Hex(key)));
   return row ?? null;
+}
+
+/** Records use of the credential, at most once a minute (called after the response). */
+export async function touchIncomingWebhook(db: D1Database, credential: IncomingWebhook, now = Date.now()) {
+  if (credential.lastUsedAt && now - Date.parse(credential.lastUsedAt) < 60_000) return;
+  await db
+    .prepare("UPDATE incoming_webhooks SET last_used_at = ? WHERE id = ?")
+    .bind(new Date(now).toISOString(), credential.id)
+    .run();
 }

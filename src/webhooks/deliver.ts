@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { type Config, configFrom } from "../config";
+import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
 import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import { newId } from "../lib/random";
@@ -12,16 +12,6 @@ import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
-
-/**
- * Keep equal to `max_retries` of the verk-events consumer in wrangler.toml: after
- * this many retries the queue moves the message to the dead-letter queue instead of
- * retrying, so the last attempt records no next attempt.
- */
-export const QUEUE_MAX_RETRIES = 6;
-
-/** Queues refuse delays over 12 hours. */
-export const MAX_DELAY_SECONDS = 12 * 3600;
 
 const MAX_ERROR_LENGTH = 500;
 
@@ -115,7 +105,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
     if (Number.isNaN(at)) return undefined;
     seconds = Math.ceil((at - now) / 1000);
   }
-  return Math.min(Math.max(seconds, 0), MAX_DELAY_SECONDS);
+  return Math.min(Math.max(seconds, 0), MAX_QUEUE_DELAY_SECONDS);
 }
 
 /**
@@ -126,7 +116,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 export function retryDelaySeconds(schedule: number[], attempt: number, random: () => number = Math.random): number {
   const base = schedule[Math.min(Math.max(attempt, 1), schedule.length) - 1] ?? 60;
   const jittered = Math.round(base * (0.9 + 0.2 * random()));
-  return Math.min(Math.max(jittered, 0), MAX_DELAY_SECONDS);
+  return Math.min(Math.max(jittered, 0), MAX_QUEUE_DELAY_SECONDS);
 }
 
 /** What the consumer does with the message: acknowledge it, or retry it after a delay. */
@@ -202,7 +192,7 @@ export async function attemptDelivery(
   const delaySeconds =
     result.retryAfterSeconds ?? retryDelaySeconds(config.webhookRetryScheduleSeconds, messageAttempts, random);
   // Past the queue's last retry the message goes to the dead-letter queue: no next attempt.
-  const nextAttemptAt = messageAttempts <= QUEUE_MAX_RETRIES ? isoPlusSeconds(delaySeconds, now) : null;
+  const nextAttemptAt = messageAttempts <= config.eventsQueueMaxRetries ? isoPlusSeconds(delaySeconds, now) : null;
   const stillEnabled = await record.failed(result, nextAttemptAt, config.webhookDisableAfterFailures);
   return stillEnabled ? { ack: false, delaySeconds } : ACK;
 }

@@ -49,5 +49,5 @@ export const incomingWebhooksRouter = createRouter()
     responseCarriesSecret(c, "key");
     const rotated = await rotateIncomingWebhookKey(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
     c.header("Cache-Control", "no-store");
-    return c.json(rotated, 201);
+    return c.json(rotated, 200);
   });

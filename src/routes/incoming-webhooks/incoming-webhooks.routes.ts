@@ -145,7 +145,7 @@ export const rotateIncomingWebhook = createRoute({
   middleware: adminOnly,
   request: { params: idParams() },
   responses: {
-    201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),
+    200: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

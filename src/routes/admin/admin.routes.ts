@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { authErrors, idParams, jsonBody, jsonResponse, notFoundError } from "../../http/openapi";
 import { PLANS } from "../../identity/plans";
 import { CreatedApiKeySchema } from "../api-keys/api-keys.routes";
+import { IdempotencyHeaders } from "../common";
 import { Email, Name, Timestamp } from "../schemas";
 import { UserSchema } from "../users/users.routes";
 
@@ -38,7 +39,7 @@ export const createOrganization = createRoute({
   tags,
   summary: "Create an organization with its owner and first admin key (ADMIN_TOKEN)",
   security: adminSecurity,
-  request: { body: jsonBody(CreateOrganizationSchema) },
+  request: { body: jsonBody(CreateOrganizationSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedOrganizationSchema, "The organization, owner and key"), ...authErrors },
 });
 

@@ -12,6 +12,7 @@ import {
 import { listQuery, pageSchema } from "../../http/pagination";
 import { API_KEY_SORT_FIELDS } from "../../identity/api-keys";
 import { SCOPES } from "../../identity/principal";
+import { IdempotencyHeaders } from "../common";
 import { IsoInstant } from "../dates";
 import { Name, Timestamp } from "../schemas";
 
@@ -77,7 +78,7 @@ export const createApiKey = createRoute({
   summary: "Create an API key; the key is shown once",
   security: bearerSecurity,
   middleware: adminOnly,
-  request: { body: jsonBody(CreateApiKeySchema) },
+  request: { body: jsonBody(CreateApiKeySchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedApiKeySchema, "The new key"), ...authErrors, ...notFoundError },
 });
 
@@ -99,7 +100,7 @@ export const rotateApiKey = createRoute({
   summary: "Replace a key with a new one; the old one is revoked now or after a grace period",
   security: bearerSecurity,
   middleware: adminOnly,
-  request: { params: idParams(), body: jsonBody(RotateApiKeySchema, false) },
+  request: { params: idParams(), body: jsonBody(RotateApiKeySchema, false), headers: IdempotencyHeaders },
   responses: {
     201: jsonResponse(RotatedApiKeySchema, "The new key, and the old one's revocation time"),
     ...authErrors,

@@ -12,6 +12,7 @@ import {
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { INCOMING_PERMISSIONS, INCOMING_SORT_FIELDS } from "../../incoming/credentials";
+import { IdempotencyHeaders } from "../common";
 import { Name, Timestamp } from "../schemas";
 
 const Permissions = z
@@ -104,7 +105,7 @@ export const createIncomingWebhook = createRoute({
   summary: "Create an incoming-webhook credential; the key is shown once",
   security: bearerSecurity,
   middleware: adminOnly,
-  request: { body: jsonBody(CreateIncomingWebhookSchema) },
+  request: { body: jsonBody(CreateIncomingWebhookSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its key"), ...authErrors },
 });
 
@@ -143,7 +144,7 @@ export const rotateIncomingWebhook = createRoute({
   summary: "Replace the credential's key; the old key stops working at once",
   security: bearerSecurity,
   middleware: adminOnly,
-  request: { params: idParams() },
+  request: { params: idParams(), headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),
     ...authErrors,

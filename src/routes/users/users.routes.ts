@@ -12,7 +12,7 @@ import {
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { USER_SORT_FIELDS } from "../../identity/users";
-import { IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import { IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
 import { Email, Name, Timestamp } from "../schemas";
 
 export const UserSchema = z
@@ -77,7 +77,7 @@ export const createUser = createRoute({
   summary: "Add a member (admin)",
   security: bearerSecurity,
   middleware: [requireScope("admin")],
-  request: { body: jsonBody(CreateUserSchema) },
+  request: { body: jsonBody(CreateUserSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(UserSchema, "The new member"), ...authErrors, ...conflictError },
 });
 

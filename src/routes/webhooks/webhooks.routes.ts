@@ -16,7 +16,7 @@ import { DELIVERY_SORT_FIELDS } from "../../webhooks/deliveries";
 import { GIVEN_SECRET_PATTERN } from "../../webhooks/secrets";
 import { MAX_WEBHOOK_URL_LENGTH } from "../../webhooks/url-policy";
 import { WEBHOOK_SORT_FIELDS } from "../../webhooks/webhooks";
-import { IdRef } from "../common";
+import { IdempotencyHeaders, IdRef } from "../common";
 import { Timestamp } from "../schemas";
 
 const EventTypeSchema = z.enum(EVENT_TYPES, { error: (issue) => `Unknown event type '${String(issue.input)}'` });
@@ -203,7 +203,7 @@ export const createWebhook = createRoute({
   summary: "Create a webhook; its secret is shown once (admin)",
   security: bearerSecurity,
   middleware: adminOnly,
-  request: { body: jsonBody(CreateWebhookSchema) },
+  request: { body: jsonBody(CreateWebhookSchema), headers: IdempotencyHeaders },
   responses: {
     201: jsonResponse(WebhookWithSecretSchema, "The new webhook and its secret"),
     ...authErrors,
@@ -263,7 +263,7 @@ export const rotateSecret = onlyWebhookIds(
     summary: "Replace the signing secret; the old one keeps signing beside it for the grace period (admin)",
     security: bearerSecurity,
     middleware: adminOnly,
-    request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false) },
+    request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false), headers: IdempotencyHeaders },
     responses: {
       200: jsonResponse(WebhookWithSecretSchema, "The webhook and its new secret"),
       ...authErrors,
@@ -283,7 +283,7 @@ export const testWebhook = onlyWebhookIds(
       "One attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
     security: bearerSecurity,
     middleware: adminOnly,
-    request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false) },
+    request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false), headers: IdempotencyHeaders },
     responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
   }),
 );
@@ -332,7 +332,7 @@ export const redeliver = onlyWebhookIds(
     summary: "Send a delivery again, with a fresh retry schedule (admin)",
     security: bearerSecurity,
     middleware: adminOnly,
-    request: { params: deliveryParams() },
+    request: { params: deliveryParams(), headers: IdempotencyHeaders },
     responses: {
       202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),
       ...authErrors,

@@ -1,3 +1,4 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createOrg, expectError } from "./harness";
 
@@ -79,5 +80,55 @@ describe("HTTP frame", () => {
     const docs = await call("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toContain("/openapi.json");
+  });
+});
+
+describe("request bodies as clients really send them", () => {
+  it("treat a POST with no body and no Content-Type as {}", async () => {
+    const org = await createOrg();
+    const res = await call("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
+      key: org.keys.admin,
+      rawBody: "",
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.key).toMatch(/^vk_live_/);
+  });
+
+  it("accept JSON media types with parameters and spacing", async () => {
+    const org = await createOrg();
+    for (const [i, contentType] of [
+      "application/json ; charset=utf-8",
+      "application/json;charset=UTF-8",
+      "application/merge-patch+json",
+    ].entries()) {
+      const res = await call("POST", "/v1/users", {
+        key: org.keys.admin,
+        rawBody: JSON.stringify({ name: `Ct ${i}`, email: `ct${i}@example.com` }),
+        headers: { "Content-Type": contentType },
+      });
+      expect(res.status, contentType).toBe(201);
+    }
+  });
+
+  it("refuse an over-1 MiB body sent without Content-Length, before authenticating", async () => {
+    const chunk = new TextEncoder().encode(`"${"x".repeat(64 * 1024)}",`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > 2 * 1024 * 1024) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await exports.default.fetch(
+      new Request("https://verk.test/v1/users", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit),
+    );
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
   });
 });

@@ -6,8 +6,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /**
- * Admits only JSON bodies of at most 1 MiB on writes, parsed once: 413, 415 and
- * INVALID_JSON happen here, before any route runs. An empty body reads as `{}`.
+ * Admits only JSON bodies of at most 1 MiB on writes: 413, 415 and INVALID_JSON are
+ * decided here, before authentication or any route runs. The body is read once,
+ * counting bytes as they arrive (a body without Content-Length cannot fill memory),
+ * and the request then continues as `application/json` with the same text; an empty
+ * body continues as `{}`.
  */
 export const jsonBodyGuard = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
@@ -15,30 +18,51 @@ export const jsonBodyGuard = createMiddleware<AppEnv>(async (c, next) => {
 
   const declared = Number(c.req.header("Content-Length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = new Uint8Array(await c.req.raw.arrayBuffer());
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  const text = new TextDecoder().decode(await readAtMost(c.req.raw.body, MAX_BODY_BYTES));
 
-  const text = new TextDecoder().decode(bytes);
-  if (text.trim() === "") {
-    cacheBodyText(c.req.bodyCache, "{}");
-    return next();
+  let json = "{}";
+  if (text.trim() !== "") {
+    const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
+    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Request bodies must be JSON (Content-Type: application/json)");
+    }
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new ApiError("INVALID_JSON", "Request body is not valid JSON");
+    }
+    json = text;
   }
-  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
-  if (!JSON_MEDIA_TYPE.test(mediaType)) {
-    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Request bodies must be JSON (Content-Type: application/json)");
-  }
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new ApiError("INVALID_JSON", "Request body is not valid JSON");
-  }
-  cacheBodyText(c.req.bodyCache, text);
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("Content-Type", "application/json");
+  headers.delete("Content-Length");
+  c.req.raw = new Request(c.req.url, { method, headers, body: json });
   return next();
 });
 
-const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
-
-/** Hono's body cache holds promises (its type says otherwise); `c.req.json()` then reads this text. */
-function cacheBodyText(cache: object, text: string): void {
-  (cache as { text?: Promise<string> }).text = Promise.resolve(text);
+/** The whole body, or PAYLOAD_TOO_LARGE as soon as it passes `limit` bytes. */
+async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
+
+const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);

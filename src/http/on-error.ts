@@ -15,10 +15,7 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
       ? new ApiError("PRECONDITION_FAILED", "The resource changed since the ETag in If-Match")
       : new ApiError("CONFLICT", "The resource was changed by another request at the same time; retry");
   } else if (err instanceof HTTPException && err.status < 500) {
-    apiError =
-      err.status === 400
-        ? new ApiError("INVALID_JSON", "Request body is not valid JSON")
-        : new ApiError(err.status === 404 ? "NOT_FOUND" : "VALIDATION_ERROR", err.message || "Bad request");
+    apiError = apiErrorFromHttpException(err);
   } else {
     console.error(
       JSON.stringify({ level: "error", msg: "unhandled error", requestId, error: err.message, stack: err.stack }),
@@ -33,4 +30,20 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
 
 export function handleNotFound(c: Context<AppEnv>): Response {
   return handleError(new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), c);
+}
+
+/** Exceptions raised inside Hono or its validators, in the spec's codes. */
+function apiErrorFromHttpException(err: HTTPException): ApiError {
+  switch (err.status) {
+    case 400:
+      return new ApiError("INVALID_JSON", "Request body is not valid JSON");
+    case 404:
+      return new ApiError("NOT_FOUND", err.message || "Not found");
+    case 413:
+      return new ApiError("PAYLOAD_TOO_LARGE", err.message || "Request body too large");
+    case 415:
+      return new ApiError("UNSUPPORTED_MEDIA_TYPE", "Request bodies must be JSON (Content-Type: application/json)");
+    default:
+      return new ApiError("VALIDATION_ERROR", err.message || "Bad request");
+  }
 }

@@ -327,8 +327,17 @@ describe("API keys", () => {
     expect(Date.parse(res.body.previousKey.revokedAt)).toBeGreaterThan(Date.now() + 3500_000);
     expect((await call("GET", "/v1/users/me", { key: org.keys.read })).status).toBe(200);
     expect((await call("GET", "/v1/users/me", { key: res.body.key })).status).toBe(200);
+    // Rotating the old key again would mint a third live key and stretch its grace: refused.
+    const again = await call("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
+      key: org.keys.admin,
+      body: { gracePeriodSeconds: 30 * 24 * 3600 },
+    });
+    expectError(again, 409, "CONFLICT");
+    const listed = await call("GET", "/v1/api-keys", { key: org.keys.admin });
+    const old = listed.body.data.find((k: { id: string }) => k.id === org.keyIds.read);
+    expect(old.revokedAt).toBe(res.body.previousKey.revokedAt);
     expectError(
-      await call("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
+      await call("POST", `/v1/api-keys/${res.body.id}/rotate`, {
         key: org.keys.admin,
         body: { gracePeriodSeconds: -1 },
       }),
@@ -389,5 +398,53 @@ describe("member versions", () => {
     );
     const still = await call("GET", `/v1/users/${org.member.id}`, { key: org.keys.read });
     expect(still.body).toMatchObject({ name: "Maxine", role: "member" });
+  });
+});
+
+describe("dates at the edges", () => {
+  it("refuse instants that leave four-digit UTC years", async () => {
+    const org = await createOrg();
+    for (const expiresAt of ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+00:01"]) {
+      expectError(
+        await call("POST", "/v1/api-keys", { key: org.keys.admin, body: { name: "x", scope: "read", expiresAt } }),
+        400,
+        "VALIDATION_ERROR",
+        "expiresAt",
+      );
+    }
+    const project = await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "P" } });
+    expectError(
+      await call("POST", "/v1/tasks", {
+        key: org.keys.write,
+        body: { title: "far", projectId: project.body.id, dueDate: "9999-12-31T23:59:59-23:59" },
+      }),
+      400,
+      "VALIDATION_ERROR",
+      "dueDate",
+    );
+  });
+});
+
+describe("dates at the edges", () => {
+  it("refuse instants that leave four-digit UTC years", async () => {
+    const org = await createOrg();
+    for (const expiresAt of ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+00:01"]) {
+      expectError(
+        await call("POST", "/v1/api-keys", { key: org.keys.admin, body: { name: "x", scope: "read", expiresAt } }),
+        400,
+        "VALIDATION_ERROR",
+        "expiresAt",
+      );
+    }
+    const project = await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "P" } });
+    expectError(
+      await call("POST", "/v1/tasks", {
+        key: org.keys.write,
+        body: { title: "far", projectId: project.body.id, dueDate: "9999-12-31T23:59:59-23:59" },
+      }),
+      400,
+      "VALIDATION_ERROR",
+      "dueDate",
+    );
   });
 });

@@ -17,6 +17,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   c.header("X-Request-Id", requestId);
   const principal = c.get("principal");
+  const credential = c.get("incomingWebhook");
   console.log(
     JSON.stringify({
       level: c.res.status >= 500 ? "error" : "info",
@@ -26,8 +27,9 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
       path: c.req.path,
       status: c.res.status,
       durationMs: Date.now() - started,
-      orgId: principal?.orgId,
+      orgId: principal?.orgId ?? credential?.orgId,
       apiKeyId: principal?.apiKeyId,
+      incomingWebhookId: credential?.id,
     }),
   );
 });

@@ -125,7 +125,12 @@ export async function rotateApiKey(
 ) {
   const old = await findApiKey(db, orgId, keyId);
   const now = nowIso();
-  if (old.revokedAt && old.revokedAt <= now) throw new ApiError("CONFLICT", "A revoked key cannot be rotated");
+  // Already rotated (or revoked): rotating again would mint another live key and could
+  // stretch the old key's grace period.
+  if (old.revokedAt) {
+    const why = old.revokedAt <= now ? "is revoked" : `was already rotated; it stops working at ${old.revokedAt}`;
+    throw new ApiError("CONFLICT", `This key ${why}; rotate its replacement instead`);
+  }
   const { row, key } = await newApiKeyRow({
     orgId,
     userId: old.userId,

@@ -110,7 +110,14 @@ export class RateLimiter extends DurableObject<Env> {
     // Concurrent requests share one D1 read instead of each issuing their own.
     const generation = this.keyGeneration;
     this.loadingKey ??= loadKeyRecord(this.env.DB, keyHash);
-    const record = await this.loadingKey;
+    let record: KeyRecord | null;
+    try {
+      record = await this.loadingKey;
+    } catch (error) {
+      // A failed read must not stick: the next request reads again.
+      this.loadingKey = undefined;
+      throw error;
+    }
     if (generation === this.keyGeneration) {
       this.cachedKey = { record, loadedAt: Date.now() };
       this.loadingKey = undefined;

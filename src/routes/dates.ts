@@ -15,4 +15,6 @@ export const IsoInstant = z
     message: "must be an ISO 8601 date (2024-12-31) or date-time with offset (2024-12-31T23:59:59Z)",
   })
   .transform((s) => new Date(s).toISOString())
+  // An offset can push 9999-12-31 or 0000-01-01 out of four-digit years, where text order is not time order.
+  .refine((iso) => /^\d{4}-/.test(iso), { message: "must fall within the years 0000 to 9999 in UTC" })
   .openapi({ example: "2024-12-31T23:59:59Z", description: "ISO 8601 date or date-time; stored as UTC" });

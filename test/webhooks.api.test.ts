@@ -347,6 +347,16 @@ describe("webhooks: refused input", () => {
     expect(checkWebhookUrl("https://127.0.0.1/x", prod)).toMatchObject({ ok: false });
     expect(checkWebhookUrl("https://localhost/x", prod)).toMatchObject({ ok: false });
     expect(checkWebhookUrl("https://localhost./x", prod)).toMatchObject({ ok: false });
+    for (const bypass of [
+      "https://localhost../x",
+      "https://foo.localhost../x",
+      "https://[::ffff:0:7f00:1]/x",
+      "https://[64:ff9b:1::a9fe:a9fe]/x",
+      "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
+      "https://example.com:0/x",
+    ]) {
+      expect(checkWebhookUrl(bypass, prod), bypass).toMatchObject({ ok: false });
+    }
     // Decimal and hex spellings of 127.0.0.1 are normalised before the check.
     expect(checkWebhookUrl("https://2130706433/x", prod)).toMatchObject({
       ok: false,

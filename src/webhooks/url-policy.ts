@@ -36,7 +36,7 @@ export function checkWebhookUrl(raw: string, policy: UrlPolicy): UrlVerdict {
   }
   // WHATWG parsing already normalised the host: decimal/hex/octal IPv4 forms become
   // dotted quads, IPv6 is compressed and bracketed, names are lower-cased punycode.
-  const host = url.hostname.replace(/\.$/, "");
+  const host = url.hostname.replace(/\.+$/, "");
   const localDev = policy.allowLocalhost && LOCAL_DEV_HOSTS.has(host);
 
   if (url.protocol !== "https:" && !(localDev && url.protocol === "http:")) {
@@ -47,6 +47,7 @@ export function checkWebhookUrl(raw: string, policy: UrlPolicy): UrlVerdict {
     );
   }
   if (localDev) return { ok: true, url: url.href };
+  if (url.port === "0") return refuse("URL port 0 is not a port a server listens on");
 
   if (host === "") return refuse("URL has no host");
   if (host === "localhost" || BLOCKED_NAME_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
@@ -145,7 +146,13 @@ export function blockedIpv6(ip: string): string | undefined {
   if (zeros(0, 7) && g[7] === 1) return "loopback";
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::/96)
   // addresses reach the IPv4 address inside them: judge that one.
-  if ((zeros(0, 5) && g[5] === 0xffff) || zeros(0, 6) || (a === 0x64 && b === 0xff9b && zeros(2, 6))) {
+  // So do IPv4-translated (::ffff:0:a.b.c.d) addresses.
+  if (
+    (zeros(0, 5) && g[5] === 0xffff) ||
+    zeros(0, 6) ||
+    (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) ||
+    (a === 0x64 && b === 0xff9b && zeros(2, 6))
+  ) {
     const why = blockedIpv4(embeddedV4());
     return why ? `${why} (IPv4 inside IPv6)` : undefined;
   }
@@ -154,6 +161,10 @@ export function blockedIpv6(ip: string): string | undefined {
     const why = blockedIpv4(`${b >> 8}.${b & 255}.${g[2]! >> 8}.${g[2]! & 255}`);
     if (why) return `${why} (IPv4 inside 6to4)`;
   }
+  // Local-use NAT64 (64:ff9b:1::/48) translates into whatever network the operator chose.
+  if (a === 0x64 && b === 0xff9b && g[2] === 1) return "local-use NAT64";
+  // Teredo (2001:0::/32) tunnels to an address we cannot see.
+  if (a === 0x2001 && b === 0) return "Teredo tunnel";
   if ((a & 0xfe00) === 0xfc00) return "unique-local (private)";
   if ((a & 0xffc0) === 0xfe80) return "link-local";
   if ((a & 0xffc0) === 0xfec0) return "site-local (private)";

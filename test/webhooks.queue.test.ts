@@ -142,7 +142,7 @@ async function webhookOf(org: TestOrg, id: string) {
 }
 
 describe("webhooks queue: fan-out", () => {
-  it("creates one delivery per enabled webhook whose events and filters match, and acks", async () => {
+  it("creates one delivery per webhook whose events and filters match, disabled ones included, and acks", async () => {
     const org = await createOrg();
     const url = receiverEndpoint("fanout").url;
     const exact = await createWebhook(org, { url, events: ["task.created"] });
@@ -168,10 +168,10 @@ describe("webhooks queue: fan-out", () => {
       .bind(eventId)
       .all<{ webhook_id: string; status: string; attempt_count: number }>();
     expect(rows.results.map((r) => r.webhook_id).sort()).toEqual(
-      [exact.id, wildcard.id, projectMatch.id, assigneeMatch.id].sort(),
+      [exact.id, wildcard.id, disabled.id, projectMatch.id, assigneeMatch.id].sort(),
     );
     expect(rows.results.every((r) => r.status === "pending" && r.attempt_count === 0)).toBe(true);
-    for (const skipped of [otherType, disabled, projectMiss]) {
+    for (const skipped of [otherType, projectMiss]) {
       expect(rows.results.map((r) => r.webhook_id)).not.toContain(skipped.id);
     }
   });

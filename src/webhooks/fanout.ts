@@ -48,7 +48,7 @@ export function webhookMatches(webhook: Subscription, event: MatchableEvent): bo
 }
 
 /**
- * Fans one committed event out: one delivery record per enabled matching webhook
+ * Fans one committed event out: one delivery record per matching webhook
  * (unique per (webhook, event), so a repeated event message creates none), then one
  * queue message per delivery not yet attempted. A crash between the insert and the
  * send is healed by the event message's retry, which finds the records and sends.
@@ -68,7 +68,9 @@ export async function fanOutEvent(env: Env, eventId: string): Promise<string[]> 
       .from(webhooks)
       .innerJoin(events, eq(events.orgId, webhooks.orgId))
       // A webhook hears of events from its creation on, not of earlier ones still in the queue.
-      .where(and(eq(events.id, eventId), eq(webhooks.enabled, true), lte(webhooks.createdAt, events.createdAt))),
+      // Disabled webhooks get their deliveries too: the delivery attempt records them
+      // "not sent" (failed), so what a webhook missed while off stays listed and redeliverable.
+      .where(and(eq(events.id, eventId), lte(webhooks.createdAt, events.createdAt))),
   ]);
   if (!event) return [];
 

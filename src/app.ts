@@ -1,3 +1,4 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
@@ -6,7 +7,7 @@ import type { AppEnv } from "./http/context";
 import { idempotency } from "./http/idempotency";
 import { jsonBodyGuard } from "./http/json-body";
 import { handleError, handleNotFound } from "./http/on-error";
-import { createRouter } from "./http/openapi";
+import { createRouter, jsonResponse } from "./http/openapi";
 import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
@@ -17,7 +18,16 @@ import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webh
 import { projectsRouter } from "./routes/projects/projects.handlers";
 import { tasksRouter } from "./routes/tasks/tasks.handlers";
 import { usersRouter } from "./routes/users/users.handlers";
+import { registerOutgoingWebhook } from "./routes/webhooks/outgoing.contract";
 import { webhooksRouter } from "./routes/webhooks/webhooks.handlers";
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["Operations"],
+  summary: "Liveness: answers without touching storage",
+  responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up") },
+});
 
 const withDb = createMiddleware<AppEnv>(async (c, next) => {
   c.set("db", drizzle(c.env.DB));
@@ -33,7 +43,7 @@ export function buildApp() {
   const app = createRouter();
   app.use("*", requestContext, jsonBodyGuard, withDb);
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
 
   app.route("/v1/admin", adminRouter);
   // Ahead of the API-key routes: these authenticate with incoming-webhook credentials.
@@ -66,6 +76,7 @@ export function buildApp() {
     scheme: "bearer",
     description: "An incoming-webhook credential's key: `ik_live_…`",
   });
+  registerOutgoingWebhook(app.openAPIRegistry);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -77,6 +77,23 @@ describe("HTTP frame", () => {
       expect.arrayContaining(["/v1/users", "/v1/users/me", "/v1/api-keys", "/v1/admin/organizations"]),
     );
     expect(doc.body.components.schemas.CreateUser.required).toEqual(expect.arrayContaining(["name", "email"]));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        "/health",
+        "/v1/tasks",
+        "/v1/webhooks",
+        "/v1/webhooks/incoming/tasks",
+        "/v1/incoming-webhooks",
+      ]),
+    );
+    // Every POST documents Idempotency-Key.
+    for (const [path, operations] of Object.entries<any>(doc.body.paths)) {
+      if (!operations.post) continue;
+      const names = (operations.post.parameters ?? []).map((p: { name: string }) => p.name.toLowerCase());
+      expect(names, path).toContain("idempotency-key");
+    }
+    // What Verk sends to webhook URLs is described too.
+    expect(doc.body.webhooks["verk-event"].post.requestBody.content["application/json"].schema).toBeDefined();
     const docs = await call("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toContain("/openapi.json");

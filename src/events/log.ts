@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, gte } from "drizzle-orm";
+import { and, eq, gte } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { listPage } from "../db/list-page";
 import { type EventRow, events } from "../db/schema";
 import { notFound } from "../http/errors";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import type { EventType } from "./catalog";
 
 /** An event as the audit trail shows it: immutable, the resource after the change, who did it. */
@@ -43,18 +44,7 @@ export async function listEvents(db: DrizzleD1Database, orgId: string, query: Ev
     query.resourceId !== undefined ? eq(events.resourceId, query.resourceId) : undefined,
     query.since !== undefined ? gte(events.createdAt, query.since) : undefined,
   );
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(events)
-      .where(where)
-      .orderBy(direction(events.createdAt), direction(events.id))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(events).where(where),
-  ]);
-  return toPage(rows.map(presentEvent), totals?.total ?? 0, query);
+  return listPage(db, events, where, [events.createdAt, events.id], query, presentEvent);
 }
 
 export async function getEvent(db: DrizzleD1Database, orgId: string, eventId: string) {

@@ -1,9 +1,10 @@
-import { and, asc, count, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { listPage } from "../db/list-page";
 import { type ApiKey, apiKeys } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, notFound, validationError } from "../http/errors";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/random";
 import { isoPlusSeconds, nowIso } from "../lib/time";
@@ -34,18 +35,7 @@ export async function listApiKeys(
   query: PageRequest & { sortBy: (typeof API_KEY_SORT_FIELDS)[number]; order: "asc" | "desc" },
 ) {
   const where = eq(apiKeys.orgId, orgId);
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(apiKeys)
-      .where(where)
-      .orderBy(direction(apiKeys[query.sortBy]), direction(apiKeys.id))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(apiKeys).where(where),
-  ]);
-  return toPage(rows.map(presentApiKey), totals?.total ?? 0, query);
+  return listPage(db, apiKeys, where, [apiKeys[query.sortBy], apiKeys.id], query, presentApiKey);
 }
 
 export async function findApiKey(db: DrizzleD1Database, orgId: string, keyId: string): Promise<ApiKey> {

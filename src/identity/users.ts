@@ -1,11 +1,12 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, or, type SQL } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { listPage } from "../db/list-page";
 import { apiKeys, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { type Changes, commitWithEvents, type WriteContext } from "../events/outbox";
 import { ApiError, notFound } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
 import { invalidateKeys } from "./key-cache";
@@ -31,18 +32,7 @@ export async function listUsers(
   query: PageRequest & { sortBy: (typeof USER_SORT_FIELDS)[number]; order: "asc" | "desc"; role?: Role },
 ) {
   const where = and(eq(users.orgId, orgId), query.role ? eq(users.role, query.role) : undefined);
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(users)
-      .where(where)
-      .orderBy(direction(users[query.sortBy]), direction(users.id))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(users).where(where),
-  ]);
-  return toPage(rows.map(presentUser), totals?.total ?? 0, query);
+  return listPage(db, users, where, [users[query.sortBy], users.id], query, presentUser);
 }
 
 export async function findUser(db: DrizzleD1Database, orgId: string, userId: string): Promise<User> {

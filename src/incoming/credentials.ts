@@ -1,10 +1,11 @@
-import { and, asc, count, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { listPage } from "../db/list-page";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
 import { StaleWriteError } from "../events/outbox";
 import { notFound, validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import { generateSecretKey, INCOMING_KEY_PREFIX } from "../identity/api-key-format";
 import { sha256Hex } from "../lib/crypto";
 import { newEtag, newId } from "../lib/random";
@@ -47,18 +48,14 @@ export async function listIncomingWebhooks(
   query: PageRequest & { sortBy: (typeof INCOMING_SORT_FIELDS)[number]; order: "asc" | "desc" },
 ) {
   const where = eq(incomingWebhooks.orgId, orgId);
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(incomingWebhooks)
-      .where(where)
-      .orderBy(direction(incomingWebhooks[query.sortBy]), direction(incomingWebhooks.id))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(incomingWebhooks).where(where),
-  ]);
-  return toPage(rows.map(presentIncomingWebhook), totals?.total ?? 0, query);
+  return listPage(
+    db,
+    incomingWebhooks,
+    where,
+    [incomingWebhooks[query.sortBy], incomingWebhooks.id],
+    query,
+    presentIncomingWebhook,
+  );
 }
 
 export async function findIncomingWebhook(db: DrizzleD1Database, orgId: string, id: string): Promise<IncomingWebhook> {

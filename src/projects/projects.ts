@@ -1,11 +1,12 @@
-import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { listPage } from "../db/list-page";
 import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
 import { changesBetween } from "../events/changes";
 import { commitWithEvents, type WriteContext } from "../events/outbox";
 import { notFound } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
 
@@ -51,18 +52,14 @@ export async function listProjects(db: DrizzleD1Database, orgId: string, query: 
     eq(projects.orgId, orgId),
     query.archived === undefined ? undefined : eq(projects.archived, query.archived),
   );
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(projects)
-      .where(where)
-      .orderBy(...[...PROJECT_SORT_KEYS[query.sortBy], sql`${projects.id}`].map((key) => direction(key)))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(projects).where(where),
-  ]);
-  return toPage(rows.map(presentProject), totals?.total ?? 0, query);
+  return listPage(
+    db,
+    projects,
+    where,
+    [...PROJECT_SORT_KEYS[query.sortBy], sql`${projects.id}`],
+    query,
+    presentProject,
+  );
 }
 
 export async function findProject(db: DrizzleD1Database, orgId: string, projectId: string): Promise<Project> {

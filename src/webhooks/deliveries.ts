@@ -1,10 +1,11 @@
-import { and, asc, count, desc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { listPage } from "../db/list-page";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
 import { ApiError, notFound } from "../http/errors";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import { nowIso } from "../lib/time";
 import { deliveryBody } from "./payload";
 import { findWebhook, type WebhookScope } from "./webhooks";
@@ -55,18 +56,7 @@ export async function listDeliveries(
     query.status ? eq(deliveries.status, query.status) : undefined,
     query.event ? eq(deliveries.eventType, query.event) : undefined,
   );
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await scope.db.batch([
-    scope.db
-      .select()
-      .from(deliveries)
-      .where(where)
-      .orderBy(direction(deliveries[query.sortBy]), direction(deliveries.id))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    scope.db.select({ total: count() }).from(deliveries).where(where),
-  ]);
-  return toPage(rows.map(presentDelivery), totals?.total ?? 0, query);
+  return listPage(scope.db, deliveries, where, [deliveries[query.sortBy], deliveries.id], query, presentDelivery);
 }
 
 async function findDelivery(db: DrizzleD1Database, webhookId: string, deliveryId: string): Promise<Delivery> {

@@ -1,12 +1,13 @@
-import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import { listPage } from "../db/list-page";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import type { EventType } from "../events/catalog";
 import { StaleWriteError } from "../events/outbox";
 import { ApiError, notFound, validationError } from "../http/errors";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import type { PageRequest } from "../http/pagination";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { newEtag, newId } from "../lib/random";
 import { isoPlusSeconds, nowIso } from "../lib/time";
@@ -60,23 +61,8 @@ export async function listWebhooks(
     eq(webhooks.orgId, orgId),
     query.enabled === undefined ? undefined : eq(webhooks.enabled, query.enabled),
   );
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(webhooks)
-      .where(where)
-      .orderBy(direction(webhooks[query.sortBy]), direction(webhooks.id))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(webhooks).where(where),
-  ]);
   const now = nowIso();
-  return toPage(
-    rows.map((row) => presentWebhook(row, now)),
-    totals?.total ?? 0,
-    query,
-  );
+  return listPage(db, webhooks, where, [webhooks[query.sortBy], webhooks.id], query, (row) => presentWebhook(row, now));
 }
 
 export async function findWebhook(db: DrizzleD1Database, orgId: string, webhookId: string): Promise<Webhook> {

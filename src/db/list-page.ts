@@ -1,0 +1,38 @@
+import { asc, count, desc, type SQL } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+
+export interface ListRequest extends PageRequest {
+  order: "asc" | "desc";
+}
+
+/**
+ * One page of `table` rows matching `where`, ordered by `sortKeys` (end them with a
+ * unique column so pages are stable), and the total — in one D1 round trip — shaped
+ * as `{data, pagination}` by `present`.
+ */
+export async function listPage<T extends SQLiteTable, Out>(
+  db: DrizzleD1Database,
+  table: T,
+  where: SQL | undefined,
+  sortKeys: (SQLiteColumn | SQL)[],
+  query: ListRequest,
+  present: (row: T["$inferSelect"]) => Out,
+) {
+  const direction = query.order === "asc" ? asc : desc;
+  const [rows, [totals]] = await db.batch([
+    db
+      .select()
+      .from(table as SQLiteTable)
+      .where(where)
+      .orderBy(...sortKeys.map((key) => direction(key)))
+      .limit(query.limit)
+      .offset(offsetOf(query)),
+    db
+      .select({ total: count() })
+      .from(table as SQLiteTable)
+      .where(where),
+  ]);
+  return toPage((rows as T["$inferSelect"][]).map(present), totals?.total ?? 0, query);
+}

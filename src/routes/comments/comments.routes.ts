@@ -13,7 +13,14 @@ import {
   preconditionError,
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
-import { IdempotencyHeaders, IdRef, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import {
+  etagHeader,
+  IdempotencyHeaders,
+  IdRef,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  notModifiedResponse,
+} from "../common";
 import { Timestamp } from "../schemas";
 
 export const CommentSchema = z
@@ -47,7 +54,6 @@ export const UpdateCommentSchema = z
 
 const tags = ["Comments"];
 const write = [requireScope("write")];
-const etagHeader = { ETag: { schema: { type: "string" as const }, description: "The version of this resource" } };
 const taskParams = z.object({ taskId: pathId("taskId") });
 
 export const listComments = createRoute({

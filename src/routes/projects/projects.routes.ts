@@ -12,7 +12,14 @@ import {
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { PROJECT_SORT_FIELDS } from "../../projects/projects";
-import { IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import {
+  BooleanQueryParam,
+  etagHeader,
+  IdempotencyHeaders,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  notModifiedResponse,
+} from "../common";
 import { Name, Timestamp } from "../schemas";
 
 export const ProjectSchema = z
@@ -56,14 +63,8 @@ export const UpdateProjectSchema = z
   })
   .openapi("UpdateProject");
 
-const BooleanParam = z
-  .enum(["true", "false"])
-  .transform((v) => v === "true")
-  .optional();
-
 const tags = ["Projects"];
 const write = [requireScope("write")];
-const etagHeader = { ETag: { schema: { type: "string" as const }, description: "The version of this resource" } };
 
 export const listProjects = createRoute({
   method: "get",
@@ -71,7 +72,7 @@ export const listProjects = createRoute({
   tags,
   summary: "List projects",
   security: bearerSecurity,
-  request: { query: listQuery(PROJECT_SORT_FIELDS, "createdAt", { archived: BooleanParam }) },
+  request: { query: listQuery(PROJECT_SORT_FIELDS, "createdAt", { archived: BooleanQueryParam }) },
   responses: { 200: jsonResponse(pageSchema(ProjectSchema, "ProjectPage"), "A page of projects"), ...authErrors },
 });
 

@@ -13,7 +13,14 @@ import {
 import { listQuery, pageSchema } from "../../http/pagination";
 import { TASK_SORT_FIELDS } from "../../tasks/task-query";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../../tasks/tasks";
-import { IdempotencyHeaders, IdRef, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import {
+  etagHeader,
+  IdempotencyHeaders,
+  IdRef,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  notModifiedResponse,
+} from "../common";
 import { IsoInstant } from "../dates";
 import { Timestamp } from "../schemas";
 
@@ -84,7 +91,6 @@ export const TaskListQuerySchema = listQuery(TASK_SORT_FIELDS, "createdAt", {
 
 const tags = ["Tasks"];
 const write = [requireScope("write")];
-const etagHeader = { ETag: { schema: { type: "string" as const }, description: "The version of this resource" } };
 
 export const listTasks = createRoute({
   method: "get",

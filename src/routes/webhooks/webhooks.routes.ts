@@ -16,7 +16,7 @@ import { DELIVERY_SORT_FIELDS } from "../../webhooks/deliveries";
 import { GIVEN_SECRET_PATTERN } from "../../webhooks/secrets";
 import { MAX_WEBHOOK_URL_LENGTH } from "../../webhooks/url-policy";
 import { WEBHOOK_SORT_FIELDS } from "../../webhooks/webhooks";
-import { IdempotencyHeaders, IdRef } from "../common";
+import { BooleanQueryParam, IdempotencyHeaders, IdRef } from "../common";
 import { Timestamp } from "../schemas";
 
 const EventTypeSchema = z.enum(EVENT_TYPES, { error: (issue) => `Unknown event type '${String(issue.input)}'` });
@@ -187,10 +187,7 @@ export const listWebhooks = createRoute({
   middleware: adminOnly,
   request: {
     query: listQuery(WEBHOOK_SORT_FIELDS, "createdAt", {
-      enabled: z
-        .enum(["true", "false"])
-        .transform((v) => v === "true")
-        .optional(),
+      enabled: BooleanQueryParam,
     }),
   },
   responses: { 200: jsonResponse(pageSchema(WebhookSchema, "WebhookPage"), "A page of webhooks"), ...authErrors },

@@ -39,6 +39,22 @@ describe("fixed-window algorithm", () => {
     expect(tightest(decision.statuses)).toMatchObject({ name: "burst", remaining: 0, resetAt: now / 1000 + 50 });
   });
 
+  it("report the hour window when it binds tighter than the burst", () => {
+    const hourly = [
+      { name: "hour", limit: 3, windowSeconds: 3600 },
+      { name: "burst", limit: 10, windowSeconds: 60 },
+    ];
+    const now = Date.UTC(2026, 0, 1, 10, 30, 0);
+    let counts = new Map();
+    for (let i = 0; i < 3; i++) counts = decide(hourly, counts, now + i * 61_000).updated;
+    const { decision } = decide(hourly, counts, now + 3 * 61_000);
+    expect(decision.allowed).toBe(false);
+    const binding = tightest(decision.statuses);
+    expect(binding).toMatchObject({ name: "hour", remaining: 0, resetAt: Date.UTC(2026, 0, 1, 11) / 1000 });
+    // Retry-After waits for the hour, though the minute window has room.
+    expect(decision.retryAfterSeconds).toBe(Date.UTC(2026, 0, 1, 11) / 1000 - Math.floor((now + 183_000) / 1000));
+  });
+
   it("starts a new window at the boundary", () => {
     const now = Date.UTC(2026, 0, 1, 10, 0, 59);
     let counts = new Map();

@@ -37,7 +37,8 @@ export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => 
     throw new ApiError("FORBIDDEN", "This address is not in the incoming webhook's IP allowlist");
   }
 
-  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(`incoming:${credential.keyHash}`));
+  // Counted per credential, not per key: rotating the key does not reset the budget.
+  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(`incoming:${credential.id}`));
   const decision = await limiter.hit([{ name: "minute", limit: INCOMING_REQUESTS_PER_MINUTE, windowSeconds: 60 }]);
   const headers = rateLimitHeaders(decision);
   if (!decision.allowed) throw rateLimited(decision, headers);

@@ -433,6 +433,16 @@ describe("webhooks queue: dead letters", { timeout: 30_000 }, () => {
     expect(await webhookOf(org, hook.id)).toMatchObject({ deliverySuccessRate: 1 });
   });
 
+  it("refuses to redeliver a delivery that is still pending", async () => {
+    const { org, hook, deliveryId } = await pendingDelivery("still-pending");
+    const res = await call("POST", `/v1/webhooks/${hook.id}/deliveries/${deliveryId}/redeliver`, {
+      key: org.keys.admin,
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("CONFLICT");
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "pending", attempt_count: 0 });
+  });
+
   it("refuses to redeliver through a disabled webhook", async () => {
     const { org, hook, deliveryId } = await pendingDelivery("dead-disabled");
     await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { enabled: false } });

@@ -96,6 +96,12 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
     throw new ApiError("CONFLICT", 'The webhook is disabled; re-enable it (PATCH {"enabled": true}) first');
   }
   const delivery = await findDelivery(scope.db, webhookId, deliveryId);
+  // A pending delivery still has its queue message: a second one would start a second
+  // retry chain (double sends) and race the first one's dead letter.
+  if (delivery.status === "pending") {
+    const next = delivery.nextAttemptAt ? `; next attempt at ${delivery.nextAttemptAt}` : "";
+    throw new ApiError("CONFLICT", `This delivery is still being delivered${next}; redeliver it once it has settled`);
+  }
   const now = nowIso();
   await env.DB.batch([
     ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),

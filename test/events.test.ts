@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { eventCount, eventsFor, expectClientError, ids, makeComment, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError } from "./harness";
@@ -104,6 +105,13 @@ describe("event log: listing", () => {
     const stamps = all.body.data.map((e: { createdAt: string }) => e.createdAt);
     expect(stamps).toEqual([...stamps].sort().reverse());
     expect(all.body.pagination.total).toBe(all.body.data.length);
+    // The kept counter agrees with the log itself, and counts this organization only.
+    expect(all.body.pagination.total).toBe(await eventCount(org.id));
+    const typed = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE org_id = ? AND type = 'task.updated'")
+      .bind(org.id)
+      .first<number>("n");
+    const updated = await call("GET", "/v1/events?type=task.updated", { key: org.keys.read });
+    expect(updated.body.pagination.total).toBe(typed);
 
     const created = await call("GET", "/v1/events?type=task.created", { key: org.keys.read });
     expect(created.body.data.map((e: { resourceId: string }) => e.resourceId).sort()).toEqual([t1.id, t2.id].sort());

@@ -1,4 +1,5 @@
 import { asc, count, desc, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { offsetOf, type PageRequest, toPage } from "../http/pagination";
@@ -10,7 +11,8 @@ export interface ListRequest extends PageRequest {
 /**
  * One page of `table` rows matching `where`, ordered by `sortKeys` (end them with a
  * unique column so pages are stable), and the total — in one D1 round trip — shaped
- * as `{data, pagination}` by `present`.
+ * as `{data, pagination}` by `present`. `totalQuery` replaces the COUNT(*) when a kept
+ * counter knows the total (it must select one row `{ total }`).
  */
 export async function listPage<T extends SQLiteTable, Out>(
   db: DrizzleD1Database,
@@ -19,6 +21,7 @@ export async function listPage<T extends SQLiteTable, Out>(
   sortKeys: (SQLiteColumn | SQL)[],
   query: ListRequest,
   present: (row: T["$inferSelect"]) => Out,
+  totalQuery?: BatchItem<"sqlite">,
 ) {
   const direction = query.order === "asc" ? asc : desc;
   const [rows, [totals]] = await db.batch([

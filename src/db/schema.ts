@@ -221,6 +221,20 @@ export const writeGuards = sqliteTable("write_guards", { ok: integer("ok").notNu
   check("write_guards_ok", sql`${t.ok} = 1`),
 ]);
 
+/**
+ * Events per (organization, type), kept by a trigger on `events` (migrations/0002):
+ * the event log's total without counting a log that only grows.
+ */
+export const eventCounts = sqliteTable(
+  "event_counts",
+  {
+    orgId: text("org_id").notNull(),
+    type: text("type").notNull(),
+    n: integer("n").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.type] })],
+);
+
 /** A POST's first response, replayed for the same `Idempotency-Key` for 24 h. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",

@@ -12,6 +12,7 @@ export interface Config {
   outboxSweepAfterSeconds: number;
   authFailuresPerMinute: number;
   idempotencyTtlSeconds: number;
+  deliveryRetentionDays: number;
 }
 
 let cached: { source: Env; config: Config } | undefined;
@@ -28,6 +29,7 @@ export function configFrom(env: Env): Config {
     outboxSweepAfterSeconds: positiveInt(env.OUTBOX_SWEEP_AFTER_SECONDS, 30),
     authFailuresPerMinute: positiveInt(env.AUTH_FAILURES_PER_MINUTE, 20),
     idempotencyTtlSeconds: positiveInt(env.IDEMPOTENCY_TTL_SECONDS, 86400),
+    deliveryRetentionDays: positiveInt(env.DELIVERY_RETENTION_DAYS, 30),
   };
   cached = { source: env, config };
   return config;

@@ -20,6 +20,7 @@ export interface Env {
   OUTBOX_SWEEP_AFTER_SECONDS: string;
   AUTH_FAILURES_PER_MINUTE: string;
   IDEMPOTENCY_TTL_SECONDS: string;
+  DELIVERY_RETENTION_DAYS: string;
 }
 
 /**

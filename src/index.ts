@@ -3,6 +3,7 @@ import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
 import { pruneIdempotencyKeys } from "./http/idempotency";
 import { consumeDeadLetters, consumeEvents, isDeadLetterQueue } from "./webhooks/consumer";
+import { pruneDeliveryLog } from "./webhooks/retention";
 
 export { RateLimiter } from "./ratelimit/rate-limiter";
 
@@ -14,6 +15,7 @@ export default {
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweepUnsentEvents(env));
     ctx.waitUntil(pruneIdempotencyKeys(env.DB));
+    ctx.waitUntil(pruneDeliveryLog(env));
   },
 
   async queue(batch, env, _ctx) {

@@ -15,6 +15,7 @@ import { addUser } from "../src/identity/users";
 import worker from "../src/index";
 import { parseRetryAfter, retryDelaySeconds } from "../src/webhooks/deliver";
 import { fanOutEvent, webhookMatches } from "../src/webhooks/fanout";
+import { pruneDeliveryLog } from "../src/webhooks/retention";
 import { call, createOrg, type TestOrg } from "./harness";
 import {
   createWebhook,
@@ -558,5 +559,41 @@ describe("webhooks queue: delay arithmetic", () => {
     expect(parseRetryAfter("86400", now)).toBe(43200);
     expect(parseRetryAfter("soon", now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe("webhooks: delivery log retention", () => {
+  it("prunes settled deliveries past the retention, with their attempts; keeps pending and recent ones", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: receiverEndpoint("retention").url, events: ["member.added"] });
+    const make = async (status: string, ageDays: number) => {
+      const eventId = await insertEvent(org, "member.added", { id: "user_r" });
+      const id = await insertDelivery(org, hook.id, eventId, status);
+      const at = new Date(Date.now() - ageDays * 86_400_000).toISOString();
+      await env.DB.batch([
+        env.DB.prepare("UPDATE deliveries SET updated_at = ?, created_at = ? WHERE id = ?").bind(at, at, id),
+        env.DB.prepare(
+          "INSERT INTO delivery_attempts (id, delivery_id, attempt_number, attempted_at, status_code) VALUES (?, ?, 1, ?, 500)",
+        ).bind(`att_${id}`, id, at),
+      ]);
+      return id;
+    };
+    const oldFailed = await make("failed", 31);
+    const oldSucceeded = await make("succeeded", 45);
+    const oldPending = await make("pending", 40);
+    const recent = await make("failed", 2);
+
+    expect(await pruneDeliveryLog(env as Env)).toBe(2);
+    const left = await env.DB.prepare("SELECT id FROM deliveries WHERE webhook_id = ?")
+      .bind(hook.id)
+      .all<{ id: string }>();
+    expect(left.results.map((r) => r.id).sort()).toEqual([oldPending, recent].sort());
+    const orphanAttempts = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM delivery_attempts WHERE delivery_id IN (?, ?)",
+    )
+      .bind(oldFailed, oldSucceeded)
+      .first("n");
+    expect(orphanAttempts).toBe(0);
+    expect(await pruneDeliveryLog(env as Env)).toBe(0);
   });
 });

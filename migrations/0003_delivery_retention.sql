@@ -1,0 +1,1 @@
+CREATE INDEX `deliveries_settled_updated` ON `deliveries` (`updated_at`,`id`) WHERE status != 'pending';

@@ -13,6 +13,7 @@ export interface Config {
   authFailuresPerMinute: number;
   idempotencyTtlSeconds: number;
   deliveryRetentionDays: number;
+  deliveryStallSeconds: number;
 }
 
 let cached: { source: Env; config: Config } | undefined;
@@ -30,6 +31,7 @@ export function configFrom(env: Env): Config {
     authFailuresPerMinute: positiveInt(env.AUTH_FAILURES_PER_MINUTE, 20),
     idempotencyTtlSeconds: positiveInt(env.IDEMPOTENCY_TTL_SECONDS, 86400),
     deliveryRetentionDays: positiveInt(env.DELIVERY_RETENTION_DAYS, 30),
+    deliveryStallSeconds: positiveInt(env.DELIVERY_STALL_SECONDS, 3600),
   };
   cached = { source: env, config };
   return config;

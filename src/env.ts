@@ -21,6 +21,7 @@ export interface Env {
   AUTH_FAILURES_PER_MINUTE: string;
   IDEMPOTENCY_TTL_SECONDS: string;
   DELIVERY_RETENTION_DAYS: string;
+  DELIVERY_STALL_SECONDS: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import { sweepUnsentEvents } from "./events/sweep";
 import { pruneIdempotencyKeys } from "./http/idempotency";
 import { consumeDeadLetters, consumeEvents, isDeadLetterQueue } from "./webhooks/consumer";
 import { pruneDeliveryLog } from "./webhooks/retention";
+import { resendStalledDeliveries } from "./webhooks/stalled";
 
 export { RateLimiter } from "./ratelimit/rate-limiter";
 
@@ -16,6 +17,7 @@ export default {
     ctx.waitUntil(sweepUnsentEvents(env));
     ctx.waitUntil(pruneIdempotencyKeys(env.DB));
     ctx.waitUntil(pruneDeliveryLog(env));
+    ctx.waitUntil(resendStalledDeliveries(env));
   },
 
   async queue(batch, env, _ctx) {

@@ -16,6 +16,7 @@ import worker from "../src/index";
 import { parseRetryAfter, retryDelaySeconds } from "../src/webhooks/deliver";
 import { fanOutEvent, webhookMatches } from "../src/webhooks/fanout";
 import { pruneDeliveryLog } from "../src/webhooks/retention";
+import { resendStalledDeliveries } from "../src/webhooks/stalled";
 import { call, createOrg, type TestOrg } from "./harness";
 import {
   createWebhook,
@@ -595,5 +596,25 @@ describe("webhooks: delivery log retention", () => {
       .first("n");
     expect(orphanAttempts).toBe(0);
     expect(await pruneDeliveryLog(env as Env)).toBe(0);
+  });
+});
+
+describe("webhooks: stalled deliveries", { timeout: 30_000 }, () => {
+  it("re-sends a pending delivery whose queue message was lost, and it is delivered", async () => {
+    const { org, endpoint, hook, deliveryId } = await pendingDelivery("stalled");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    await env.DB.prepare("UPDATE deliveries SET created_at = ?, updated_at = ? WHERE id = ?")
+      .bind(twoHoursAgo, twoHoursAgo, deliveryId)
+      .run();
+    // A fresh pending delivery (its message may still be on the way) is left alone.
+    const fresh = await pendingDelivery("not-stalled");
+
+    // (Other tests of this file leave old pending rows too.)
+    expect(await resendStalledDeliveries(env as Env)).toBeGreaterThanOrEqual(1);
+    await waitForRequests(endpoint.name, 1);
+    await waitFor(async () => ((await deliveryRow(deliveryId))?.status === "succeeded" ? true : undefined), "success");
+    expect(await webhookOf(org, hook.id)).toMatchObject({ deliverySuccessRate: 1 });
+    expect((await deliveryRow(fresh.deliveryId))?.status).toBe("pending");
+    expect(await resendStalledDeliveries(env as Env)).toBe(0);
   });
 });

@@ -303,6 +303,10 @@ export const deliveries = sqliteTable(
     // One delivery per (event, webhook): duplicate queue messages cannot make two.
     uniqueIndex("deliveries_webhook_event").on(t.webhookId, t.eventId),
     index("deliveries_webhook_created").on(t.webhookId, t.createdAt),
+    // The stall sweep finds pending deliveries whose next attempt is long overdue.
+    index("deliveries_pending_due")
+      .on(sql`coalesce(${t.nextAttemptAt}, ${t.createdAt})`)
+      .where(sql`status = 'pending'`),
     // The retention sweep finds settled deliveries by age.
     index("deliveries_settled_updated").on(t.updatedAt, t.id).where(sql`status != 'pending'`),
     index("deliveries_webhook_status_created").on(t.webhookId, t.status, t.createdAt),

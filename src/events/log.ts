@@ -1,6 +1,6 @@
 import { and, eq, gte, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { listPage } from "../db/list-page";
+import { listPage } from "../db/org-queries";
 import { type EventRow, eventCounts, events } from "../db/schema";
 import { notFound } from "../http/errors";
 import type { PageRequest } from "../http/pagination";

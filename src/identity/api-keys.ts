@@ -1,9 +1,9 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { listPage } from "../db/list-page";
+import { findInOrg, listPage } from "../db/org-queries";
 import { type ApiKey, apiKeys } from "../db/schema";
 import type { Env } from "../env";
-import { ApiError, notFound, validationError } from "../http/errors";
+import { ApiError, validationError } from "../http/errors";
 import type { PageRequest } from "../http/pagination";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/random";
@@ -39,12 +39,7 @@ export async function listApiKeys(
 }
 
 export async function findApiKey(db: DrizzleD1Database, orgId: string, keyId: string): Promise<ApiKey> {
-  const [row] = await db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.orgId, orgId), eq(apiKeys.id, keyId)));
-  if (!row) throw notFound("API key");
-  return row;
+  return findInOrg(db, apiKeys, orgId, keyId, "API key");
 }
 
 /** A key row and the secret key it was made from; the secret leaves only in the create/rotate response. */

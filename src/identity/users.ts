@@ -1,10 +1,10 @@
 import { and, eq, gt, inArray, isNull, or, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { listPage } from "../db/list-page";
+import { findInOrg, listPage } from "../db/org-queries";
 import { apiKeys, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { type Changes, commitWithEvents, type WriteContext } from "../events/outbox";
-import { ApiError, notFound } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
@@ -36,12 +36,7 @@ export async function listUsers(
 }
 
 export async function findUser(db: DrizzleD1Database, orgId: string, userId: string): Promise<User> {
-  const [row] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.id, userId)));
-  if (!row) throw notFound("User");
-  return row;
+  return findInOrg(db, users, orgId, userId, "User");
 }
 
 /** Members the organization has, of the ids given: for assignee and mention checks. */

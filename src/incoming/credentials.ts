@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { listPage } from "../db/list-page";
+import { findInOrg, listPage } from "../db/org-queries";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
 import { StaleWriteError } from "../events/outbox";
-import { notFound, validationError } from "../http/errors";
+import { validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
 import { generateSecretKey, INCOMING_KEY_PREFIX } from "../identity/api-key-format";
@@ -59,12 +59,7 @@ export async function listIncomingWebhooks(
 }
 
 export async function findIncomingWebhook(db: DrizzleD1Database, orgId: string, id: string): Promise<IncomingWebhook> {
-  const [row] = await db
-    .select()
-    .from(incomingWebhooks)
-    .where(and(eq(incomingWebhooks.orgId, orgId), eq(incomingWebhooks.id, id)));
-  if (!row) throw notFound("Incoming webhook");
-  return row;
+  return findInOrg(db, incomingWebhooks, orgId, id, "Incoming webhook");
 }
 
 /** Validates and normalises an allowlist; a bad entry is a 400 naming its index. */

@@ -1,10 +1,9 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { listPage } from "../db/list-page";
+import { findInOrg, listPage } from "../db/org-queries";
 import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
 import { changesBetween } from "../events/changes";
 import { commitWithEvents, type WriteContext } from "../events/outbox";
-import { notFound } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
@@ -63,12 +62,7 @@ export async function listProjects(db: DrizzleD1Database, orgId: string, query: 
 }
 
 export async function findProject(db: DrizzleD1Database, orgId: string, projectId: string): Promise<Project> {
-  const [row] = await db
-    .select()
-    .from(projects)
-    .where(and(eq(projects.orgId, orgId), eq(projects.id, projectId)));
-  if (!row) throw notFound("Project");
-  return row;
+  return findInOrg(db, projects, orgId, projectId, "Project");
 }
 
 export async function getProject(db: DrizzleD1Database, orgId: string, projectId: string) {

@@ -1,11 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { findInOrg } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, projects, type Task, tasks, taskTags, users } from "../db/schema";
 import { changesBetween } from "../events/changes";
 import { type Changes, commitWithEvents, type EventDraft, type WriteContext } from "../events/outbox";
-import { ApiError, notFound, validationError } from "../http/errors";
+import { ApiError, validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
@@ -55,12 +56,7 @@ export interface TaskInput {
 export type TaskPatch = Partial<TaskInput>;
 
 export async function findTask(db: DrizzleD1Database, orgId: string, taskId: string): Promise<Task> {
-  const [row] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.orgId, orgId), eq(tasks.id, taskId)));
-  if (!row) throw notFound("Task");
-  return row;
+  return findInOrg(db, tasks, orgId, taskId, "Task");
 }
 
 export async function getTask(db: DrizzleD1Database, orgId: string, taskId: string) {

@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { listPage } from "../db/list-page";
+import { listPage } from "../db/org-queries";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";

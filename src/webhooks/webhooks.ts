@@ -1,12 +1,12 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
-import { listPage } from "../db/list-page";
+import { findInOrg, listPage } from "../db/org-queries";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import type { EventType } from "../events/catalog";
 import { StaleWriteError } from "../events/outbox";
-import { ApiError, notFound, validationError } from "../http/errors";
+import { ApiError, validationError } from "../http/errors";
 import type { PageRequest } from "../http/pagination";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { newEtag, newId } from "../lib/random";
@@ -66,12 +66,7 @@ export async function listWebhooks(
 }
 
 export async function findWebhook(db: DrizzleD1Database, orgId: string, webhookId: string): Promise<Webhook> {
-  const [row] = await db
-    .select()
-    .from(webhooks)
-    .where(and(eq(webhooks.orgId, orgId), eq(webhooks.id, webhookId)));
-  if (!row) throw notFound("Webhook");
-  return row;
+  return findInOrg(db, webhooks, orgId, webhookId, "Webhook");
 }
 
 export interface CreateWebhookInput {

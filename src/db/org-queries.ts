@@ -1,8 +1,29 @@
-import { asc, count, desc, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { notFound } from "../http/errors";
 import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+
+/** Queries every organization-owned table shares: one row by id, one page of rows. */
+
+type OrgTable = SQLiteTable & { orgId: SQLiteColumn; id: SQLiteColumn };
+
+/** The row with this id in this organization, or 404 naming `what`: another organization's row is not found either. */
+export async function findInOrg<T extends OrgTable>(
+  db: DrizzleD1Database,
+  table: T,
+  orgId: string,
+  id: string,
+  what: string,
+): Promise<T["$inferSelect"]> {
+  const [row] = await db
+    .select()
+    .from(table as SQLiteTable)
+    .where(and(eq(table.orgId, orgId), eq(table.id, id)));
+  if (!row) throw notFound(what);
+  return row as T["$inferSelect"];
+}
 
 export interface ListRequest extends PageRequest {
   order: "asc" | "desc";
@@ -21,7 +42,7 @@ export async function listPage<T extends SQLiteTable, Out>(
   sortKeys: (SQLiteColumn | SQL)[],
   query: ListRequest,
   present: (row: T["$inferSelect"]) => Out,
-  totalQuery?: BatchItem<"sqlite">,
+  _totalQuery?: BatchItem<"sqlite">,
 ) {
   const direction = query.order === "asc" ? asc : desc;
   const [rows, [totals]] = await db.batch([

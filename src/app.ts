@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import { drizzle } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
 import { authenticate } from "./http/auth";
 import type { AppEnv } from "./http/context";
@@ -29,8 +29,16 @@ const healthRoute = createRoute({
   responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up") },
 });
 
+/** One drizzle instance per D1 binding, made once per isolate rather than per request. */
+const databases = new WeakMap<D1Database, DrizzleD1Database>();
+
 const withDb = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("db", drizzle(c.env.DB));
+  let db = databases.get(c.env.DB);
+  if (!db) {
+    db = drizzle(c.env.DB);
+    databases.set(c.env.DB, db);
+  }
+  c.set("db", db);
   await next();
 });
 

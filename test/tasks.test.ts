@@ -200,30 +200,20 @@ describe("tasks: validation rules", () => {
         expect(patched.status, `PATCH ${label}`).toBeLessThan(500);
       }
     }
-    expectClientError(
-      await call("POST", "/v1/tasks", {
-        key: org.keys.write,
-        rawBody: "[1,2]",
-        headers: { "Content-Type": "application/json" },
-      }),
-      "array body",
-    );
-    expectClientError(
-      await call("POST", "/v1/tasks", {
-        key: org.keys.write,
-        rawBody: "null",
-        headers: { "Content-Type": "application/json" },
-      }),
-      "null body",
-    );
-    expectClientError(
-      await call("POST", "/v1/tasks", {
-        key: org.keys.write,
-        rawBody: "{",
-        headers: { "Content-Type": "application/json" },
-      }),
-      "broken json",
-    );
+    for (const [rawBody, label] of [
+      ["[1,2]", "array body"],
+      ["null", "null body"],
+      ["{", "broken json"],
+    ] as const) {
+      expectClientError(
+        await call("POST", "/v1/tasks", {
+          key: org.keys.write,
+          rawBody,
+          headers: { "Content-Type": "application/json" },
+        }),
+        label,
+      );
+    }
     for (const id of ["x", `task_${"a".repeat(80)}`, "%00", "task_%27%20OR%201%3D1"]) {
       expectClientError(await call("GET", `/v1/tasks/${id}`, { key: org.keys.read }), `GET ${id}`);
       expectClientError(await call("PATCH", `/v1/tasks/${id}`, { key: org.keys.write, body: {} }), `PATCH ${id}`);

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { enqueueEvents, type WriteContext } from "../events/outbox";
+import type { WriteContext } from "../events/outbox";
 import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
 import { ipAllowed } from "../incoming/cidr";
 import {
@@ -13,6 +13,7 @@ import { bearerToken, clientIp, failAuthentication, rateLimited, refuseBlockedIp
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit-headers";
+import { enqueueAfterResponse } from "./write-context";
 
 /**
  * Authenticates `Authorization: Bearer ik_live_…` for the automation endpoints:
@@ -67,6 +68,6 @@ export function incomingWriteContext(c: Context<AppEnv>): WriteContext {
     db: c.get("db"),
     orgId: credential.orgId,
     actor: { userId: null, apiKeyId: null, incomingWebhookId: credential.id },
-    afterCommit: (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows)),
+    afterCommit: enqueueAfterResponse(c),
   };
 }

@@ -9,6 +9,11 @@ export function writeContext(c: Context<AppEnv>): WriteContext {
     db: c.get("db"),
     orgId: principal.orgId,
     actor: { userId: principal.userId, apiKeyId: principal.apiKeyId },
-    afterCommit: (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows)),
+    afterCommit: enqueueAfterResponse(c),
   };
+}
+
+/** Committed events go to the queue after the response; a failed send is left to the outbox sweep. */
+export function enqueueAfterResponse(c: Context<AppEnv>): WriteContext["afterCommit"] {
+  return (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows));
 }

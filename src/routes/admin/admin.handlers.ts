@@ -1,10 +1,10 @@
 import { createMiddleware } from "hono/factory";
-import { enqueueEvents } from "../../events/outbox";
 import { bearerToken, clientIp, failAuthentication } from "../../http/auth";
 import type { AppEnv } from "../../http/context";
 import { ApiError } from "../../http/errors";
 import { idempotency, responseCarriesSecret } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { enqueueAfterResponse } from "../../http/write-context";
 import { changePlan, createOrganization } from "../../identity/organizations";
 import { timingSafeEqual } from "../../lib/crypto";
 import * as routes from "./admin.routes";
@@ -26,11 +26,7 @@ export const adminRouter = createRouter();
 adminRouter.use("*", requireAdminToken, idempotency);
 adminRouter
   .openapi(routes.createOrganization, async (c) => {
-    const created = await createOrganization(
-      c.get("db"),
-      (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows)),
-      c.req.valid("json"),
-    );
+    const created = await createOrganization(c.get("db"), enqueueAfterResponse(c), c.req.valid("json"));
     responseCarriesSecret(c, "apiKey.key");
     c.header("Location", `/v1/admin/organizations/${created.organization.id}`);
     c.header("Cache-Control", "no-store");

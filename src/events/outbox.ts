@@ -1,17 +1,8 @@
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import {
-  comments,
-  type EventRow,
-  events,
-  incomingWebhooks,
-  projects,
-  tasks,
-  users,
-  webhooks,
-  writeGuards,
-} from "../db/schema";
+import { isGuardFailure, requireRow } from "../db/row-guards";
+import { comments, type EventRow, events, incomingWebhooks, projects, tasks, users, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import { newId } from "../lib/random";
 import type { EventType, ResourceType } from "./catalog";
@@ -95,26 +86,16 @@ export async function commitWithEvents(
   guard?: Guard,
 ): Promise<void> {
   const rows = drafts.map((d) => eventRow(w.orgId, w.actor, d, createdAt));
-  const guarded: BatchItem<"sqlite">[] = [];
-  if (guard) {
-    const table = GUARDED_TABLES[guard.table];
-    guarded.push(
-      w.db.insert(writeGuards).select(
-        w.db
-          .select({ ok: sql<number>`${count()}`.as("ok") })
-          .from(table)
-          .where(and(eq(table.id, guard.id), eq(table.etag, guard.etag))),
-      ),
-      w.db.delete(writeGuards),
-    );
-  }
+  const table = guard && GUARDED_TABLES[guard.table];
+  const guarded =
+    guard && table ? requireRow(w.db, table, and(eq(table.id, guard.id), eq(table.etag, guard.etag)) as SQL) : [];
   const all = [...guarded, ...statements, ...rows.map((row) => w.db.insert(events).values(row))];
   const [first, ...rest] = all;
   if (!first) return;
   try {
     await w.db.batch([first, ...rest]);
   } catch (error) {
-    if (guard && String(error).includes("write_guards_ok")) throw new StaleWriteError();
+    if (guard && isGuardFailure(error)) throw new StaleWriteError();
     throw error;
   }
   if (rows.length > 0) w.afterCommit(rows);

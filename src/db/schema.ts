@@ -1,12 +1,13 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { DELIVERY_STATUSES, PLANS, ROLES, SCOPES, TASK_PRIORITIES, TASK_STATUSES } from "./enums";
 
 // Timestamps are ISO 8601 UTC strings: they sort as text and are returned as stored.
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  plan: text("plan", { enum: ["free", "pro", "enterprise"] }).notNull(),
+  plan: text("plan", { enum: PLANS }).notNull(),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
@@ -20,7 +21,7 @@ export const users = sqliteTable(
       .references(() => organizations.id),
     name: text("name").notNull(),
     email: text("email").notNull(),
-    role: text("role", { enum: ["owner", "admin", "member"] }).notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
     etag: text("etag").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
@@ -42,7 +43,7 @@ export const apiKeys = sqliteTable(
     // No foreign key: a removed member's keys stay listed, revoked.
     userId: text("user_id").notNull(),
     name: text("name").notNull(),
-    scope: text("scope", { enum: ["read", "write", "admin"] }).notNull(),
+    scope: text("scope", { enum: SCOPES }).notNull(),
     /** SHA-256 (hex) of the full key; the key itself is never stored. */
     keyHash: text("key_hash").notNull(),
     /** The first characters of the key, enough to recognise it in a list. */
@@ -98,8 +99,8 @@ export const tasks = sqliteTable(
       .references(() => projects.id),
     title: text("title").notNull(),
     description: text("description"),
-    status: text("status", { enum: ["todo", "in_progress", "done"] }).notNull(),
-    priority: text("priority", { enum: ["low", "medium", "high", "urgent"] }).notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
+    priority: text("priority", { enum: TASK_PRIORITIES }).notNull(),
     assigneeId: text("assignee_id"),
     dueDate: text("due_date"),
     /** JSON array of strings; `task_tags` indexes them for the `tag` filter. */
@@ -292,7 +293,7 @@ export const deliveries = sqliteTable(
     webhookId: text("webhook_id").notNull(),
     eventId: text("event_id").notNull(),
     eventType: text("event_type").notNull(),
-    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
     attemptCount: integer("attempt_count").notNull().default(0),
     lastStatusCode: integer("last_status_code"),
     nextAttemptAt: text("next_attempt_at"),

@@ -1,4 +1,6 @@
-export const PLANS = ["free", "pro", "enterprise"] as const;
+import { PLANS } from "../db/enums";
+
+export { PLANS };
 export type Plan = (typeof PLANS)[number];
 
 export interface PlanLimits {

@@ -1,9 +1,9 @@
+import { ROLES, SCOPES } from "../db/enums";
 import type { Plan } from "./plans";
 
-export const SCOPES = ["read", "write", "admin"] as const;
+export { ROLES, SCOPES };
 export type Scope = (typeof SCOPES)[number];
 
-export const ROLES = ["owner", "admin", "member"] as const;
 export type Role = (typeof ROLES)[number];
 
 const SCOPE_RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { TASK_PRIORITIES, TASK_STATUSES } from "../db/enums";
 import { findInOrg } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, projects, type Task, tasks, taskTags, users } from "../db/schema";
@@ -12,8 +13,7 @@ import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
 
-export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
-export const TASK_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
+export { TASK_PRIORITIES, TASK_STATUSES };
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
 

@@ -11,6 +11,7 @@ import {
   preconditionError,
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
+import { ROLES } from "../../identity/principal";
 import { USER_SORT_FIELDS } from "../../identity/users";
 import { IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
 import { Email, Name, Timestamp } from "../schemas";
@@ -20,7 +21,7 @@ export const UserSchema = z
     id: z.string().openapi({ example: "user_4f9Tq2Lm8Xw1Zr7Bv3Nc" }),
     name: z.string(),
     email: z.string(),
-    role: z.enum(["owner", "admin", "member"]),
+    role: z.enum(ROLES),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -45,7 +46,7 @@ export const listUsers = createRoute({
   summary: "List the organization's members",
   security: bearerSecurity,
   request: {
-    query: listQuery(USER_SORT_FIELDS, "createdAt", { role: z.enum(["owner", "admin", "member"]).optional() }),
+    query: listQuery(USER_SORT_FIELDS, "createdAt", { role: z.enum(ROLES).optional() }),
   },
   responses: { 200: jsonResponse(pageSchema(UserSchema, "UserPage"), "A page of members"), ...authErrors },
 });

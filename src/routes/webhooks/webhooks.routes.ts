@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DELIVERY_STATUSES } from "../../db/enums";
 import { EVENT_TYPES } from "../../events/catalog";
 import { requireScope } from "../../http/auth";
 import {
@@ -122,7 +123,7 @@ export const TestResultSchema = z
   })
   .openapi("WebhookTestResult");
 
-const DeliveryStatus = z.enum(["pending", "succeeded", "failed"]);
+const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 
 export const DeliverySchema = z
   .object({

@@ -84,8 +84,10 @@ export const projects = sqliteTable(
   ],
 );
 
-/** The rank behind `tasks.priority_rank`. */
-export const TASK_PRIORITY_RANK_SQL = sql`CASE priority WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'urgent' THEN 3 END`;
+/** The rank behind `tasks.priority_rank`: a priority's position in TASK_PRIORITIES. */
+export const TASK_PRIORITY_RANK_SQL = sql.raw(
+  `CASE priority ${TASK_PRIORITIES.map((p, rank) => `WHEN '${p}' THEN ${rank}`).join(" ")} END`,
+);
 
 export const tasks = sqliteTable(
   "tasks",

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { taskCounts, tasks, taskTags } from "../db/schema";
 import { offsetOf, type PageRequest, toPage } from "../http/pagination";
-import { presentTask, type TaskPriority, type TaskStatus } from "./tasks";
+import { presentTask, TASK_PRIORITIES, type TaskPriority, type TaskStatus } from "./tasks";
 
 export const TASK_SORT_FIELDS = ["createdAt", "updatedAt", "dueDate", "priority", "title"] as const;
 export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
@@ -24,8 +24,6 @@ export interface TaskListQuery extends PageRequest, TaskFilters {
   sortBy: TaskSortField;
   order: "asc" | "desc";
 }
-
-const PRIORITY_RANK: Record<TaskPriority, number> = { low: 0, medium: 1, high: 2, urgent: 3 };
 
 /**
  * ORDER BY keys per sort, all in the requested direction, ending in created_at and
@@ -50,7 +48,7 @@ export function taskListWhere(orgId: string, f: TaskFilters): SQL {
     f.status !== undefined ? eq(tasks.status, f.status) : undefined,
     f.assigneeId !== undefined ? eq(tasks.assigneeId, f.assigneeId) : undefined,
     // By rank, so the priority index serves the filter as well as the sort.
-    f.priority !== undefined ? eq(tasks.priorityRank, PRIORITY_RANK[f.priority]) : undefined,
+    f.priority !== undefined ? eq(tasks.priorityRank, TASK_PRIORITIES.indexOf(f.priority)) : undefined,
     f.tag !== undefined
       ? sql`${tasks.id} IN (SELECT ${taskTags.taskId} FROM ${taskTags} WHERE ${taskTags.orgId} = ${orgId} AND ${taskTags.tag} = ${f.tag})`
       : undefined,

@@ -10,6 +10,8 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** Base64 of 32 random bytes: the AES-GCM key that encrypts webhook secrets at rest. */
   WEBHOOK_ENCRYPTION_KEY: string;
+  /** During a key rotation only: the key WEBHOOK_ENCRYPTION_KEY replaced, still decrypting until the cron re-encrypts. */
+  WEBHOOK_ENCRYPTION_KEY_PREVIOUS?: string;
 
   WEBHOOK_RETRY_SCHEDULE: string;
   EVENTS_QUEUE_MAX_RETRIES: string;
@@ -26,6 +28,19 @@ export interface Env {
 
 /**
  * Messages on the events queue. `event` fans one committed event out to its
- * webhooks; `delivery` is one attempt-carrying message per (event, webhook).
+ * webhooks; `delivery` is one attempt-carrying message per (event, webhook);
+ * `invalidate-keys` walks a large set of keys whose cached records went stale.
  */
-export type EventsQueueMessage = { kind: "event"; eventId: string } | { kind: "delivery"; deliveryId: string };
+export type EventsQueueMessage =
+  | { kind: "event"; eventId: string }
+  | { kind: "delivery"; deliveryId: string }
+  | InvalidateKeysMessage;
+
+/** A page of cached key records to forget after a plan, role or membership change (see identity/key-cache). */
+export interface InvalidateKeysMessage {
+  kind: "invalidate-keys";
+  orgId: string;
+  userId?: string;
+  since: string;
+  afterId: string;
+}

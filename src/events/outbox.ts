@@ -4,13 +4,19 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, type EventRow, events, incomingWebhooks, projects, tasks, users, webhooks } from "../db/schema";
 import type { Env } from "../env";
+import type { Role } from "../identity/principal";
 import { newId } from "../lib/random";
 import type { EventType, ResourceType } from "./catalog";
 
-/** Who made a change: the key's user and key, or an incoming-webhook credential. */
+/**
+ * Who made a change: the key's user, key and the user's role, or an incoming-webhook
+ * credential. Without a role the actor is the operator or the system, not a member:
+ * the ranking rules of members do not apply to it.
+ */
 export interface Actor {
   userId: string | null;
   apiKeyId: string | null;
+  role?: Role;
   incomingWebhookId?: string | null;
 }
 
@@ -102,27 +108,33 @@ export async function commitWithEvents(
 }
 
 /**
- * Sends committed events to the queue and marks them enqueued. Runs after the
- * response (waitUntil), where a failed send is silent: the cron sweep re-sends
- * whatever is still unmarked.
+ * Sends committed events to the queue and marks them enqueued, in chunks Queues and
+ * D1 accept. Runs after the response (waitUntil), where a failed send is silent: the
+ * cron sweep re-sends whatever is still unmarked. A failed chunk ends the call, so
+ * the events still unmarked are the last ones of `rows`.
  */
 export async function enqueueEvents(env: Env, rows: Pick<EventRow, "id">[]): Promise<void> {
-  if (rows.length === 0) return;
-  try {
-    await env.EVENTS_QUEUE.sendBatch(rows.map((row) => ({ body: { kind: "event" as const, eventId: row.id } })));
-    const enqueuedAt = new Date().toISOString();
-    const placeholders = rows.map(() => "?").join(",");
-    await env.DB.prepare(`UPDATE events SET enqueued_at = ? WHERE id IN (${placeholders})`)
-      .bind(enqueuedAt, ...rows.map((r) => r.id))
-      .run();
-  } catch (error) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "event enqueue failed; the outbox sweep will retry",
-        eventIds: rows.map((r) => r.id),
-        error: String(error),
-      }),
-    );
+  // sendBatch takes at most 100 messages; the UPDATE binds 1 + CHUNK (D1 allows 100).
+  const CHUNK = 99;
+  for (let enqueued = 0; enqueued < rows.length; enqueued += CHUNK) {
+    const chunk = rows.slice(enqueued, enqueued + CHUNK);
+    try {
+      await env.EVENTS_QUEUE.sendBatch(chunk.map((row) => ({ body: { kind: "event" as const, eventId: row.id } })));
+      const placeholders = chunk.map(() => "?").join(",");
+      await env.DB.prepare(`UPDATE events SET enqueued_at = ? WHERE id IN (${placeholders})`)
+        .bind(new Date().toISOString(), ...chunk.map((r) => r.id))
+        .run();
+    } catch (error) {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "event enqueue failed; the outbox sweep will retry",
+          eventIds: chunk.map((r) => r.id),
+          notEnqueued: rows.length - enqueued,
+          error: String(error),
+        }),
+      );
+      return;
+    }
   }
 }

@@ -8,7 +8,7 @@ export function writeContext(c: Context<AppEnv>): WriteContext {
   return {
     db: c.get("db"),
     orgId: principal.orgId,
-    actor: { userId: principal.userId, apiKeyId: principal.apiKeyId },
+    actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
     afterCommit: enqueueAfterResponse(c),
   };
 }

@@ -1,7 +1,9 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { findInOrg, listPage } from "../db/org-queries";
-import { type ApiKey, apiKeys } from "../db/schema";
+import { isGuardFailure, requireRow } from "../db/row-guards";
+import { type ApiKey, apiKeys, users } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, validationError } from "../http/errors";
 import type { PageRequest } from "../http/pagination";
@@ -9,8 +11,8 @@ import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/random";
 import { isoPlusSeconds, nowIso } from "../lib/time";
 import { generateApiKey } from "./api-key-format";
-import { invalidateKeys } from "./key-cache";
-import { maxScopeForRole, type Principal, type Scope, scopeCovers } from "./principal";
+import { invalidateKeys, provisionKey, stillAuthenticates } from "./key-cache";
+import { assertMayManage, maxScopeForRole, type Principal, type Scope, scopeCovers } from "./principal";
 import { findUser } from "./users";
 
 export function presentApiKey(row: ApiKey) {
@@ -67,66 +69,104 @@ export async function newApiKeyRow(input: {
   return { row, key };
 }
 
+/**
+ * A new key for the caller or for a member ranked below them (the owner's keys are
+ * the owner's alone), with a scope the member's role allows.
+ */
 export async function createApiKey(
+  env: Env,
   db: DrizzleD1Database,
   caller: Principal,
   input: { name: string; scope: Scope; expiresAt?: string; userId?: string },
 ) {
   if (input.expiresAt && input.expiresAt <= nowIso())
     throw validationError("expiresAt", "expiresAt must be in the future");
-  const owner = await findUser(db, caller.orgId, input.userId ?? caller.userId);
-  if (!scopeCovers(maxScopeForRole(owner.role), input.scope)) {
-    throw validationError("scope", `A member with the '${owner.role}' role cannot hold a '${input.scope}' key`);
+  const holder = await findUser(db, caller.orgId, input.userId ?? caller.userId);
+  assertMayManage(caller, holder, "create keys for them");
+  if (!scopeCovers(maxScopeForRole(holder.role), input.scope)) {
+    throw validationError("scope", `A member with the '${holder.role}' role cannot hold a '${input.scope}' key`);
   }
   const { row, key } = await newApiKeyRow({
     orgId: caller.orgId,
-    userId: owner.id,
+    userId: holder.id,
     name: input.name,
     scope: input.scope,
     expiresAt: input.expiresAt ?? null,
   });
   await db.insert(apiKeys).values(row);
+  await provisionKey(env, row.keyHash);
   return { ...presentApiKey(row), key };
 }
 
-export async function revokeApiKey(env: Env, db: DrizzleD1Database, orgId: string, keyId: string): Promise<void> {
-  const row = await findApiKey(db, orgId, keyId);
+/** The member a key acts as, checked against the caller's rank; null once the member was removed (their keys are revoked). */
+async function assertMayManageKeysOf(db: DrizzleD1Database, caller: Principal, key: ApiKey, what: string) {
+  const [holder] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.orgId, caller.orgId), eq(users.id, key.userId)));
+  if (holder) assertMayManage(caller, holder, what);
+  return holder ?? null;
+}
+
+export async function revokeApiKey(env: Env, db: DrizzleD1Database, caller: Principal, keyId: string): Promise<void> {
+  const row = await findApiKey(db, caller.orgId, keyId);
+  await assertMayManageKeysOf(db, caller, row, "revoke their keys");
   const now = nowIso();
   if (row.revokedAt && row.revokedAt <= now) return;
-  await db.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, keyId));
+  await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, keyId), stillAuthenticates(now)));
   await invalidateKeys(env, [row.keyHash]);
 }
 
 /**
- * Issues a new key with the same name, scope, user and expiry, and revokes the old
- * one — at once, or after `gracePeriodSeconds` so deployments can switch over.
+ * Issues a new key with the same name, user and expiry, and revokes the old one — at
+ * once, or after `gracePeriodSeconds` so deployments can switch over. The batch is
+ * guarded on the old key being unrotated, so of concurrent rotations exactly one
+ * succeeds (the others 409) and a key never has two live successors.
  */
 export async function rotateApiKey(
   env: Env,
   db: DrizzleD1Database,
-  orgId: string,
+  caller: Principal,
   keyId: string,
   gracePeriodSeconds: number,
 ) {
-  const old = await findApiKey(db, orgId, keyId);
+  const old = await findApiKey(db, caller.orgId, keyId);
+  const holder = await assertMayManageKeysOf(db, caller, old, "rotate their keys");
   const now = nowIso();
   // Already rotated (or revoked): rotating again would mint another live key and could
   // stretch the old key's grace period.
-  if (old.revokedAt) {
-    const why = old.revokedAt <= now ? "is revoked" : `was already rotated; it stops working at ${old.revokedAt}`;
-    throw new ApiError("CONFLICT", `This key ${why}; rotate its replacement instead`);
-  }
+  if (old.revokedAt || !holder) throw alreadyRotated(old.revokedAt ?? now, now);
   const { row, key } = await newApiKeyRow({
-    orgId,
+    orgId: caller.orgId,
     userId: old.userId,
     name: old.name,
-    scope: old.scope,
+    // A demoted member's key is re-issued within what their role now allows.
+    scope: scopeCovers(maxScopeForRole(holder.role), old.scope) ? old.scope : maxScopeForRole(holder.role),
     expiresAt: old.expiresAt,
   });
   const revokedAt = gracePeriodSeconds > 0 ? isoPlusSeconds(gracePeriodSeconds) : now;
-  await db.batch([db.insert(apiKeys).values(row), db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId))]);
-  await invalidateKeys(env, [old.keyHash]);
+  try {
+    const [guard, ...guardRest] = requireRow(db, apiKeys, and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)) as SQL);
+    await db.batch([
+      guard as BatchItem<"sqlite">,
+      ...guardRest,
+      db.insert(apiKeys).values(row),
+      db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId)),
+    ]);
+  } catch (error) {
+    if (isGuardFailure(error)) throw alreadyRotated(revokedAt, now);
+    throw error;
+  }
+  await Promise.all([invalidateKeys(env, [old.keyHash]), provisionKey(env, row.keyHash)]);
   return { ...presentApiKey(row), key, previousKey: presentApiKey({ ...old, revokedAt }) };
+}
+
+function alreadyRotated(revokedAt: string, now: string): ApiError {
+  const why = revokedAt <= now ? "is revoked" : `was already rotated; it stops working at ${revokedAt}`;
+  return new ApiError("CONFLICT", `This key ${why}; rotate its replacement instead`);
 }
 
 /** Records that the key was used (the key's Durable Object asks at most once a minute). */

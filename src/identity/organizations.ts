@@ -7,9 +7,9 @@ import { notFound } from "../http/errors";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
 import { newApiKeyRow, presentApiKey } from "./api-keys";
-import { invalidateKeys } from "./key-cache";
+import { invalidateKeysOf, provisionKey } from "./key-cache";
 import type { Plan } from "./plans";
-import { activeKeyHashes, presentUser } from "./users";
+import { presentUser } from "./users";
 
 export function presentOrganization(row: Organization) {
   return { id: row.id, name: row.name, plan: row.plan, createdAt: row.createdAt, updatedAt: row.updatedAt };
@@ -20,6 +20,7 @@ export function presentOrganization(row: Organization) {
  * key, written together. The key is returned this once.
  */
 export async function createOrganization(
+  env: Env,
   db: DrizzleD1Database,
   afterCommit: WriteContext["afterCommit"],
   input: { name: string; plan: Plan; owner: { name: string; email: string } },
@@ -49,6 +50,7 @@ export async function createOrganization(
     [{ type: "member.added", resourceType: "member", resourceId: owner.id, data: presentUser(owner) }],
     now,
   );
+  await provisionKey(env, keyRow.keyHash);
   return {
     organization: presentOrganization(org),
     owner: presentUser(owner),
@@ -64,6 +66,6 @@ export async function changePlan(env: Env, db: DrizzleD1Database, orgId: string,
     .where(eq(organizations.id, orgId))
     .returning();
   if (!row) throw notFound("Organization");
-  await invalidateKeys(env, await activeKeyHashes(db, eq(apiKeys.orgId, orgId)));
+  await invalidateKeysOf(env, { orgId, since: row.updatedAt });
   return presentOrganization(row);
 }

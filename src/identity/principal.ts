@@ -1,4 +1,5 @@
 import { ROLES, SCOPES } from "../db/enums";
+import { ApiError } from "../http/errors";
 import type { Plan } from "./plans";
 
 export { ROLES, SCOPES };
@@ -33,4 +34,26 @@ export interface Principal {
   role: Role;
   apiKeyId: string;
   scope: Scope;
+}
+
+const ROLE_RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
+
+/** owner > admin > member. */
+export function outranks(held: Role, other: Role): boolean {
+  return ROLE_RANK[held] > ROLE_RANK[other];
+}
+
+/**
+ * A member's keys, role and membership are managed only by that member or by someone
+ * of strictly higher rank: an admin cannot act as, demote or remove the owner or
+ * another admin. 403 otherwise.
+ */
+export type Caller = Pick<Principal, "userId" | "role">;
+
+export function assertMayManage(caller: Caller, target: { id: string; role: Role }, what: string) {
+  if (caller.userId === target.id || outranks(caller.role, target.role)) return;
+  throw new ApiError(
+    "FORBIDDEN",
+    `Only the member themselves or someone ranked above their '${target.role}' role may ${what}`,
+  );
 }

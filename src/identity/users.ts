@@ -1,16 +1,18 @@
-import { and, eq, gt, inArray, isNull, or, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { findInOrg, listPage } from "../db/org-queries";
+import { requireRow } from "../db/row-guards";
 import { apiKeys, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import { type Changes, commitWithEvents, type WriteContext } from "../events/outbox";
+import { type Actor, type Changes, commitWithEvents, type EventDraft, type WriteContext } from "../events/outbox";
 import { ApiError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
-import { invalidateKeys } from "./key-cache";
-import type { Role } from "./principal";
+import { invalidateKeysOf, stillAuthenticates } from "./key-cache";
+import { assertMayManage, type Caller, outranks, type Role } from "./principal";
 
 export function presentUser(row: User) {
   return {
@@ -49,7 +51,12 @@ export async function existingMemberIds(db: DrizzleD1Database, orgId: string, id
   return new Set(rows.map((r) => r.id));
 }
 
+/** Adds a member; only the owner adds admins (nobody grants their own rank or above but the owner). */
 export async function addUser(w: WriteContext, input: { name: string; email: string; role: Exclude<Role, "owner"> }) {
+  const caller = w.actor;
+  if (caller.role && caller.role !== "owner" && !outranks(caller.role, input.role)) {
+    throw new ApiError("FORBIDDEN", `Only the owner may add a member with the '${input.role}' role`, { field: "role" });
+  }
   const email = input.email.toLowerCase();
   const [taken] = await w.db
     .select({ id: users.id })
@@ -84,48 +91,90 @@ export async function addUser(w: WriteContext, input: { name: string; email: str
   return presentUser(row);
 }
 
+/**
+ * Renames a member or changes their role. Role changes follow the ranking (owner >
+ * admin > member): only the member themselves or someone ranked above them may change
+ * it, and only the owner grants a rank equal to their own or higher. The owner hands
+ * the organization over by making another member `owner`, and becomes an admin in the
+ * same batch, so there is always exactly one owner.
+ */
 export async function updateUser(
   env: Env,
   w: WriteContext,
   userId: string,
-  patch: { name?: string; role?: Exclude<Role, "owner"> },
+  patch: { name?: string; role?: Role },
   ifMatch?: string,
 ) {
   const current = await findUser(w.db, w.orgId, userId);
   assertIfMatch(ifMatch, current.etag);
-  if (patch.role && current.role === "owner") {
-    throw new ApiError("CONFLICT", "The organization's owner keeps the owner role", { field: "role" });
-  }
   const changes: Changes = {};
   if (patch.name !== undefined && patch.name !== current.name) changes.name = { from: current.name, to: patch.name };
   if (patch.role !== undefined && patch.role !== current.role) changes.role = { from: current.role, to: patch.role };
+  if (changes.role) assertMayGrant(w.actor, current, patch.role as Role);
   if (Object.keys(changes).length === 0) return { resource: presentUser(current), etag: current.etag };
 
   const now = nowIso();
   const next: User = { ...current, ...patch, etag: newEtag(), updatedAt: now };
-  await commitWithEvents(
-    w,
-    [
-      w.db
-        .update(users)
-        .set({ name: next.name, role: next.role, etag: next.etag, updatedAt: now })
-        .where(eq(users.id, userId)),
-    ],
-    changes.role
-      ? [{ type: "member.role_changed", resourceType: "member", resourceId: userId, data: presentUser(next), changes }]
-      : [],
-    now,
-    { table: "users", id: userId, etag: current.etag },
-  );
-  if (changes.role) await invalidateKeys(env, await activeKeyHashes(w.db, eq(apiKeys.userId, userId)));
+  const statements: BatchItem<"sqlite">[] = [
+    w.db
+      .update(users)
+      .set({ name: next.name, role: next.role, etag: next.etag, updatedAt: now })
+      .where(eq(users.id, userId)),
+  ];
+  const drafts: EventDraft[] = changes.role
+    ? [{ type: "member.role_changed", resourceType: "member", resourceId: userId, data: presentUser(next), changes }]
+    : [];
+  let formerOwner: User | undefined;
+  if (next.role === "owner" && changes.role) {
+    const owner = await findUser(w.db, w.orgId, w.actor.userId ?? "");
+    formerOwner = { ...owner, role: "admin", etag: newEtag(), updatedAt: now };
+    // Guarded on the owner's ETag too: two concurrent hand-overs cannot both apply.
+    statements.push(
+      ...requireRow(
+        w.db,
+        users,
+        and(eq(users.id, owner.id), eq(users.etag, owner.etag), eq(users.role, "owner")) as SQL,
+      ),
+      w.db.update(users).set({ role: "admin", etag: formerOwner.etag, updatedAt: now }).where(eq(users.id, owner.id)),
+    );
+    drafts.push({
+      type: "member.role_changed",
+      resourceType: "member",
+      resourceId: owner.id,
+      data: presentUser(formerOwner),
+      changes: { role: { from: "owner", to: "admin" } },
+    });
+  }
+  await commitWithEvents(w, statements, drafts, now, { table: "users", id: userId, etag: current.etag });
+  if (changes.role) {
+    await invalidateKeysOf(env, { orgId: w.orgId, userId, since: now });
+    if (formerOwner) await invalidateKeysOf(env, { orgId: w.orgId, userId: formerOwner.id, since: now });
+  }
   return { resource: presentUser(next), etag: next.etag };
 }
 
+/** The role rules of `updateUser`, checked before anything is written. */
+function assertMayGrant(caller: Actor, target: User, role: Role): void {
+  if (!caller.role) return; // the operator or the system, not a member
+  if (target.role === "owner" && caller.userId === target.id) {
+    throw new ApiError(
+      "CONFLICT",
+      "The organization's owner keeps the owner role; make another member the owner to hand it over",
+      { field: "role" },
+    );
+  }
+  assertMayManage(caller as Caller, target, "change their role");
+  if (caller.role !== "owner" && !outranks(caller.role, role)) {
+    throw new ApiError("FORBIDDEN", `Only the owner may grant the '${role}' role`, { field: "role" });
+  }
+}
+
+/** Removes a member and revokes their keys: themselves, or someone ranked above them; never the owner. */
 export async function removeUser(env: Env, w: WriteContext, userId: string, ifMatch?: string) {
   const current = await findUser(w.db, w.orgId, userId);
   assertIfMatch(ifMatch, current.etag);
   if (current.role === "owner") throw new ApiError("CONFLICT", "The organization's owner cannot be removed");
-  const hashes = await activeKeyHashes(w.db, eq(apiKeys.userId, userId));
+  if (w.actor.role) assertMayManage(w.actor as Caller, current, "remove them");
   const now = nowIso();
   await commitWithEvents(
     w,
@@ -140,19 +189,5 @@ export async function removeUser(env: Env, w: WriteContext, userId: string, ifMa
     now,
     { table: "users", id: userId, etag: current.etag },
   );
-  await invalidateKeys(env, hashes);
-}
-
-/** Hashes of keys that still authenticate (not revoked, or revoked only in the future). */
-export async function activeKeyHashes(db: DrizzleD1Database, where: SQL): Promise<string[]> {
-  const rows = await db
-    .select({ keyHash: apiKeys.keyHash })
-    .from(apiKeys)
-    .where(and(where, stillAuthenticates(nowIso())));
-  return rows.map((r) => r.keyHash);
-}
-
-/** Keys not revoked, or revoked only at a future instant (a rotation's grace period). */
-export function stillAuthenticates(now: string): SQL {
-  return or(isNull(apiKeys.revokedAt), gt(apiKeys.revokedAt, now)) as SQL;
+  await invalidateKeysOf(env, { orgId: w.orgId, userId, since: now });
 }

@@ -1,5 +1,6 @@
 import { configFrom } from "../config";
 import type { Env, EventsQueueMessage } from "../env";
+import { invalidateKeyPage } from "../identity/key-cache";
 import { handleDeadLetter } from "./dead-letter";
 import { attemptDelivery, retryDelaySeconds } from "./deliver";
 import { fanOutEvent } from "./fanout";
@@ -22,6 +23,9 @@ export async function consumeEvents(batch: MessageBatch<EventsQueueMessage>, env
       try {
         if (body?.kind === "event") {
           await fanOutEvent(env, body.eventId);
+          message.ack();
+        } else if (body?.kind === "invalidate-keys") {
+          await invalidateKeyPage(env, body);
           message.ack();
         } else if (body?.kind === "delivery") {
           const verdict = await attemptDelivery(env, body.deliveryId, message.attempts);

@@ -7,7 +7,10 @@ import { settleStatements } from "./deliveries";
  * (still redeliverable); an event whose fan-out kept failing is handed back to the
  * outbox (marked unsent), so the cron sweep sends it again rather than losing it.
  */
-export async function handleDeadLetter(env: Env, message: EventsQueueMessage): Promise<void> {
+export async function handleDeadLetter(
+  env: Env,
+  message: Extract<EventsQueueMessage, { kind: "event" | "delivery" }>,
+): Promise<void> {
   if (message.kind === "event") {
     console.error(
       JSON.stringify({

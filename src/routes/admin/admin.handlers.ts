@@ -1,32 +1,50 @@
 import { createMiddleware } from "hono/factory";
-import { bearerToken, clientIp, failAuthentication } from "../../http/auth";
+import { bearerToken, clientIp, failAuthentication, isPreflight, refuseThrottledIp } from "../../http/auth";
 import type { AppEnv } from "../../http/context";
 import { ApiError } from "../../http/errors";
 import { idempotency, responseCarriesSecret } from "../../http/idempotency";
+import { jsonBodyGuard } from "../../http/json-body";
 import { createRouter } from "../../http/openapi";
 import { enqueueAfterResponse } from "../../http/write-context";
 import { changePlan, createOrganization } from "../../identity/organizations";
 import { timingSafeEqual } from "../../lib/crypto";
 import * as routes from "./admin.routes";
 
-/** Operator endpoints answer only to `Authorization: Bearer <ADMIN_TOKEN>`. */
+/** Shorter operator tokens are a configuration error: they could be guessed. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * Operator endpoints answer only to `Authorization: Bearer <ADMIN_TOKEN>`. A throttled
+ * address gets 429 before its token is compared, so the answer never tells a guesser
+ * that a guess was right.
+ */
 const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
+  if (isPreflight(c.req.method)) return next();
   const expected = c.env.ADMIN_TOKEN;
+  if (!expected || expected.length < MIN_ADMIN_TOKEN_LENGTH) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: `ADMIN_TOKEN is ${expected ? "shorter than" : "not set; it needs"} ${MIN_ADMIN_TOKEN_LENGTH} characters: operator endpoints are disabled`,
+      }),
+    );
+    throw new ApiError(
+      "FORBIDDEN",
+      `Operator endpoints are disabled: the deployment's ADMIN_TOKEN must be set to at least ${MIN_ADMIN_TOKEN_LENGTH} characters`,
+    );
+  }
+  const ip = clientIp(c.req);
+  await refuseThrottledIp(c.env, ip);
   const given = bearerToken(c.req.header("Authorization"));
-  if (!expected || expected.length < 16) {
-    throw new ApiError("FORBIDDEN", "Operator endpoints are disabled: set ADMIN_TOKEN (at least 16 characters)");
-  }
-  if (!given || !timingSafeEqual(given, expected)) {
-    return failAuthentication(c.env, clientIp(c.req), "Invalid operator token");
-  }
+  if (!given || !timingSafeEqual(given, expected)) return failAuthentication(c.env, ip, "Invalid operator token");
   await next();
 });
 
 export const adminRouter = createRouter();
-adminRouter.use("*", requireAdminToken, idempotency);
+adminRouter.use("*", requireAdminToken, jsonBodyGuard, idempotency);
 adminRouter
   .openapi(routes.createOrganization, async (c) => {
-    const created = await createOrganization(c.get("db"), enqueueAfterResponse(c), c.req.valid("json"));
+    const created = await createOrganization(c.env, c.get("db"), enqueueAfterResponse(c), c.req.valid("json"));
     responseCarriesSecret(c, "apiKey.key");
     c.header("Location", `/v1/admin/organizations/${created.organization.id}`);
     c.header("Cache-Control", "no-store");

@@ -8,14 +8,14 @@ export const apiKeysRouter = createRouter()
     return c.json(await listApiKeys(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
   })
   .openapi(routes.createApiKey, async (c) => {
-    const created = await createApiKey(c.get("db"), c.get("principal"), c.req.valid("json"));
+    const created = await createApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("json"));
     c.header("Location", `/v1/api-keys/${created.id}`);
     c.header("Cache-Control", "no-store");
     responseCarriesSecret(c, "key");
     return c.json(created, 201);
   })
   .openapi(routes.revokeApiKey, async (c) => {
-    await revokeApiKey(c.env, c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
+    await revokeApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("param").id);
     return c.body(null, 204);
   })
   .openapi(routes.rotateApiKey, async (c) => {
@@ -23,7 +23,7 @@ export const apiKeysRouter = createRouter()
     const rotated = await rotateApiKey(
       c.env,
       c.get("db"),
-      c.get("principal").orgId,
+      c.get("principal"),
       c.req.valid("param").id,
       gracePeriodSeconds,
     );

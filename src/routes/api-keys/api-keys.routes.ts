@@ -1,14 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireScope } from "../../http/auth";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  idParams,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-} from "../../http/openapi";
+import { authErrors, conflictError, idParams, jsonBody, jsonResponse, needs, notFoundError } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { API_KEY_SORT_FIELDS } from "../../identity/api-keys";
 import { SCOPES } from "../../identity/principal";
@@ -58,15 +49,13 @@ export const RotateApiKeySchema = z
   .openapi("RotateApiKey");
 
 const tags = ["API keys"];
-const adminOnly = [requireScope("admin")];
 
 export const listApiKeys = createRoute({
   method: "get",
   path: "/",
   tags,
   summary: "List the organization's API keys (prefixes only)",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { query: listQuery(API_KEY_SORT_FIELDS, "createdAt", {}) },
   responses: { 200: jsonResponse(pageSchema(ApiKeySchema, "ApiKeyPage"), "A page of keys"), ...authErrors },
 });
@@ -76,8 +65,7 @@ export const createApiKey = createRoute({
   path: "/",
   tags,
   summary: "Create an API key; the key is shown once",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { body: jsonBody(CreateApiKeySchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedApiKeySchema, "The new key"), ...authErrors, ...notFoundError },
 });
@@ -87,8 +75,7 @@ export const revokeApiKey = createRoute({
   path: "/{id}",
   tags,
   summary: "Revoke an API key at once",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { params: idParams() },
   responses: { 204: { description: "Revoked" }, ...authErrors, ...notFoundError },
 });
@@ -98,8 +85,7 @@ export const rotateApiKey = createRoute({
   path: "/{id}/rotate",
   tags,
   summary: "Replace a key with a new one; the old one is revoked now or after a grace period",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { params: idParams(), body: jsonBody(RotateApiKeySchema, false), headers: IdempotencyHeaders },
   responses: {
     201: jsonResponse(RotatedApiKeySchema, "The new key, and the old one's revocation time"),

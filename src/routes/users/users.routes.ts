@@ -34,7 +34,13 @@ export const CreateUserSchema = z
   .openapi("CreateUser");
 
 export const UpdateUserSchema = z
-  .strictObject({ name: Name.optional(), role: AssignableRole.optional() })
+  .strictObject({
+    name: Name.optional(),
+    role: z.enum(ROLES).optional().openapi({
+      description:
+        "Ranked owner > admin > member: changed only by the member or someone ranked above them; only the owner grants `admin`, and making a member `owner` hands the organization over (the former owner becomes an admin).",
+    }),
+  })
   .openapi("UpdateUser");
 
 const tags = ["Members"];

@@ -289,7 +289,7 @@ async function measure(url, world, label) {
 
 const workDir = mkdtempSync(join(tmpdir(), "verk-bench-lists-"));
 const persistDir = join(workDir, "state");
-const adminToken = randomBytes(24).toString("base64url");
+const adminToken = randomBytes(32).toString("base64url");
 let worker;
 try {
   const builder = await loadQueryBuilder(workDir);

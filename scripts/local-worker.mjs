@@ -37,7 +37,7 @@ export async function startLocalWorker(options = {}) {
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
   const port = options.port ?? (await freePort());
-  const adminToken = randomBytes(24).toString("base64url");
+  const adminToken = randomBytes(32).toString("base64url");
   const vars = {
     ADMIN_TOKEN: adminToken,
     WEBHOOK_ENCRYPTION_KEY: randomBytes(32).toString("base64"),

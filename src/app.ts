@@ -43,13 +43,15 @@ const withDb = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * Middleware order: request id and log → body guard (413/415/INVALID_JSON) → db →
- * authentication and rate limit (on /v1 API routes) → route validation → handler.
+ * Middleware order: request id and log → db → authentication and rate limit (API key,
+ * operator token or incoming-webhook credential) → body guard (413/415/INVALID_JSON) →
+ * idempotency → route validation → handler. Nothing reads the body of a request that
+ * has not authenticated, and a valid key's bad body still counts against its limits.
  * Every failure leaves through `handleError`.
  */
 export function buildApp() {
   const app = createRouter();
-  app.use("*", requestContext, jsonBodyGuard, withDb);
+  app.use("*", requestContext, withDb);
 
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
 
@@ -58,7 +60,7 @@ export function buildApp() {
   app.route("/v1/webhooks/incoming", incomingRouter);
 
   const api = createRouter();
-  api.use("*", authenticate, idempotency);
+  api.use("*", authenticate, jsonBodyGuard, idempotency);
   api.route("/projects", projectsRouter);
   api.route("/tasks", tasksRouter);
   api.route("/", commentsRouter);

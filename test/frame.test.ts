@@ -127,7 +127,8 @@ describe("request bodies as clients really send them", () => {
     }
   });
 
-  it("refuse an over-1 MiB body sent without Content-Length, before authenticating", async () => {
+  it("refuse an over-1 MiB body sent without Content-Length, once authenticated", async () => {
+    const org = await createOrg();
     const chunk = new TextEncoder().encode(`"${"x".repeat(64 * 1024)}",`);
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
@@ -140,7 +141,7 @@ describe("request bodies as clients really send them", () => {
     const response = await exports.default.fetch(
       new Request("https://verk.test/v1/users", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${org.keys.admin}` },
         body: stream,
         duplex: "half",
       } as RequestInit),

@@ -12,7 +12,9 @@ import { ApiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit-headers";
 
 /** IPs over their failed-authentication budget, remembered by this isolate until the window ends. */
-const blockedIps = new Map<string, number>();
+const throttledIps = new Map<string, number>();
+/** Beyond this many remembered addresses, expired ones are dropped (a scan from many addresses cannot fill memory). */
+const MAX_REMEMBERED_IPS = 10_000;
 
 export function clientIp(headers: { header(name: string): string | undefined }): string {
   return headers.header("CF-Connecting-IP") ?? "unknown";
@@ -23,21 +25,30 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** CORS preflights carry no credentials: they are never authenticated, so never a failed authentication. */
+export function isPreflight(method: string): boolean {
+  return method === "OPTIONS";
+}
+
 /**
  * Authenticates `Authorization: Bearer vk_live_…` and counts the request in the key's
  * Durable Object (one round trip). Sets `c.var.principal` and the rate-limit headers;
- * over a limit the request stops here with 429.
+ * over a limit the request stops here with 429. Runs before the body is read.
+ *
+ * From an address throttled for failed authentications, a valid key keeps working: a
+ * key carries ~238 random bits, so guessing one is hopeless and the throttle exists to
+ * bound what a scan costs, not to stop guessing. Malformed keys are refused by shape,
+ * and unknown ones by their (empty) Durable Object without a D1 lookup.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  if (isPreflight(c.req.method)) return next();
   const ip = clientIp(c.req);
-  refuseBlockedIp(ip);
-
   const key = bearerToken(c.req.header("Authorization"));
   if (!key) return failAuthentication(c.env, ip, "Missing API key: send Authorization: Bearer <key>");
   if (!isWellFormedApiKey(key)) return failAuthentication(c.env, ip, "Invalid API key");
 
   const keyHash = await sha256Hex(key);
-  const outcome = await keyLimiter(c.env, keyHash).authenticate(keyHash);
+  const outcome = await keyLimiter(c.env, keyHash).authenticate(keyHash, throttledFor(ip) > 0);
   if (!outcome.ok) {
     const message = outcome.reason === "unknown" ? "Invalid API key" : `API key is ${outcome.reason}`;
     return failAuthentication(c.env, ip, message);
@@ -51,12 +62,22 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 });
 
-/** 429 at once for an address this isolate saw exceed its failed-authentication budget. */
-export function refuseBlockedIp(ip: string): void {
-  const blockedUntil = blockedIps.get(ip);
-  if (blockedUntil === undefined) return;
-  if (blockedUntil > Date.now()) throw tooManyFailures(Math.ceil((blockedUntil - Date.now()) / 1000));
-  blockedIps.delete(ip);
+/** Seconds this isolate still refuses failed authentications from `ip` without asking anyone; 0 if none. */
+function throttledFor(ip: string): number {
+  const until = throttledIps.get(ip);
+  if (until === undefined) return 0;
+  if (until > Date.now()) return Math.ceil((until - Date.now()) / 1000);
+  throttledIps.delete(ip);
+  return 0;
+}
+
+function rememberThrottled(ip: string, retryAfterSeconds: number): void {
+  if (throttledIps.size >= MAX_REMEMBERED_IPS) {
+    const now = Date.now();
+    for (const [known, until] of throttledIps) if (until <= now) throttledIps.delete(known);
+    if (throttledIps.size >= MAX_REMEMBERED_IPS) throttledIps.clear();
+  }
+  throttledIps.set(ip, Date.now() + retryAfterSeconds * 1000);
 }
 
 /** Route middleware: 403 unless the key's scope covers `needed` (admin ⊃ write ⊃ read). */
@@ -82,13 +103,40 @@ function tooManyFailures(retryAfterSeconds: number): ApiError {
   });
 }
 
-/** Counts a failed authentication against the client IP: 401, or 429 once the IP is over its budget. */
-export async function failAuthentication(env: Env, ip: string, message: string): Promise<never> {
-  const limit = configFrom(env).authFailuresPerMinute;
-  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`ip:${ip}`));
-  const decision = await limiter.hit([{ name: "auth_failures", limit, windowSeconds: 60 }]);
+function failurePolicies(env: Env) {
+  return [{ name: "auth_failures", limit: configFrom(env).authFailuresPerMinute, windowSeconds: 60 }];
+}
+
+function ipLimiter(env: Env, ip: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`ip:${ip}`));
+}
+
+/**
+ * 429 when `ip` is throttled, asking its Durable Object when this isolate does not
+ * know: for the operator's token, whose check must not tell a throttled guesser
+ * whether it guessed right, so every token from a throttled address gets 429.
+ */
+export async function refuseThrottledIp(env: Env, ip: string): Promise<void> {
+  const known = throttledFor(ip);
+  if (known > 0) throw tooManyFailures(known);
+  const decision = await ipLimiter(env, ip).peek(failurePolicies(env));
   if (!decision.allowed) {
-    blockedIps.set(ip, Date.now() + decision.retryAfterSeconds * 1000);
+    rememberThrottled(ip, decision.retryAfterSeconds);
+    throw tooManyFailures(decision.retryAfterSeconds);
+  }
+}
+
+/**
+ * Counts a failed authentication against the client IP: 401, or 429 once the IP is
+ * over its budget. An address this isolate already knows to be throttled gets 429 at
+ * once, without another round trip.
+ */
+export async function failAuthentication(env: Env, ip: string, message: string): Promise<never> {
+  const known = throttledFor(ip);
+  if (known > 0) throw tooManyFailures(known);
+  const decision = await ipLimiter(env, ip).hit(failurePolicies(env));
+  if (!decision.allowed) {
+    rememberThrottled(ip, decision.retryAfterSeconds);
     throw tooManyFailures(decision.retryAfterSeconds);
   }
   throw new ApiError("UNAUTHORIZED", message);

@@ -9,7 +9,7 @@ import {
   type IncomingPermission,
   touchIncomingWebhook,
 } from "../incoming/credentials";
-import { bearerToken, clientIp, failAuthentication, rateLimited, refuseBlockedIp } from "./auth";
+import { bearerToken, clientIp, failAuthentication, isPreflight, rateLimited } from "./auth";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit-headers";
@@ -21,8 +21,8 @@ import { enqueueAfterResponse } from "./write-context";
  * authentication), client IP outside the allowlist 403, over 100 requests a minute 429.
  */
 export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => {
+  if (isPreflight(c.req.method)) return next();
   const ip = clientIp(c.req);
-  refuseBlockedIp(ip);
   const key = bearerToken(c.req.header("Authorization"));
   if (!key || !isWellFormedKey(key, INCOMING_KEY_PREFIX)) {
     return failAuthentication(

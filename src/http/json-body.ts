@@ -7,7 +7,7 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /**
  * Admits only JSON bodies of at most 1 MiB on writes: 413, 415 and INVALID_JSON are
- * decided here, before authentication or any route runs. The body is read once,
+ * decided here, after authentication and before any route runs. The body is read once,
  * counting bytes as they arrive (a body without Content-Length cannot fill memory),
  * and the request then continues as `application/json` with the same text; an empty
  * body continues as `{}`.

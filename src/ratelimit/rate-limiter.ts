@@ -3,7 +3,7 @@ import type { Env } from "../env";
 import { type KeyRecord, loadKeyRecord } from "../identity/key-record";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { effectiveScope, type Principal } from "../identity/principal";
-import { type Decision, decide, type Policy, type WindowCount } from "./windows";
+import { type Decision, decide, type Policy, type WindowCount, windowStartOf } from "./windows";
 
 /** How long a key's record is trusted before it is read again from D1 (changes also invalidate it at once). */
 const KEY_RECORD_TTL_MS = 60_000;
@@ -24,12 +24,19 @@ export type KeyAuthOutcome =
 
 /**
  * One instance per API key (named by the key's hash), or per client IP for failed
- * authentications. It holds the key's record beside its counters, so one call both
- * authenticates and counts. Counting runs without awaiting anything, so concurrent
- * requests are admitted exactly; counts are written to SQLite and survive eviction.
+ * authentications, or per incoming-webhook credential. A key's instance holds the
+ * key's record beside its counters, so one call both authenticates and counts.
+ * Counting runs without awaiting anything, so concurrent requests are admitted
+ * exactly; counts are written to SQLite and survive eviction.
+ *
+ * Nothing is stored until something is counted or a key is provisioned: an unknown
+ * key's instance stays empty, and the counters of addresses and credentials (`hit`)
+ * delete themselves when their longest window ends, so a scan leaves nothing behind.
  */
 export class RateLimiter extends DurableObject<Env> {
-  private counts: Map<string, WindowCount>;
+  private counts = new Map<string, WindowCount>();
+  /** Whether the `counters` table exists: for a key's instance, that the key is (or was) real. */
+  private stored: boolean;
   private cachedKey?: { record: KeyRecord | null; loadedAt: number };
   private loadingKey?: Promise<KeyRecord | null>;
   private lastTouchMs = 0;
@@ -39,19 +46,25 @@ export class RateLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL)",
-    );
-    this.counts = new Map();
-    for (const row of sql.exec<{ name: string; window_start: number; count: number }>("SELECT * FROM counters")) {
-      this.counts.set(row.name, { windowStart: row.window_start, count: row.count });
+    this.stored =
+      sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counters'").toArray().length > 0;
+    if (this.stored) {
+      for (const row of sql.exec<{ name: string; window_start: number; count: number }>("SELECT * FROM counters")) {
+        this.counts.set(row.name, { windowStart: row.window_start, count: row.count });
+      }
     }
   }
 
-  /** Authenticates the key whose SHA-256 is `keyHash` and, when valid, counts the request against its plan. */
-  async authenticate(keyHash: string): Promise<KeyAuthOutcome> {
+  /**
+   * Authenticates the key whose SHA-256 is `keyHash` and, when valid, counts the request
+   * against its plan. With `knownOnly` (the caller's address is throttled) an instance
+   * that has never held a valid key answers `unknown` without reading D1.
+   */
+  async authenticate(keyHash: string, knownOnly = false): Promise<KeyAuthOutcome> {
+    if (knownOnly && !this.stored && !this.cachedKey?.record) return { ok: false, reason: "unknown" };
     const record = await this.keyRecord(keyHash);
     if (!record) return { ok: false, reason: "unknown" };
+    this.ensureStored();
     const now = Date.now();
     const nowIso = new Date(now).toISOString();
     if (record.revokedAt && record.revokedAt <= nowIso) return { ok: false, reason: "revoked" };
@@ -76,9 +89,35 @@ export class RateLimiter extends DurableObject<Env> {
     };
   }
 
-  /** Counts one event against `policies` (per-IP failed authentications, incoming-webhook credentials). */
+  /** Marks a newly created key's instance as holding a real key (see `authenticate`'s `knownOnly`). */
+  async provision(): Promise<void> {
+    this.ensureStored();
+  }
+
+  /**
+   * Counts one event against `policies` (per-IP failed authentications, incoming-webhook
+   * credentials). The instance deletes its storage once the longest window has ended.
+   */
   async hit(policies: Policy[]): Promise<Decision> {
-    return this.count(policies, Date.now());
+    const now = Date.now();
+    const decision = this.count(policies, now);
+    if (decision.allowed && (await this.ctx.storage.getAlarm()) === null) {
+      const longest = Math.max(...policies.map((p) => p.windowSeconds));
+      await this.ctx.storage.setAlarm((windowStartOf(Math.floor(now / 1000), longest) + longest) * 1000);
+    }
+    return decision;
+  }
+
+  /** What `hit` would decide, without counting: whether the address is throttled right now. */
+  async peek(policies: Policy[]): Promise<Decision> {
+    return decide(policies, this.counts, Date.now()).decision;
+  }
+
+  /** The windows of `hit` have ended: forget everything, leaving no storage behind. */
+  override async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    this.counts.clear();
+    this.stored = false;
   }
 
   /** Forgets the cached key record: the next request reads it again (revocation, plan or role change). */
@@ -88,9 +127,18 @@ export class RateLimiter extends DurableObject<Env> {
     this.keyGeneration++;
   }
 
+  private ensureStored(): void {
+    if (this.stored) return;
+    this.ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL)",
+    );
+    this.stored = true;
+  }
+
   private count(policies: Policy[], nowMs: number): Decision {
     const { decision, updated } = decide(policies, this.counts, nowMs);
     if (decision.allowed) {
+      this.ensureStored();
       for (const [name, value] of updated) {
         this.counts.set(name, value);
         this.ctx.storage.sql.exec(
@@ -103,7 +151,6 @@ export class RateLimiter extends DurableObject<Env> {
     }
     return decision;
   }
-
   private async keyRecord(keyHash: string): Promise<KeyRecord | null> {
     const cached = this.cachedKey;
     if (cached && Date.now() - cached.loadedAt < KEY_RECORD_TTL_MS) return cached.record;

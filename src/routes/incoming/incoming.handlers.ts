@@ -2,6 +2,7 @@ import { createComment } from "../../comments/comments";
 import { ifMatchOf, setEtag } from "../../http/etag";
 import { idempotency } from "../../http/idempotency";
 import { authenticateIncoming, incomingWriteContext } from "../../http/incoming-auth";
+import { jsonBodyGuard } from "../../http/json-body";
 import { handleNotFound } from "../../http/on-error";
 import { createRouter } from "../../http/openapi";
 import { createProject, updateProject } from "../../projects/projects";
@@ -10,7 +11,7 @@ import * as routes from "./incoming.routes";
 
 /** Mounted at /v1/webhooks/incoming, ahead of the API-key routes. */
 export const incomingRouter = createRouter();
-incomingRouter.use("*", authenticateIncoming, idempotency);
+incomingRouter.use("*", authenticateIncoming, jsonBodyGuard, idempotency);
 incomingRouter
   .openapi(routes.createTask, async (c) => {
     const { resource, etag } = await createTask(incomingWriteContext(c), c.req.valid("json"));

@@ -93,6 +93,19 @@ describe.each(resources)("ETag on a $name", ({ make, change }) => {
     expectError(await call("GET", path, { key: org.keys.read }), 404, "NOT_FOUND");
   });
 
+  it("If-Match compares strongly: the current tag marked weak (W/) is 412 and changes nothing", async () => {
+    const org = await createOrg();
+    const path = await make(org);
+    const etag = (await call("GET", path, { key: org.keys.read })).headers.get("ETag")!;
+    for (const value of [`W/${etag}`, `"other", W/${etag}`]) {
+      const weak = await call("PATCH", path, { key: org.keys.write, body: change, headers: { "If-Match": value } });
+      expectError(weak, 412, "PRECONDITION_FAILED", "If-Match");
+    }
+    expect((await call("GET", path, { key: org.keys.read })).headers.get("ETag")).toBe(etag);
+    const strong = await call("PATCH", path, { key: org.keys.write, body: change, headers: { "If-Match": etag } });
+    expect(strong.status).toBe(200);
+  });
+
   it("If-Match: * applies to any current version", async () => {
     const org = await createOrg();
     const path = await make(org);

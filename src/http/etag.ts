@@ -12,23 +12,32 @@ export function quoteEtag(etag: string): string {
   return `"${etag}"`;
 }
 
-/** The entity tags of an `If-Match`/`If-None-Match` value: `"a", W/"b"` → a, b; `*` stays `*`. */
-function parseEtagList(header: string): string[] {
-  return header
-    .split(",")
-    .map((part) =>
-      part
-        .trim()
-        .replace(/^W\//, "")
-        .replace(/^"(.*)"$/, "$1"),
-    )
-    .filter((tag) => tag.length > 0);
+interface EntityTag {
+  opaque: string;
+  weak: boolean;
 }
 
-/** Whether a conditional header's value names the current ETag (`*` names any). */
-export function etagListMatches(header: string, current: string): boolean {
-  const tags = parseEtagList(header);
-  return tags.includes("*") || tags.includes(current);
+/** The entity tags of an `If-Match`/`If-None-Match` value: `"a", W/"b"` → a, weak b; `*` stays `*`. */
+function parseEtagList(header: string): EntityTag[] {
+  return header
+    .split(",")
+    .map((part) => {
+      const trimmed = part.trim();
+      const weak = trimmed.startsWith("W/");
+      return { weak, opaque: (weak ? trimmed.slice(2) : trimmed).replace(/^"(.*)"$/, "$1") };
+    })
+    .filter((tag) => tag.opaque.length > 0);
+}
+
+/**
+ * Whether a conditional header's value names the current ETag (`*` names any).
+ * `If-None-Match` compares weakly (a `W/` tag matches); `If-Match` strongly, so a weak
+ * tag never matches (RFC 9110 §13.1.1, §8.8.3.2).
+ */
+export function etagListMatches(header: string, current: string, comparison: "weak" | "strong" = "weak"): boolean {
+  return parseEtagList(header).some(
+    (tag) => tag.opaque === "*" || (tag.opaque === current && (comparison === "weak" || !tag.weak)),
+  );
 }
 
 export function setEtag(c: Context, etag: string): void {
@@ -50,7 +59,7 @@ export function ifMatchOf(c: Context): string | undefined {
 /** 412 unless the resource is still at a version `If-Match` names (no header: no condition). */
 export function assertIfMatch(ifMatch: string | undefined, current: string): void {
   if (ifMatch === undefined) return;
-  if (!etagListMatches(ifMatch, current)) {
+  if (!etagListMatches(ifMatch, current, "strong")) {
     throw new ApiError("PRECONDITION_FAILED", "The resource changed since the ETag in If-Match; fetch it again", {
       field: "If-Match",
     });

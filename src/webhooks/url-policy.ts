@@ -1,12 +1,15 @@
 /**
  * Which URLs a webhook may target. Deliveries are server-side requests chosen by a
  * customer, so anything that could reach the platform's own network is refused:
- * non-HTTPS schemes, credentials in the URL, and loopback, private, link-local,
- * unique-local, carrier-grade NAT, metadata and other non-public address literals
- * and names. Hostnames are not resolved here (Workers have no resolver); Cloudflare's
- * edge does not route Worker subrequests into private networks, and deliveries never
- * follow redirects, so a public name cannot be bounced to an internal address.
+ * non-HTTPS schemes, credentials in the URL, local names, and every address literal
+ * in a block of the IANA special-purpose registries that is not globally reachable
+ * (NON_PUBLIC_BLOCKS below). Hostnames are not resolved here (Workers have no resolver);
+ * Cloudflare's edge does not route Worker subrequests into private networks, and
+ * deliveries never follow redirects, so a public name cannot be bounced to an internal address.
  */
+
+import ipaddr from "ipaddr.js";
+import { type IpAddress, parseIpAddress } from "../lib/ip-address";
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -53,12 +56,10 @@ export function checkWebhookUrl(raw: string, policy: UrlPolicy): UrlVerdict {
   if (host === "localhost" || BLOCKED_NAME_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
     return refuse(`URL host '${host}' is a local name, not reachable from the internet`);
   }
-  if (host.startsWith("[")) {
-    const why = blockedIpv6(host.slice(1, -1));
-    if (why) return refuse(`URL points at a ${why} address`);
-  } else if (/^[0-9.]+$/.test(host)) {
-    const why = blockedIpv4(host);
-    if (why) return refuse(`URL points at a ${why} address`);
+  if (host.startsWith("[") || /^[0-9.]+$/.test(host)) {
+    const address = parseIpAddress(host.startsWith("[") ? host.slice(1, -1) : host);
+    const why = address ? nonPublicReason(address) : "malformed address";
+    if (why) return refuse(`URL points at a non-public address: ${why}`);
   } else if (!host.includes(".")) {
     // A bare name only resolves on a local network (search domains, /etc/hosts).
     return refuse(`URL host '${host}' is not a public domain name`);
@@ -70,106 +71,97 @@ function refuse(reason: string): UrlVerdict {
   return { ok: false, reason };
 }
 
-/** [first address as 32-bit number, prefix length, what it is] */
-const IPV4_BLOCKS: [string, number, string][] = [
-  ["0.0.0.0", 8, "'this network'"],
-  ["10.0.0.0", 8, "private"],
-  ["100.64.0.0", 10, "carrier-grade NAT"],
-  ["127.0.0.0", 8, "loopback"],
-  ["169.254.0.0", 16, "link-local (cloud metadata)"],
-  ["172.16.0.0", 12, "private"],
-  ["192.0.0.0", 24, "IETF protocol"],
-  ["192.0.2.0", 24, "documentation"],
-  ["192.88.99.0", 24, "6to4 relay"],
-  ["192.168.0.0", 16, "private"],
-  ["198.18.0.0", 15, "benchmarking"],
-  ["198.51.100.0", 24, "documentation"],
-  ["203.0.113.0", 24, "documentation"],
-  ["224.0.0.0", 4, "multicast"],
-  ["240.0.0.0", 4, "reserved"],
+interface AddressBlock {
+  block: string;
+  /** Words for the refusal; the RFC is the registry row's own reference. */
+  what: string;
+  rfc: string;
+  /** False for a globally reachable block carved out of a refused one: the most specific block decides. */
+  refused: boolean;
+  /** Bit offset of an IPv4 address carried inside this IPv6 block; a refused one refuses the whole address. */
+  ipv4At?: number;
+}
+
+/**
+ * Every block of the IANA IPv4 and IPv6 Special-Purpose Address Registries whose
+ * Globally Reachable is False or N/A (iana-ipv4-special-registry, iana-ipv6-special-registry,
+ * as of 2025-10), plus multicast and the deprecated forms that were never in them.
+ * Sub-blocks with the same verdict as their parent are named in its comment, not listed.
+ */
+export const NON_PUBLIC_BLOCKS: readonly AddressBlock[] = [
+  // IPv4 Special-Purpose registry.
+  { block: "0.0.0.0/8", what: "'this network'", rfc: "RFC 791", refused: true }, // and 0.0.0.0/32, RFC 1122
+  { block: "10.0.0.0/8", what: "private", rfc: "RFC 1918", refused: true },
+  { block: "100.64.0.0/10", what: "carrier-grade NAT", rfc: "RFC 6598", refused: true },
+  { block: "127.0.0.0/8", what: "loopback", rfc: "RFC 1122", refused: true },
+  { block: "169.254.0.0/16", what: "link-local (cloud metadata)", rfc: "RFC 3927", refused: true },
+  { block: "172.16.0.0/12", what: "private", rfc: "RFC 1918", refused: true },
+  // Also 192.0.0.0/29 (DS-Lite), 192.0.0.8/32 (dummy), 192.0.0.170-171 (NAT64 discovery); refused
+  // whole, including the globally reachable PCP and TURN anycasts 192.0.0.9 and 192.0.0.10, which
+  // the nearest operator answers (our own network), never a customer's server.
+  { block: "192.0.0.0/24", what: "IETF protocol assignment", rfc: "RFC 6890", refused: true },
+  { block: "192.0.2.0/24", what: "documentation (TEST-NET-1)", rfc: "RFC 5737", refused: true },
+  // Deprecated 6to4 relay anycast; includes 192.88.99.2/32, the 6a44 relay (RFC 6751).
+  { block: "192.88.99.0/24", what: "6to4 relay anycast", rfc: "RFC 7526", refused: true },
+  { block: "192.168.0.0/16", what: "private", rfc: "RFC 1918", refused: true },
+  { block: "198.18.0.0/15", what: "benchmarking", rfc: "RFC 2544", refused: true },
+  { block: "198.51.100.0/24", what: "documentation (TEST-NET-2)", rfc: "RFC 5737", refused: true },
+  { block: "203.0.113.0/24", what: "documentation (TEST-NET-3)", rfc: "RFC 5737", refused: true },
+  { block: "240.0.0.0/4", what: "reserved", rfc: "RFC 1112", refused: true },
+  { block: "255.255.255.255/32", what: "limited broadcast", rfc: "RFC 919", refused: true },
+  // IPv4 Multicast Address Space registry.
+  { block: "224.0.0.0/4", what: "multicast", rfc: "RFC 5771", refused: true },
+
+  // IPv6 Special-Purpose registry.
+  { block: "::/128", what: "unspecified", rfc: "RFC 4291", refused: true },
+  { block: "::1/128", what: "loopback", rfc: "RFC 4291", refused: true },
+  { block: "::ffff:0:0/96", what: "IPv4-mapped", rfc: "RFC 4291", refused: true, ipv4At: 96 },
+  // Globally reachable, but only for the IPv4 address it carries (RFC 6052 §3.1).
+  { block: "64:ff9b::/96", what: "NAT64", rfc: "RFC 6052", refused: false, ipv4At: 96 },
+  { block: "64:ff9b:1::/48", what: "local-use NAT64", rfc: "RFC 8215", refused: true },
+  { block: "100::/64", what: "discard-only", rfc: "RFC 6666", refused: true },
+  { block: "100:0:0:1::/64", what: "dummy prefix", rfc: "RFC 9780", refused: true },
+  // Refused whole but for the globally reachable blocks below; the PCP, TURN and DNS-SD SRP
+  // anycasts 2001:1::1, ::2 and ::3 stay refused, like their IPv4 counterparts in 192.0.0.0/24.
+  { block: "2001::/23", what: "IETF protocol assignment", rfc: "RFC 2928", refused: true },
+  { block: "2001::/32", what: "Teredo tunnel", rfc: "RFC 4380", refused: true },
+  { block: "2001:2::/48", what: "benchmarking", rfc: "RFC 5180", refused: true },
+  { block: "2001:3::/32", what: "AMT", rfc: "RFC 7450", refused: false },
+  { block: "2001:4:112::/48", what: "AS112-v6", rfc: "RFC 7535", refused: false },
+  { block: "2001:10::/28", what: "deprecated ORCHID", rfc: "RFC 4843", refused: true },
+  { block: "2001:20::/28", what: "ORCHIDv2", rfc: "RFC 7343", refused: false },
+  { block: "2001:30::/28", what: "drone remote ID tags", rfc: "RFC 9374", refused: false },
+  { block: "2001:db8::/32", what: "documentation", rfc: "RFC 3849", refused: true },
+  // Globally Reachable N/A: judged by the IPv4 address it tunnels to.
+  { block: "2002::/16", what: "6to4", rfc: "RFC 3056", refused: false, ipv4At: 16 },
+  { block: "3fff::/20", what: "documentation", rfc: "RFC 9637", refused: true },
+  { block: "5f00::/16", what: "SRv6 segment identifier", rfc: "RFC 9602", refused: true },
+  { block: "fc00::/7", what: "unique-local (private)", rfc: "RFC 4193", refused: true },
+  { block: "fe80::/10", what: "link-local", rfc: "RFC 4291", refused: true },
+  // Not in the registry: multicast, and deprecated forms a stack may still honour.
+  { block: "ff00::/8", what: "multicast", rfc: "RFC 4291", refused: true },
+  { block: "fec0::/10", what: "site-local (private)", rfc: "RFC 3879", refused: true },
+  { block: "::/96", what: "IPv4-compatible", rfc: "RFC 4291", refused: true, ipv4At: 96 },
+  { block: "::ffff:0:0:0/96", what: "IPv4-translated", rfc: "RFC 2765", refused: true, ipv4At: 96 },
 ];
 
-function ipv4ToNumber(ip: string): number | undefined {
-  const parts = ip.split(".");
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    const n = Number(part);
-    if (part === "" || !Number.isInteger(n) || n < 0 || n > 255) return undefined;
-    value = value * 256 + n;
-  }
-  return value;
-}
+const RANGES = NON_PUBLIC_BLOCKS.map((entry) => ({ entry, range: ipaddr.parseCIDR(entry.block) }));
 
-/** Why an IPv4 address is refused, or undefined when it is public. */
-export function blockedIpv4(ip: string): string | undefined {
-  const value = ipv4ToNumber(ip);
-  if (value === undefined) return "malformed IPv4";
-  for (const [base, prefix, what] of IPV4_BLOCKS) {
-    const size = 2 ** (32 - prefix);
-    const start = ipv4ToNumber(base)!;
-    if (value >= start && value < start + size) return what;
+/** Why an address is refused, or undefined when it is public; the most specific block decides. */
+export function nonPublicReason(address: IpAddress): string | undefined {
+  let found: (typeof RANGES)[number] | undefined;
+  for (const candidate of RANGES) {
+    const [base, prefix] = candidate.range;
+    if (base.kind() !== address.kind() || !address.match(base, prefix)) continue;
+    if (!found || prefix > found.range[1]) found = candidate;
   }
-  return undefined;
-}
-
-/** The 8 groups of an IPv6 address (with an embedded dotted IPv4 tail expanded). */
-function ipv6Groups(ip: string): number[] | undefined {
-  let text = ip.toLowerCase();
-  const dotted = text.match(/^(.*:)(\d+\.\d+\.\d+\.\d+)$/);
-  if (dotted) {
-    const v4 = ipv4ToNumber(dotted[2]!);
-    if (v4 === undefined) return undefined;
-    text = `${dotted[1]}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  if (!found) return undefined;
+  const { block, what, rfc, refused, ipv4At } = found.entry;
+  const named = `${what} (${block}, ${rfc})`;
+  if (ipv4At !== undefined) {
+    const start = ipv4At / 8;
+    const inner = nonPublicReason(new ipaddr.IPv4(address.toByteArray().slice(start, start + 4)));
+    if (inner) return `${inner} inside ${named}`;
   }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const parse = (s: string) =>
-    s === "" ? [] : s.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const groups = [...head, ...new Array(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  return groups.some(Number.isNaN) ? undefined : groups;
-}
-
-/** Why an IPv6 address is refused, or undefined when it is public. */
-export function blockedIpv6(ip: string): string | undefined {
-  const g = ipv6Groups(ip);
-  if (!g) return "malformed IPv6";
-  const [a, b] = [g[0]!, g[1]!];
-  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  const embeddedV4 = () => `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`;
-
-  if (zeros(0, 8)) return "unspecified";
-  if (zeros(0, 7) && g[7] === 1) return "loopback";
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::/96)
-  // addresses reach the IPv4 address inside them: judge that one.
-  // So do IPv4-translated (::ffff:0:a.b.c.d) addresses.
-  if (
-    (zeros(0, 5) && g[5] === 0xffff) ||
-    zeros(0, 6) ||
-    (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) ||
-    (a === 0x64 && b === 0xff9b && zeros(2, 6))
-  ) {
-    const why = blockedIpv4(embeddedV4());
-    return why ? `${why} (IPv4 inside IPv6)` : undefined;
-  }
-  // 6to4 (2002:V4HI:V4LO::/48) also tunnels to the IPv4 address it carries.
-  if (a === 0x2002) {
-    const why = blockedIpv4(`${b >> 8}.${b & 255}.${g[2]! >> 8}.${g[2]! & 255}`);
-    if (why) return `${why} (IPv4 inside 6to4)`;
-  }
-  // Local-use NAT64 (64:ff9b:1::/48) translates into whatever network the operator chose.
-  if (a === 0x64 && b === 0xff9b && g[2] === 1) return "local-use NAT64";
-  // Teredo (2001:0::/32) tunnels to an address we cannot see.
-  if (a === 0x2001 && b === 0) return "Teredo tunnel";
-  if ((a & 0xfe00) === 0xfc00) return "unique-local (private)";
-  if ((a & 0xffc0) === 0xfe80) return "link-local";
-  if ((a & 0xffc0) === 0xfec0) return "site-local (private)";
-  if ((a & 0xff00) === 0xff00) return "multicast";
-  if (a === 0x2001 && b === 0x0db8) return "documentation";
-  if (a === 0x0100 && zeros(1, 4)) return "discard-only";
-  return undefined;
+  return refused ? named : undefined;
 }

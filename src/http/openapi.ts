@@ -1,4 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Scope } from "../identity/principal";
+import { requireScope } from "./auth";
 import type { AppEnv } from "./context";
 import { ERROR_STATUS } from "./errors";
 import { apiErrorFromZod } from "./zod-errors";
@@ -49,7 +51,13 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
   return { required, content: { "application/json": { schema } } };
 }
 
-export const bearerSecurity = [{ bearerAuth: [] }];
+/**
+ * The key scope an operation needs, stated once: the document names it in the
+ * operation's security requirement and `requireScope` enforces it, so they cannot disagree.
+ */
+export function needs(scope: Scope) {
+  return { security: [{ bearerAuth: [scope] }], middleware: [requireScope(scope)] };
+}
 
 /** The `{id}` path parameter. */
 export function idParams() {

@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { COMMENT_SORT_FIELDS } from "../../comments/comments";
-import { requireScope } from "../../http/auth";
 import {
   authErrors,
-  bearerSecurity,
   conflictError,
   idParams,
   jsonBody,
   jsonResponse,
+  needs,
   notFoundError,
   pathId,
   preconditionError,
@@ -53,7 +52,6 @@ export const UpdateCommentSchema = z
   .openapi("UpdateComment");
 
 const tags = ["Comments"];
-const write = [requireScope("write")];
 const taskParams = z.object({ taskId: pathId("taskId") });
 
 export const listComments = createRoute({
@@ -61,7 +59,7 @@ export const listComments = createRoute({
   path: "/tasks/{taskId}/comments",
   tags,
   summary: "List a task's comments",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { params: taskParams, query: listQuery(COMMENT_SORT_FIELDS, "createdAt", {}) },
   responses: {
     200: jsonResponse(pageSchema(CommentSchema, "CommentPage"), "A page of comments"),
@@ -75,8 +73,7 @@ export const createComment = createRoute({
   path: "/tasks/{taskId}/comments",
   tags,
   summary: "Comment on a task (the author is the API key's member)",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: taskParams, body: jsonBody(CreateCommentSchema), headers: IdempotencyHeaders },
   responses: {
     201: { ...jsonResponse(CommentSchema, "The new comment"), headers: etagHeader },
@@ -91,7 +88,7 @@ export const getComment = createRoute({
   path: "/comments/{id}",
   tags,
   summary: "Get a comment",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(CommentSchema, "The comment"), headers: etagHeader },
@@ -106,8 +103,7 @@ export const updateComment = createRoute({
   path: "/comments/{id}",
   tags,
   summary: "Edit a comment (its author, or an admin)",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: idParams(), body: jsonBody(UpdateCommentSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(CommentSchema, "The comment"), headers: etagHeader },
@@ -123,8 +119,7 @@ export const deleteComment = createRoute({
   path: "/comments/{id}",
   tags,
   summary: "Delete a comment (its author, or an admin)",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted" },

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../events/catalog";
 import { EVENT_SORT_FIELDS } from "../../events/log";
-import { authErrors, bearerSecurity, idParams, jsonResponse, notFoundError } from "../../http/openapi";
+import { authErrors, idParams, jsonResponse, needs, notFoundError } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { IdRef } from "../common";
 import { IsoInstant } from "../dates";
@@ -36,7 +36,7 @@ export const listEvents = createRoute({
   path: "/",
   tags,
   summary: "The organization's event log (audit trail), newest first",
-  security: bearerSecurity,
+  ...needs("read"),
   request: {
     query: listQuery(EVENT_SORT_FIELDS, "createdAt", {
       type: z.enum(EVENT_TYPES).optional(),
@@ -52,7 +52,7 @@ export const getEvent = createRoute({
   path: "/{id}",
   tags,
   summary: "Get an event",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { params: idParams() },
   responses: { 200: jsonResponse(EventSchema, "The event"), ...authErrors, ...notFoundError },
 });

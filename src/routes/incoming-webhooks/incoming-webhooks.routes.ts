@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireScope } from "../../http/auth";
 import {
   authErrors,
-  bearerSecurity,
   conflictError,
   idParams,
   jsonBody,
   jsonResponse,
+  needs,
   notFoundError,
   preconditionError,
 } from "../../http/openapi";
@@ -66,15 +65,13 @@ export const UpdateIncomingWebhookSchema = z
   .openapi("UpdateIncomingWebhook");
 
 const tags = ["Incoming webhooks"];
-const adminOnly = [requireScope("admin")];
 
 export const listIncomingWebhooks = createRoute({
   method: "get",
   path: "/",
   tags,
   summary: "List incoming-webhook credentials",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { query: listQuery(INCOMING_SORT_FIELDS, "createdAt", {}) },
   responses: {
     200: jsonResponse(pageSchema(IncomingWebhookSchema, "IncomingWebhookPage"), "A page of credentials"),
@@ -87,8 +84,7 @@ export const getIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Get an incoming-webhook credential",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { params: idParams() },
   responses: {
     200: jsonResponse(IncomingWebhookSchema, "The credential (never its key)"),
@@ -103,8 +99,7 @@ export const createIncomingWebhook = createRoute({
   path: "/",
   tags,
   summary: "Create an incoming-webhook credential; the key is shown once",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { body: jsonBody(CreateIncomingWebhookSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its key"), ...authErrors },
 });
@@ -114,8 +109,7 @@ export const updateIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Rename, re-scope, restrict by IP, enable or disable a credential",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { params: idParams(), body: jsonBody(UpdateIncomingWebhookSchema) },
   responses: {
     200: jsonResponse(IncomingWebhookSchema, "The credential"),
@@ -131,8 +125,7 @@ export const deleteIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a credential; its key stops working at once",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { params: idParams() },
   responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError, ...preconditionError },
 });
@@ -142,8 +135,7 @@ export const rotateIncomingWebhook = createRoute({
   path: "/{id}/rotate",
   tags,
   summary: "Replace the credential's key; the old key stops working at once",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { params: idParams(), headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),

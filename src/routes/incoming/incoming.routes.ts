@@ -10,6 +10,7 @@ import {
   pathId,
   preconditionError,
 } from "../../http/openapi";
+import type { IncomingPermission } from "../../incoming/credentials";
 import { CommentSchema, CreateCommentSchema } from "../comments/comments.routes";
 import { IdempotencyHeaders, IfMatchHeaders } from "../common";
 import { CreateProjectSchema, ProjectSchema, UpdateProjectSchema } from "../projects/projects.routes";
@@ -21,15 +22,18 @@ import { CreateTaskSchema, TaskSchema, UpdateTaskSchema } from "../tasks/tasks.r
  * and events as the main API; each needs one permission of the credential.
  */
 const tags = ["Incoming webhooks"];
-const security = [{ incomingWebhookKey: [] }];
+
+/** The credential permission an operation needs: documented in its security requirement and enforced, from one place. */
+function needsPermission(permission: IncomingPermission) {
+  return { security: [{ incomingWebhookKey: [permission] }], middleware: [requirePermission(permission)] };
+}
 
 export const createTask = createRoute({
   method: "post",
   path: "/tasks",
   tags,
   summary: "Create a task (permission tasks:create)",
-  security,
-  middleware: [requirePermission("tasks:create")],
+  ...needsPermission("tasks:create"),
   request: { body: jsonBody(CreateTaskSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(TaskSchema, "The new task"), ...authErrors, ...conflictError },
 });
@@ -39,8 +43,7 @@ export const updateTask = createRoute({
   path: "/tasks/{id}",
   tags,
   summary: "Update a task (permission tasks:update)",
-  security,
-  middleware: [requirePermission("tasks:update")],
+  ...needsPermission("tasks:update"),
   request: { params: idParams(), body: jsonBody(UpdateTaskSchema), headers: IfMatchHeaders },
   responses: {
     200: jsonResponse(TaskSchema, "The task"),
@@ -56,8 +59,7 @@ export const createProject = createRoute({
   path: "/projects",
   tags,
   summary: "Create a project (permission projects:create)",
-  security,
-  middleware: [requirePermission("projects:create")],
+  ...needsPermission("projects:create"),
   request: { body: jsonBody(CreateProjectSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(ProjectSchema, "The new project"), ...authErrors },
 });
@@ -67,8 +69,7 @@ export const updateProject = createRoute({
   path: "/projects/{id}",
   tags,
   summary: "Update a project (permission projects:update)",
-  security,
-  middleware: [requirePermission("projects:update")],
+  ...needsPermission("projects:update"),
   request: { params: idParams(), body: jsonBody(UpdateProjectSchema), headers: IfMatchHeaders },
   responses: {
     200: jsonResponse(ProjectSchema, "The project"),
@@ -84,8 +85,7 @@ export const createComment = createRoute({
   path: "/tasks/{taskId}/comments",
   tags,
   summary: "Comment on a task (permission comments:create)",
-  security,
-  middleware: [requirePermission("comments:create")],
+  ...needsPermission("comments:create"),
   request: {
     params: z.object({ taskId: pathId("taskId") }),
     body: jsonBody(CreateCommentSchema),

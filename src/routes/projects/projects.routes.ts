@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireScope } from "../../http/auth";
 import {
   authErrors,
-  bearerSecurity,
   conflictError,
   idParams,
   jsonBody,
   jsonResponse,
+  needs,
   notFoundError,
   preconditionError,
 } from "../../http/openapi";
@@ -64,14 +63,13 @@ export const UpdateProjectSchema = z
   .openapi("UpdateProject");
 
 const tags = ["Projects"];
-const write = [requireScope("write")];
 
 export const listProjects = createRoute({
   method: "get",
   path: "/",
   tags,
   summary: "List projects",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { query: listQuery(PROJECT_SORT_FIELDS, "createdAt", { archived: BooleanQueryParam }) },
   responses: { 200: jsonResponse(pageSchema(ProjectSchema, "ProjectPage"), "A page of projects"), ...authErrors },
 });
@@ -81,7 +79,7 @@ export const getProject = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a project",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
@@ -96,8 +94,7 @@ export const createProject = createRoute({
   path: "/",
   tags,
   summary: "Create a project",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { body: jsonBody(CreateProjectSchema), headers: IdempotencyHeaders },
   responses: {
     201: { ...jsonResponse(ProjectSchema, "The new project"), headers: etagHeader },
@@ -111,8 +108,7 @@ export const updateProject = createRoute({
   path: "/{id}",
   tags,
   summary: "Update a project (partial); archive it with archived: true",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: idParams(), body: jsonBody(UpdateProjectSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
@@ -128,8 +124,7 @@ export const deleteProject = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a project with its tasks and their comments",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted" },

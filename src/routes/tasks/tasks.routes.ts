@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireScope } from "../../http/auth";
 import {
   authErrors,
-  bearerSecurity,
   conflictError,
   idParams,
   jsonBody,
   jsonResponse,
+  needs,
   notFoundError,
   preconditionError,
 } from "../../http/openapi";
@@ -90,7 +89,6 @@ export const TaskListQuerySchema = listQuery(TASK_SORT_FIELDS, "createdAt", {
 });
 
 const tags = ["Tasks"];
-const write = [requireScope("write")];
 
 export const listTasks = createRoute({
   method: "get",
@@ -99,7 +97,7 @@ export const listTasks = createRoute({
   summary: "List tasks, filtered and sorted",
   description:
     "Filters combine (AND). Sorting by priority is by rank (low < medium < high < urgent); by dueDate, tasks without a due date count as due last; ties are broken by createdAt, then id.",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { query: TaskListQuerySchema },
   responses: { 200: jsonResponse(pageSchema(TaskSchema, "TaskPage"), "A page of tasks"), ...authErrors },
 });
@@ -109,7 +107,7 @@ export const getTask = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a task",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(TaskSchema, "The task"), headers: etagHeader },
@@ -124,8 +122,7 @@ export const createTask = createRoute({
   path: "/",
   tags,
   summary: "Create a task",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { body: jsonBody(CreateTaskSchema), headers: IdempotencyHeaders },
   responses: {
     201: { ...jsonResponse(TaskSchema, "The new task"), headers: etagHeader },
@@ -139,8 +136,7 @@ export const updateTask = createRoute({
   path: "/{id}",
   tags,
   summary: "Update a task (partial; null clears description, assigneeId, dueDate)",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: idParams(), body: jsonBody(UpdateTaskSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(TaskSchema, "The task"), headers: etagHeader },
@@ -156,8 +152,7 @@ export const deleteTask = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a task and its comments",
-  security: bearerSecurity,
-  middleware: write,
+  ...needs("write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted" },

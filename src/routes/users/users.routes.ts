@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireScope } from "../../http/auth";
 import {
   authErrors,
-  bearerSecurity,
   conflictError,
   idParams,
   jsonBody,
   jsonResponse,
+  needs,
   notFoundError,
   preconditionError,
 } from "../../http/openapi";
@@ -50,7 +49,7 @@ export const listUsers = createRoute({
   path: "/",
   tags,
   summary: "List the organization's members",
-  security: bearerSecurity,
+  ...needs("read"),
   request: {
     query: listQuery(USER_SORT_FIELDS, "createdAt", { role: z.enum(ROLES).optional() }),
   },
@@ -62,7 +61,7 @@ export const getMe = createRoute({
   path: "/me",
   tags,
   summary: "The member the API key belongs to",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { headers: IfNoneMatchHeaders },
   responses: { 200: jsonResponse(UserSchema, "The calling member"), ...notModifiedResponse, ...authErrors },
 });
@@ -72,7 +71,7 @@ export const getUser = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a member",
-  security: bearerSecurity,
+  ...needs("read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: { 200: jsonResponse(UserSchema, "The member"), ...notModifiedResponse, ...authErrors, ...notFoundError },
 });
@@ -82,8 +81,7 @@ export const createUser = createRoute({
   path: "/",
   tags,
   summary: "Add a member (admin)",
-  security: bearerSecurity,
-  middleware: [requireScope("admin")],
+  ...needs("admin"),
   request: { body: jsonBody(CreateUserSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(UserSchema, "The new member"), ...authErrors, ...conflictError },
 });
@@ -93,8 +91,7 @@ export const updateUser = createRoute({
   path: "/{id}",
   tags,
   summary: "Rename a member or change their role (admin)",
-  security: bearerSecurity,
-  middleware: [requireScope("admin")],
+  ...needs("admin"),
   request: { params: idParams(), body: jsonBody(UpdateUserSchema), headers: IfMatchHeaders },
   responses: {
     200: jsonResponse(UserSchema, "The member"),
@@ -110,8 +107,7 @@ export const deleteUser = createRoute({
   path: "/{id}",
   tags,
   summary: "Remove a member and revoke their keys (admin)",
-  security: bearerSecurity,
-  middleware: [requireScope("admin")],
+  ...needs("admin"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Removed" },

@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DELIVERY_STATUSES } from "../../db/enums";
 import { EVENT_TYPES } from "../../events/catalog";
-import { requireScope } from "../../http/auth";
 import {
   authErrors,
-  bearerSecurity,
   conflictError,
   jsonBody,
   jsonResponse,
+  needs,
   notFoundError,
   pathId,
   planLimitError,
@@ -177,15 +176,13 @@ function onlyWebhookIds<R extends { getRoutingPath(): string }>(route: R): R {
 }
 
 const tags = ["Webhooks"];
-const adminOnly = [requireScope("admin")];
 
 export const listWebhooks = createRoute({
   method: "get",
   path: "/",
   tags,
   summary: "List the organization's webhooks (admin)",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: {
     query: listQuery(WEBHOOK_SORT_FIELDS, "createdAt", {
       enabled: BooleanQueryParam,
@@ -199,8 +196,7 @@ export const createWebhook = createRoute({
   path: "/",
   tags,
   summary: "Create a webhook; its secret is shown once (admin)",
-  security: bearerSecurity,
-  middleware: adminOnly,
+  ...needs("admin"),
   request: { body: jsonBody(CreateWebhookSchema), headers: IdempotencyHeaders },
   responses: {
     201: jsonResponse(WebhookWithSecretSchema, "The new webhook and its secret"),
@@ -215,8 +211,7 @@ export const getWebhook = onlyWebhookIds(
     path: "/{id}",
     tags,
     summary: "Get a webhook (admin)",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: webhookIdParams() },
     responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...authErrors, ...notFoundError },
   }),
@@ -228,8 +223,7 @@ export const updateWebhook = onlyWebhookIds(
     path: "/{id}",
     tags,
     summary: 'Change a webhook; {"enabled": true} re-enables it and resets its failures (admin)',
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: webhookIdParams(), body: jsonBody(UpdateWebhookSchema) },
     responses: {
       200: jsonResponse(WebhookSchema, "The webhook"),
@@ -246,8 +240,7 @@ export const deleteWebhook = onlyWebhookIds(
     path: "/{id}",
     tags,
     summary: "Delete a webhook and its delivery log (admin)",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: webhookIdParams() },
     responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError },
   }),
@@ -259,8 +252,7 @@ export const rotateSecret = onlyWebhookIds(
     path: "/{id}/rotate-secret",
     tags,
     summary: "Replace the signing secret; the old one keeps signing beside it for the grace period (admin)",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false), headers: IdempotencyHeaders },
     responses: {
       200: jsonResponse(WebhookWithSecretSchema, "The webhook and its new secret"),
@@ -279,8 +271,7 @@ export const testWebhook = onlyWebhookIds(
     summary: "Send a signed sample event now and report the endpoint's answer (admin)",
     description:
       "One attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false), headers: IdempotencyHeaders },
     responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
   }),
@@ -292,8 +283,7 @@ export const listDeliveries = onlyWebhookIds(
     path: "/{id}/deliveries",
     tags,
     summary: "The webhook's delivery log (admin)",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: {
       params: webhookIdParams(),
       query: listQuery(DELIVERY_SORT_FIELDS, "createdAt", {
@@ -315,8 +305,7 @@ export const getDelivery = onlyWebhookIds(
     path: "/{id}/deliveries/{deliveryId}",
     tags,
     summary: "One delivery with each attempt and its payload (admin)",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: deliveryParams() },
     responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...authErrors, ...notFoundError },
   }),
@@ -328,8 +317,7 @@ export const redeliver = onlyWebhookIds(
     path: "/{id}/deliveries/{deliveryId}/redeliver",
     tags,
     summary: "Send a delivery again, with a fresh retry schedule (admin)",
-    security: bearerSecurity,
-    middleware: adminOnly,
+    ...needs("admin"),
     request: { params: deliveryParams(), headers: IdempotencyHeaders },
     responses: {
       202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),

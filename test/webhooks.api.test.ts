@@ -49,7 +49,7 @@ describe("webhooks: managing (happy paths)", () => {
       .bind(res.body.id)
       .first<{ secret_ciphertext: string }>();
     expect(row!.secret_ciphertext).not.toContain(secret.slice(6, 20));
-    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.secret_ciphertext)).toBe(secret);
+    expect(await decryptSecret(env, row!.secret_ciphertext, { webhookId: res.body.id, slot: "current" })).toBe(secret);
 
     const got = await call("GET", `/v1/webhooks/${res.body.id}`, { key: org.keys.admin });
     expect(got.status).toBe(200);
@@ -154,8 +154,12 @@ describe("webhooks: managing (happy paths)", () => {
     const row = await env.DB.prepare("SELECT secret_ciphertext, previous_secret_ciphertext FROM webhooks WHERE id = ?")
       .bind(hook.id)
       .first<{ secret_ciphertext: string; previous_secret_ciphertext: string }>();
-    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.secret_ciphertext)).toBe(res.body.secret);
-    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.previous_secret_ciphertext)).toBe(hook.secret);
+    expect(await decryptSecret(env, row!.secret_ciphertext, { webhookId: hook.id, slot: "current" })).toBe(
+      res.body.secret,
+    );
+    expect(await decryptSecret(env, row!.previous_secret_ciphertext, { webhookId: hook.id, slot: "previous" })).toBe(
+      hook.secret,
+    );
 
     const given = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, {
       key: org.keys.admin,
@@ -193,7 +197,9 @@ describe("webhooks: managing (happy paths)", () => {
       .bind(first.body.id)
       .first<{ secret_ciphertext: string }>();
     // Rotated once: the replay did not rotate again.
-    expect(await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, row!.secret_ciphertext)).toBe(rotated.body.secret);
+    expect(await decryptSecret(env, row!.secret_ciphertext, { webhookId: first.body.id, slot: "current" })).toBe(
+      rotated.body.secret,
+    );
   });
 
   it("deletes a webhook with its delivery log", async () => {

@@ -7,13 +7,17 @@ import { newId } from "../lib/random";
 import { isoPlusSeconds } from "../lib/time";
 import { settleStatements } from "./deliveries";
 import { deliveryBody } from "./payload";
-import { decryptSecret } from "./secrets";
+import { decryptSecret, UnreadableSecretError } from "./secrets";
 import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
 
 const MAX_ERROR_LENGTH = 500;
+
+/** Why a delivery or test of a webhook whose secret cannot be decrypted was not sent (see UnreadableSecretError). */
+export const UNREADABLE_SECRET_REASON =
+  "Not sent: the webhook's signing secret cannot be decrypted; rotate the secret to give it a new one";
 
 /** What one HTTP attempt came to. */
 export interface AttemptResult {
@@ -164,6 +168,12 @@ export async function attemptDelivery(
     return ACK;
   }
 
+  const secrets = await liveSecretsOrNull(env, webhook, nowText, delivery.id);
+  if (!secrets) {
+    await record.notSent(UNREADABLE_SECRET_REASON);
+    return ACK;
+  }
+
   const body = deliveryBody(event, {
     webhookId: webhook.id,
     deliveryId: delivery.id,
@@ -171,13 +181,7 @@ export async function attemptDelivery(
   });
   const result = await postSigned(
     config,
-    {
-      url: webhook.url,
-      eventType: event.type,
-      deliveryId: delivery.id,
-      body,
-      secrets: await liveSecrets(env, webhook, nowText),
-    },
+    { url: webhook.url, eventType: event.type, deliveryId: delivery.id, body, secrets },
     now,
   );
 
@@ -197,13 +201,48 @@ export async function attemptDelivery(
   return stillEnabled ? { ack: false, delaySeconds } : ACK;
 }
 
-/** The secrets that sign now: the current one, and the previous one during its grace period. */
+/**
+ * The secrets that sign now: the current one, and the previous one during its grace
+ * period. Throws UnreadableSecretError when either cannot be decrypted.
+ */
 export async function liveSecrets(env: Env, webhook: Webhook, now: string): Promise<[string, ...string[]]> {
-  const current = await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, webhook.secretCiphertext);
+  const current = await decryptSecret(env, webhook.secretCiphertext, { webhookId: webhook.id, slot: "current" });
   if (webhook.previousSecretCiphertext && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt > now) {
-    return [current, await decryptSecret(env.WEBHOOK_ENCRYPTION_KEY, webhook.previousSecretCiphertext)];
+    const previous = await decryptSecret(env, webhook.previousSecretCiphertext, {
+      webhookId: webhook.id,
+      slot: "previous",
+    });
+    return [current, previous];
   }
   return [current];
+}
+
+/**
+ * liveSecrets, or null when a secret cannot be decrypted (a ciphertext copied from
+ * another row or column, or a key no longer configured): logged with the webhook and
+ * the reason, never a secret or ciphertext. A missing or malformed key still throws.
+ */
+export async function liveSecretsOrNull(
+  env: Env,
+  webhook: Webhook,
+  now: string,
+  deliveryId: string,
+): Promise<[string, ...string[]] | null> {
+  try {
+    return await liveSecrets(env, webhook, now);
+  } catch (error) {
+    if (!(error instanceof UnreadableSecretError)) throw error;
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "webhook secret cannot be decrypted; not sent",
+        webhookId: webhook.id,
+        deliveryId,
+        error: error.message,
+      }),
+    );
+    return null;
+  }
 }
 
 /** Writes an attempt and its consequences for the delivery and the webhook, each outcome in one batch. */

@@ -1,7 +1,13 @@
+import type { Env } from "../env";
+
 /**
  * Webhook signing secrets: generated as Standard Webhooks secrets (`whsec_` + base64
  * of 32 random bytes) or given by the customer, and stored only encrypted with
- * AES-GCM under the Worker secret `WEBHOOK_ENCRYPTION_KEY`.
+ * AES-GCM under the Worker secret `WEBHOOK_ENCRYPTION_KEY`, each ciphertext bound to
+ * its webhook and column and naming the key that encrypted it. Rotating the key:
+ * set WEBHOOK_ENCRYPTION_KEY_PREVIOUS to the old key and WEBHOOK_ENCRYPTION_KEY to a
+ * new one; the cron re-encrypts every secret under the new key
+ * (`reencryptWebhookSecrets` in reencrypt.ts), after which the previous key can go.
  */
 
 export const SECRET_PREFIX = "whsec_";
@@ -41,53 +47,161 @@ export function base64ToBytes(text: string): Uint8Array {
   return bytes;
 }
 
-/** Thrown when WEBHOOK_ENCRYPTION_KEY is missing or not base64 of 32 bytes: a deployment error. */
+/** The Worker secrets that encrypt webhook secrets: the current key and, during a key rotation, the one before. */
+export type WebhookKeys = Pick<Env, "WEBHOOK_ENCRYPTION_KEY" | "WEBHOOK_ENCRYPTION_KEY_PREVIOUS">;
+
+/** Which of a webhook's two secret columns a ciphertext belongs to: `secret_ciphertext` or `previous_secret_ciphertext`. */
+export type SecretSlot = "current" | "previous";
+
+/** The row and column a ciphertext is bound to; it decrypts only there. */
+export interface SecretBinding {
+  webhookId: string;
+  slot: SecretSlot;
+}
+
+/** Thrown when an encryption key is missing, not base64 of 32 bytes, or unusable: a deployment error. */
 export class EncryptionKeyError extends Error {
-  constructor() {
-    super(
-      "WEBHOOK_ENCRYPTION_KEY must be set to base64 of 32 random bytes (wrangler secret put WEBHOOK_ENCRYPTION_KEY)",
-    );
+  constructor(variable = "WEBHOOK_ENCRYPTION_KEY", problem = "must be set to base64 of 32 random bytes") {
+    super(`${variable} ${problem} (wrangler secret put ${variable})`);
     this.name = "EncryptionKeyError";
   }
 }
 
-const importedKeys = new Map<string, Promise<CryptoKey>>();
+/**
+ * A stored secret that cannot be decrypted for the row and slot it was read from:
+ * not in the stored form, encrypted under a key that is configured no more, or
+ * failing authentication (copied from another row or slot, or altered). The message
+ * names the webhook and slot, never the ciphertext or a secret.
+ */
+export class UnreadableSecretError extends Error {
+  constructor(
+    readonly binding: SecretBinding,
+    reason: string,
+  ) {
+    super(`The ${binding.slot} signing secret of webhook ${binding.webhookId} cannot be decrypted: ${reason}`);
+    this.name = "UnreadableSecretError";
+  }
+}
 
-function encryptionKey(keyBase64: string | undefined): Promise<CryptoKey> {
-  if (!keyBase64) throw new EncryptionKeyError();
-  let key = importedKeys.get(keyBase64);
-  if (!key) {
+/** An imported AES-256 key and its id, the first 8 hex digits of SHA-256 of its bytes, as `k<hex8>`. */
+interface DataKey {
+  id: string;
+  key: CryptoKey;
+  base64: string;
+}
+
+const importedKeys = new Map<string, Promise<DataKey>>();
+
+function dataKey(variable: string, keyBase64: string | undefined): Promise<DataKey> {
+  if (!keyBase64) throw new EncryptionKeyError(variable);
+  let loaded = importedKeys.get(keyBase64);
+  if (!loaded) {
     let raw: Uint8Array;
     try {
       raw = base64ToBytes(keyBase64.trim());
     } catch {
-      throw new EncryptionKeyError();
+      throw new EncryptionKeyError(variable);
     }
-    if (raw.byteLength !== 32) throw new EncryptionKeyError();
-    key = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-    importedKeys.set(keyBase64, key);
+    if (raw.byteLength !== 32) throw new EncryptionKeyError(variable);
+    loaded = (async () => {
+      const [key, digest] = await Promise.all([
+        crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]),
+        crypto.subtle.digest("SHA-256", raw),
+      ]);
+      const hex = [...new Uint8Array(digest, 0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      return { id: `k${hex}`, key, base64: bytesToBase64(raw) };
+    })();
+    importedKeys.set(keyBase64, loaded);
   }
-  return key;
+  return loaded;
 }
 
-/** AES-256-GCM with a random 96-bit IV; stored as `base64(iv).base64(ciphertext+tag)`. */
-export async function encryptSecret(keyBase64: string | undefined, secret: string): Promise<string> {
+/** The current key, and every configured key by id (the previous one only during a key rotation). */
+async function keyring(keys: WebhookKeys): Promise<{ current: DataKey; byId: Map<string, DataKey> }> {
+  const current = await dataKey("WEBHOOK_ENCRYPTION_KEY", keys.WEBHOOK_ENCRYPTION_KEY);
+  const byId = new Map([[current.id, current]]);
+  if (keys.WEBHOOK_ENCRYPTION_KEY_PREVIOUS) {
+    const previous = await dataKey("WEBHOOK_ENCRYPTION_KEY_PREVIOUS", keys.WEBHOOK_ENCRYPTION_KEY_PREVIOUS);
+    // Two different keys with one id (a 1 in 2^32 chance): the id could not tell their ciphertexts apart.
+    if (previous.id === current.id && previous.base64 !== current.base64) {
+      throw new EncryptionKeyError(
+        "WEBHOOK_ENCRYPTION_KEY",
+        "shares its key id with the previous key; generate another",
+      );
+    }
+    byId.set(previous.id, previous);
+  }
+  return { current, byId };
+}
+
+/** The id (`k<hex8>`) of one encryption key, as stored ciphertexts name it; `variable` names it in errors. */
+export async function encryptionKeyId(keyBase64: string, variable = "WEBHOOK_ENCRYPTION_KEY"): Promise<string> {
+  return (await dataKey(variable, keyBase64)).id;
+}
+
+/** The id of the key a stored secret was encrypted under, or null when it is not in the stored form. */
+export function storedKeyId(stored: string): string | null {
+  return STORED_PATTERN.exec(stored)?.[1] ?? null;
+}
+
+/**
+ * `k<key id>.<base64 iv>.<base64 ciphertext+tag>`. The key id picks the key that
+ * decrypts, so a rotation of WEBHOOK_ENCRYPTION_KEY leaves earlier ciphertexts
+ * readable under WEBHOOK_ENCRYPTION_KEY_PREVIOUS. The earlier unversioned form
+ * (`<iv>.<ciphertext>`, without additional data) is not read: nothing was ever
+ * deployed with it.
+ */
+const STORED_PATTERN = /^(k[0-9a-f]{8})\.([A-Za-z0-9+/]+={0,2})\.([A-Za-z0-9+/]+={0,2})$/;
+
+/**
+ * The AES-GCM additional data: `webhook:<webhook id>:<slot>`. A ciphertext moved to
+ * another webhook's row, or between a row's current and previous columns, fails
+ * authentication. Part of the stored format: never change these strings.
+ */
+function additionalData(binding: SecretBinding): Uint8Array {
+  return new TextEncoder().encode(`webhook:${binding.webhookId}:${binding.slot}`);
+}
+
+/** AES-256-GCM under the current key with a random 96-bit IV, bound to its row and slot. */
+export async function encryptSecret(keys: WebhookKeys, secret: string, binding: SecretBinding): Promise<string> {
+  const { current } = await keyring(keys);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ciphertext = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv },
-    await encryptionKey(keyBase64),
+    { name: "AES-GCM", iv, additionalData: additionalData(binding) },
+    current.key,
     new TextEncoder().encode(secret),
   );
-  return `${bytesToBase64(iv)}.${bytesToBase64(new Uint8Array(ciphertext))}`;
+  return `${current.id}.${bytesToBase64(iv)}.${bytesToBase64(new Uint8Array(ciphertext))}`;
 }
 
-export async function decryptSecret(keyBase64: string | undefined, stored: string): Promise<string> {
-  const [iv, ciphertext] = stored.split(".");
-  if (!iv || !ciphertext) throw new Error("Stored webhook secret is not in iv.ciphertext form");
-  const plaintext = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: base64ToBytes(iv) },
-    await encryptionKey(keyBase64),
-    base64ToBytes(ciphertext),
-  );
+/**
+ * Decrypts a stored secret read from the row and slot `binding` names, with whichever
+ * configured key its id names. Throws UnreadableSecretError when it cannot.
+ */
+export async function decryptSecret(keys: WebhookKeys, stored: string, binding: SecretBinding): Promise<string> {
+  const { byId } = await keyring(keys);
+  const match = STORED_PATTERN.exec(stored);
+  if (!match) throw new UnreadableSecretError(binding, "it is not in k<key id>.<iv>.<ciphertext> form");
+  const [, keyId, ivText, ciphertextText] = match as unknown as [string, string, string, string];
+  const key = byId.get(keyId);
+  if (!key) {
+    throw new UnreadableSecretError(
+      binding,
+      `it is encrypted under key ${keyId}, neither WEBHOOK_ENCRYPTION_KEY nor WEBHOOK_ENCRYPTION_KEY_PREVIOUS`,
+    );
+  }
+  let plaintext: ArrayBuffer;
+  try {
+    plaintext = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: base64ToBytes(ivText), additionalData: additionalData(binding) },
+      key.key,
+      base64ToBytes(ciphertextText),
+    );
+  } catch {
+    throw new UnreadableSecretError(
+      binding,
+      "it does not authenticate for this webhook and column (copied from another row or column, or altered)",
+    );
+  }
   return new TextDecoder().decode(plaintext);
 }

@@ -4,7 +4,7 @@ import { EVENT_TYPES, type EventType } from "../events/catalog";
 import type { Actor } from "../events/outbox";
 import { newId } from "../lib/random";
 import { nowIso } from "../lib/time";
-import { liveSecrets, postSigned } from "./deliver";
+import { liveSecretsOrNull, postSigned, UNREADABLE_SECRET_REASON } from "./deliver";
 import { deliveryBody } from "./payload";
 import { sampleEventData } from "./samples";
 import { checkWebhookUrl } from "./url-policy";
@@ -56,12 +56,23 @@ export async function sendTestDelivery(
       payload,
     };
   }
+  const secrets = await liveSecretsOrNull(env, webhook, now, deliveryId);
+  if (!secrets) {
+    return {
+      success: false,
+      statusCode: null,
+      responseTimeMs: null,
+      error: UNREADABLE_SECRET_REASON,
+      deliveryId,
+      payload,
+    };
+  }
   const result = await postSigned(config, {
     url: webhook.url,
     eventType: type,
     deliveryId,
     body,
-    secrets: await liveSecrets(env, webhook, now),
+    secrets,
     extraHeaders: { "X-Verk-Test": "true" },
   });
   return {

@@ -11,7 +11,7 @@ import type { PageRequest } from "../http/pagination";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { newEtag, newId } from "../lib/random";
 import { isoPlusSeconds, nowIso } from "../lib/time";
-import { encryptSecret, generateSecret } from "./secrets";
+import { decryptSecret, encryptSecret, generateSecret, UnreadableSecretError } from "./secrets";
 import { checkWebhookUrl } from "./url-policy";
 
 /** What a webhook subscribes to: catalog event types, or ["*"] for every one (the schema enforces "*" alone). */
@@ -88,8 +88,10 @@ export async function createWebhook(env: Env, scope: WebhookScope, input: Create
   const filters = await checkedFilters(scope, { projectId: null, assigneeId: null }, input.filters);
   const secret = input.secret ?? generateSecret();
   const now = nowIso();
+  // The id first: the ciphertext is bound to it.
+  const id = newId("wh");
   const row: Webhook = {
-    id: newId("wh"),
+    id,
     orgId: scope.orgId,
     url,
     events: JSON.stringify(normalisedEvents(input.events)),
@@ -97,7 +99,7 @@ export async function createWebhook(env: Env, scope: WebhookScope, input: Create
     filterAssigneeId: filters.assigneeId,
     description: input.description ?? null,
     enabled: input.enabled ?? true,
-    secretCiphertext: await encryptSecret(env.WEBHOOK_ENCRYPTION_KEY, secret),
+    secretCiphertext: await encryptSecret(env, secret, { webhookId: id, slot: "current" }),
     previousSecretCiphertext: null,
     previousSecretExpiresAt: null,
     consecutiveFailures: 0,
@@ -187,7 +189,10 @@ export async function deleteWebhook(scope: WebhookScope, webhookId: string) {
 /**
  * Replaces the signing secret. The old one keeps signing beside the new one for the
  * grace period (`WEBHOOK_SECRET_GRACE_SECONDS`, 24 h by default); a second rotation
- * within it retires the oldest secret at once.
+ * within it retires the oldest secret at once. Ciphertexts are bound to their column,
+ * so the old secret is decrypted and encrypted again for the previous column; when it
+ * cannot be decrypted (see UnreadableSecretError) there is no previous secret, and
+ * rotating is how such a webhook gets a working secret again.
  */
 export async function rotateWebhookSecret(
   env: Env,
@@ -197,13 +202,15 @@ export async function rotateWebhookSecret(
 ) {
   const current = await findWebhook(scope.db, scope.orgId, webhookId);
   const secret = input.secret ?? generateSecret();
+  const previous = await readableSecret(env, current);
   const now = nowIso();
   const [updated] = await scope.db
     .update(webhooks)
     .set({
-      secretCiphertext: await encryptSecret(env.WEBHOOK_ENCRYPTION_KEY, secret),
-      previousSecretCiphertext: current.secretCiphertext,
-      previousSecretExpiresAt: isoPlusSeconds(configFrom(env).webhookSecretGraceSeconds),
+      secretCiphertext: await encryptSecret(env, secret, { webhookId, slot: "current" }),
+      previousSecretCiphertext:
+        previous === null ? null : await encryptSecret(env, previous, { webhookId, slot: "previous" }),
+      previousSecretExpiresAt: previous === null ? null : isoPlusSeconds(configFrom(env).webhookSecretGraceSeconds),
       etag: newEtag(),
       updatedAt: now,
     })
@@ -211,6 +218,24 @@ export async function rotateWebhookSecret(
     .returning();
   if (!updated) throw new StaleWriteError();
   return { ...presentWebhook(updated, now), secret };
+}
+
+/** The webhook's current secret, or null (logged, without the ciphertext) when it cannot be decrypted. */
+async function readableSecret(env: Env, webhook: Webhook): Promise<string | null> {
+  try {
+    return await decryptSecret(env, webhook.secretCiphertext, { webhookId: webhook.id, slot: "current" });
+  } catch (error) {
+    if (!(error instanceof UnreadableSecretError)) throw error;
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "rotating an undecryptable webhook secret; no previous secret is kept",
+        webhookId: webhook.id,
+        error: error.message,
+      }),
+    );
+    return null;
+  }
 }
 
 function allowedUrl(env: Env, raw: string): string {

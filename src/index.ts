@@ -3,6 +3,7 @@ import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
 import { pruneIdempotencyKeys } from "./http/idempotency";
 import { consumeDeadLetters, consumeEvents, isDeadLetterQueue } from "./webhooks/consumer";
+import { reencryptWebhookSecrets } from "./webhooks/reencrypt";
 import { pruneDeliveryLog } from "./webhooks/retention";
 import { resendStalledDeliveries } from "./webhooks/stalled";
 
@@ -18,6 +19,7 @@ export default {
     ctx.waitUntil(pruneIdempotencyKeys(env.DB));
     ctx.waitUntil(pruneDeliveryLog(env));
     ctx.waitUntil(resendStalledDeliveries(env));
+    ctx.waitUntil(reencryptWebhookSecrets(env));
   },
 
   async queue(batch, env, _ctx) {

@@ -1,0 +1,92 @@
+import type { Env } from "../env";
+import { decryptSecret, encryptionKeyId, encryptSecret, type SecretSlot, UnreadableSecretError } from "./secrets";
+
+/** Webhooks read and re-encrypted per batch (one SELECT and one D1 batch of UPDATEs each). */
+const REENCRYPT_BATCH = 100;
+
+export interface ReencryptResult {
+  /** Rows whose secrets now are under WEBHOOK_ENCRYPTION_KEY. */
+  reencrypted: number;
+  /** Rows whose secrets changed between the read and the write (a secret rotation): left as they are now. */
+  skipped: number;
+  /** Rows with a secret under the previous key that does not decrypt for its row and column: left, and logged. */
+  unreadable: number;
+}
+
+interface StoredSecrets {
+  id: string;
+  secret_ciphertext: string;
+  previous_secret_ciphertext: string | null;
+}
+
+/**
+ * The second half of rotating WEBHOOK_ENCRYPTION_KEY, run by the minute cron: every
+ * webhook secret (current and previous columns) still encrypted under
+ * WEBHOOK_ENCRYPTION_KEY_PREVIOUS is encrypted again under WEBHOOK_ENCRYPTION_KEY.
+ * Nothing to do, and no query, while no previous key is set. Rows are walked in id
+ * order, `limit` per batch, until none is left; each batch commits on its own, so a
+ * run cut short loses nothing. Each UPDATE matches only the ciphertexts it read, so a
+ * secret rotated meanwhile (already under the current key) is never overwritten.
+ */
+export async function reencryptWebhookSecrets(env: Env, limit = REENCRYPT_BATCH): Promise<ReencryptResult> {
+  const result: ReencryptResult = { reencrypted: 0, skipped: 0, unreadable: 0 };
+  const previousKey = env.WEBHOOK_ENCRYPTION_KEY_PREVIOUS;
+  if (!previousKey) return result;
+  const previousId = await encryptionKeyId(previousKey, "WEBHOOK_ENCRYPTION_KEY_PREVIOUS");
+  const currentId = await encryptionKeyId(env.WEBHOOK_ENCRYPTION_KEY);
+  if (previousId === currentId) return result;
+
+  const prefix = `${previousId}.`;
+  const select = env.DB.prepare(
+    `SELECT id, secret_ciphertext, previous_secret_ciphertext FROM webhooks
+     WHERE id > ?1 AND (substr(secret_ciphertext, 1, ?2) = ?3 OR substr(previous_secret_ciphertext, 1, ?2) = ?3)
+     ORDER BY id LIMIT ?4`,
+  );
+  const update = env.DB.prepare(
+    `UPDATE webhooks SET secret_ciphertext = ?1, previous_secret_ciphertext = ?2
+     WHERE id = ?3 AND secret_ciphertext = ?4 AND previous_secret_ciphertext IS ?5`,
+  );
+  let after = "";
+  for (;;) {
+    const { results: rows } = await select.bind(after, prefix.length, prefix, limit).all<StoredSecrets>();
+    const updates: D1PreparedStatement[] = [];
+    for (const row of rows) {
+      try {
+        const reencrypt = async (stored: string | null, slot: SecretSlot) => {
+          if (stored === null || !stored.startsWith(prefix)) return stored;
+          const binding = { webhookId: row.id, slot };
+          return encryptSecret(env, await decryptSecret(env, stored, binding), binding);
+        };
+        const secret = await reencrypt(row.secret_ciphertext, "current");
+        const previous = await reencrypt(row.previous_secret_ciphertext, "previous");
+        updates.push(update.bind(secret, previous, row.id, row.secret_ciphertext, row.previous_secret_ciphertext));
+      } catch (error) {
+        if (!(error instanceof UnreadableSecretError)) throw error;
+        result.unreadable += 1;
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "webhook secret cannot be re-encrypted",
+            webhookId: row.id,
+            error: error.message,
+          }),
+        );
+      }
+    }
+    if (updates.length > 0) {
+      for (const written of await env.DB.batch(updates)) {
+        if (written.meta.changes === 1) result.reencrypted += 1;
+        else result.skipped += 1;
+      }
+    }
+    if (rows.length < limit) break;
+    after = rows[rows.length - 1]!.id;
+  }
+  // Logged every run while a previous key is set: the operator's signal that it can go.
+  const done = result.reencrypted + result.skipped + result.unreadable === 0;
+  const msg = done
+    ? "no webhook secret is left under WEBHOOK_ENCRYPTION_KEY_PREVIOUS: it can be removed"
+    : "webhook secrets re-encrypted under WEBHOOK_ENCRYPTION_KEY";
+  console.log(JSON.stringify({ level: "info", msg, fromKeyId: previousId, toKeyId: currentId, ...result }));
+  return result;
+}

@@ -98,15 +98,18 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
   const delivery = await findDelivery(scope.db, webhookId, deliveryId);
   // A pending delivery still has its queue message: a second one would start a second
   // retry chain (double sends) and race the first one's dead letter.
-  if (delivery.status === "pending") {
-    const next = delivery.nextAttemptAt ? `; next attempt at ${delivery.nextAttemptAt}` : "";
-    throw new ApiError("CONFLICT", `This delivery is still being delivered${next}; redeliver it once it has settled`);
-  }
+  if (delivery.status === "pending") throw stillPending(delivery.nextAttemptAt);
   const now = nowIso();
-  await env.DB.batch([
+  // Concurrent calls all read a settled delivery above; only the one whose batch finds
+  // it still settled moves it to pending and sends a message. Every statement is
+  // conditional on that, so a loser's batch changes nothing.
+  const results = await env.DB.batch([
+    env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ? AND status != 'pending'").bind(
+      delivery.id,
+    ),
     ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),
-    env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(delivery.id),
   ]);
+  if (!results.at(-1)?.meta.changes) throw stillPending(null);
   try {
     await env.EVENTS_QUEUE.send({ kind: "delivery", deliveryId: delivery.id } satisfies EventsQueueMessage);
   } catch (error) {
@@ -115,6 +118,11 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
     throw error;
   }
   return { ...presentDelivery(delivery), status: "pending" as const, nextAttemptAt: null, updatedAt: now };
+}
+
+function stillPending(nextAttemptAt: string | null): ApiError {
+  const next = nextAttemptAt ? `; next attempt at ${nextAttemptAt}` : "";
+  return new ApiError("CONFLICT", `This delivery is still being delivered${next}; redeliver it once it has settled`);
 }
 
 /**

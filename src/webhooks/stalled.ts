@@ -1,8 +1,13 @@
 import { configFrom } from "../config";
 import type { Env, EventsQueueMessage } from "../env";
 
-/** Deliveries re-sent per cron run (one sendBatch holds at most 100 messages). */
-const RESEND_BATCH = 100;
+/**
+ * Deliveries per page: one sendBatch (at most 100 messages) and one UPDATE binding
+ * 1 + PAGE parameters (D1 allows 100 per statement).
+ */
+const PAGE = 90;
+/** Deliveries re-sent per cron run at most; a larger backlog drains over the next runs. */
+const MAX_PER_RUN = 1_000;
 
 /**
  * The delivery pipeline's safety net. Every pending delivery has a queue message on
@@ -14,21 +19,31 @@ const RESEND_BATCH = 100;
  */
 export async function resendStalledDeliveries(env: Env, now = Date.now()): Promise<number> {
   const overdue = new Date(now - configFrom(env).deliveryStallSeconds * 1000).toISOString();
-  const { results } = await env.DB.prepare(
-    `SELECT id FROM deliveries
-      WHERE status = 'pending' AND coalesce(next_attempt_at, created_at) < ?
-      ORDER BY coalesce(next_attempt_at, created_at) LIMIT ${RESEND_BATCH}`,
-  )
-    .bind(overdue)
-    .all<{ id: string }>();
-  if (results.length === 0) return 0;
-  await env.EVENTS_QUEUE.sendBatch(
-    results.map(({ id }) => ({ body: { kind: "delivery", deliveryId: id } satisfies EventsQueueMessage })),
-  );
-  const placeholders = results.map(() => "?").join(",");
-  await env.DB.prepare(`UPDATE deliveries SET next_attempt_at = ? WHERE id IN (${placeholders}) AND status = 'pending'`)
-    .bind(new Date(now).toISOString(), ...results.map((r) => r.id))
-    .run();
-  console.log(JSON.stringify({ level: "warn", msg: "re-sent stalled deliveries", count: results.length }));
-  return results.length;
+  const resentAt = new Date(now).toISOString();
+  let total = 0;
+  // Each page leaves the overdue set (its due time moves to now, or it settled
+  // meanwhile), so the next SELECT finds the next page.
+  while (total < MAX_PER_RUN) {
+    const { results } = await env.DB.prepare(
+      `SELECT id FROM deliveries
+        WHERE status = 'pending' AND coalesce(next_attempt_at, created_at) < ?
+        ORDER BY coalesce(next_attempt_at, created_at) LIMIT ?`,
+    )
+      .bind(overdue, Math.min(PAGE, MAX_PER_RUN - total))
+      .all<{ id: string }>();
+    if (results.length === 0) break;
+    await env.EVENTS_QUEUE.sendBatch(
+      results.map(({ id }) => ({ body: { kind: "delivery", deliveryId: id } satisfies EventsQueueMessage })),
+    );
+    const placeholders = results.map(() => "?").join(",");
+    await env.DB.prepare(
+      `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (${placeholders}) AND status = 'pending'`,
+    )
+      .bind(resentAt, ...results.map((r) => r.id))
+      .run();
+    total += results.length;
+    if (results.length < PAGE) break;
+  }
+  if (total > 0) console.log(JSON.stringify({ level: "warn", msg: "re-sent stalled deliveries", count: total }));
+  return total;
 }

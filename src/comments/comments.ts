@@ -3,7 +3,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type Comment, comments, tasks } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { commitWithEvents, type WriteContext } from "../events/outbox";
+import { answerStatements, commitWithEvents, type WriteContext } from "../events/outbox";
 import { ApiError, notFound, validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import { offsetOf, type PageRequest, toPage } from "../http/pagination";
@@ -110,6 +110,7 @@ export async function createComment(w: WriteContext, taskId: string, input: Comm
     createdAt: now,
     updatedAt: now,
   };
+  const created = versioned(row, task.projectId);
   try {
     await commitWithEvents(
       w,
@@ -117,6 +118,7 @@ export async function createComment(w: WriteContext, taskId: string, input: Comm
         // The task may be deleted meanwhile; then nothing is written.
         ...requireRow(w.db, tasks, and(eq(tasks.orgId, w.orgId), eq(tasks.id, taskId))!),
         w.db.insert(comments).values(row),
+        ...answerStatements(w, created),
       ],
       [
         {
@@ -132,7 +134,7 @@ export async function createComment(w: WriteContext, taskId: string, input: Comm
     if (isGuardFailure(error)) throw notFound("Task");
     throw error;
   }
-  return versioned(row, task.projectId);
+  return created;
 }
 
 /** Who is editing: only a comment's author, or an organization admin or owner, may change it. */

@@ -250,6 +250,8 @@ export const idempotencyKeys = sqliteTable(
     status: integer("status"),
     responseBody: text("response_body"),
     location: text("location"),
+    /** The response's ETag, replayed with it. */
+    etag: text("etag"),
     createdAt: text("created_at").notNull(),
     expiresAt: text("expires_at").notNull(),
   },

@@ -40,6 +40,13 @@ export interface WriteContext {
   orgId: string;
   actor: Actor;
   afterCommit: (committed: EventRow[]) => void;
+  /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */
+  recordAnswer?: (result: unknown) => BatchItem<"sqlite">[];
+}
+
+/** The statements storing this write's answer, for its batch: none unless the request carries an Idempotency-Key. */
+export function answerStatements(w: Pick<WriteContext, "recordAnswer">, result: unknown): BatchItem<"sqlite">[] {
+  return w.recordAnswer?.(result) ?? [];
 }
 
 export function eventRow(orgId: string, actor: Actor, draft: EventDraft, createdAt: string): EventRow {

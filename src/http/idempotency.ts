@@ -1,10 +1,14 @@
-import type { Context } from "hono";
+import { and, eq, isNull } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Context, TypedResponse } from "hono";
 import { createMiddleware } from "hono/factory";
 import { configFrom } from "../config";
+import { idempotencyKeys } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { isoPlusSeconds, nowIso } from "../lib/time";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
+import { quoteEtag, setEtag } from "./etag";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -27,11 +31,75 @@ export function responseCarriesSecret(c: Context, ...paths: string[]): void {
   secretFields.set(c.req.raw, paths);
 }
 
+/** The key a request claimed, while it runs. */
+interface Claim {
+  scope: string;
+  key: string;
+}
+const claims = new WeakMap<Request, Claim>();
+/** Requests whose response was stored in the batch of their change (see `answerOnce`). */
+const answeredInBatch = new WeakSet<Request>();
+
 interface StoredResponse {
   request_hash: string;
   status: number | null;
   response_body: string | null;
   location: string | null;
+  etag: string | null;
+}
+
+/** What a write answers: built once from its result, both to send and to store for replays. */
+export interface Answer<B = unknown, S extends 200 | 201 = 200 | 201> {
+  status: S;
+  body: B;
+  location?: string;
+  etag?: string;
+  /** JSON paths of fields shown only in this response (a new secret): replays omit them. */
+  secretPaths?: string[];
+}
+
+/**
+ * The answer of a write guarded by `Idempotency-Key`. `record(result)` gives the
+ * statement that stores the answer, for the domain to put in the batch of its change
+ * (none without a key): the change and the stored answer then commit together or not
+ * at all, so a failure after the commit cannot run the change twice. `send(result)`
+ * answers the request with exactly what is stored.
+ */
+export function answerOnce<R, S extends 200 | 201>(c: Context<AppEnv>, build: (result: R) => Answer<unknown, S>) {
+  return {
+    record: (result: unknown): BatchItem<"sqlite">[] => {
+      const claim = claims.get(c.req.raw);
+      if (!claim) return [];
+      const answer = build(result as R);
+      answeredInBatch.add(c.req.raw);
+      const db = c.get("db");
+      return [
+        db
+          .update(idempotencyKeys)
+          .set({
+            status: answer.status,
+            responseBody: redactSecrets(JSON.stringify(answer.body), answer.secretPaths),
+            location: answer.location ?? null,
+            etag: answer.etag ?? null,
+          })
+          .where(
+            and(
+              eq(idempotencyKeys.orgId, claim.scope),
+              eq(idempotencyKeys.key, claim.key),
+              isNull(idempotencyKeys.status),
+            ),
+          ),
+      ];
+    },
+    send: (result: R) => {
+      const answer = build(result);
+      if (answer.location) c.header("Location", answer.location);
+      if (answer.etag) setEtag(c, answer.etag);
+      if (answer.secretPaths) c.header("Cache-Control", "no-store");
+      // The body is the domain's presented resource; the route's schema documents it.
+      return c.json(answer.body as never, answer.status) as unknown as TypedResponse<never, S, "json">;
+    },
+  };
 }
 
 /**
@@ -83,7 +151,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if ((claim?.meta.changes ?? 0) === 0) {
     const stored = await db
       .prepare(
-        "SELECT request_hash, status, response_body, location FROM idempotency_keys WHERE org_id = ? AND key = ?",
+        "SELECT request_hash, status, response_body, location, etag FROM idempotency_keys WHERE org_id = ? AND key = ?",
       )
       .bind(scope, key)
       .first<StoredResponse>();
@@ -92,14 +160,21 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
 
   let stored = false;
+  claims.set(c.req.raw, { scope, key });
   try {
     await next();
     if (c.res.status >= 200 && c.res.status < 300) {
-      const body = redactSecrets(await c.res.clone().text(), secretFields.get(c.req.raw));
-      await db
-        .prepare("UPDATE idempotency_keys SET status = ?, response_body = ?, location = ? WHERE org_id = ? AND key = ?")
-        .bind(c.res.status, body, c.res.headers.get("Location"), scope, key)
-        .run();
+      // Writes store their answer in their own batch; what changed no row is stored here.
+      if (!answeredInBatch.has(c.req.raw)) {
+        const body = redactSecrets(await c.res.clone().text(), secretFields.get(c.req.raw));
+        const etag = c.res.headers.get("ETag")?.replace(/^"(.*)"$/, "$1") ?? null;
+        await db
+          .prepare(
+            "UPDATE idempotency_keys SET status = ?, response_body = ?, location = ?, etag = ? WHERE org_id = ? AND key = ?",
+          )
+          .bind(c.res.status, body, c.res.headers.get("Location"), etag, scope, key)
+          .run();
+      }
       stored = true;
     }
   } finally {
@@ -128,6 +203,7 @@ function replay(c: Context<AppEnv>, stored: StoredResponse, requestHash: string)
   }
   const headers: Record<string, string> = { "Idempotent-Replayed": "true" };
   if (stored.location) headers.Location = stored.location;
+  if (stored.etag) headers.ETag = quoteEtag(stored.etag);
   if (stored.response_body) headers["Content-Type"] = "application/json";
   const status = stored.status as 200;
   return stored.response_body ? c.body(stored.response_body, status, headers) : c.body(null, status, headers);
@@ -159,4 +235,14 @@ export async function pruneIdempotencyKeys(db: D1Database, now = nowIso()): Prom
     .bind(now, PRUNE_BATCH)
     .run();
   return result.meta.changes;
+}
+
+/** The answer of a create that returns a versioned resource: 201 with its Location and ETag. */
+export function createdAt(collection: string) {
+  return (result: { resource: { id: string }; etag: string }): Answer<unknown, 201> => ({
+    status: 201,
+    body: result.resource,
+    location: `${collection}/${result.resource.id}`,
+    etag: result.etag,
+  });
 }

@@ -62,12 +62,16 @@ export function requirePermission(permission: IncomingPermission) {
 }
 
 /** Domain writes by a credential: same rules and events as the main API, the credential as actor. */
-export function incomingWriteContext(c: Context<AppEnv>): WriteContext {
+export function incomingWriteContext(
+  c: Context<AppEnv>,
+  answer?: { record: WriteContext["recordAnswer"] },
+): WriteContext {
   const credential = c.get("incomingWebhook");
   return {
     db: c.get("db"),
     orgId: credential.orgId,
     actor: { userId: null, apiKeyId: null, incomingWebhookId: credential.id },
     afterCommit: enqueueAfterResponse(c),
+    recordAnswer: answer?.record,
   };
 }

@@ -2,14 +2,18 @@ import type { Context } from "hono";
 import { enqueueEvents, type WriteContext } from "../events/outbox";
 import type { AppEnv } from "./context";
 
-/** The domain's view of an authenticated write: org, actor, and enqueue-after-commit. */
-export function writeContext(c: Context<AppEnv>): WriteContext {
+/**
+ * The domain's view of an authenticated write: org, actor, enqueue-after-commit, and
+ * (for a POST's `answerOnce`) the statements that store its answer in its batch.
+ */
+export function writeContext(c: Context<AppEnv>, answer?: { record: WriteContext["recordAnswer"] }): WriteContext {
   const principal = c.get("principal");
   return {
     db: c.get("db"),
     orgId: principal.orgId,
     actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
     afterCommit: enqueueAfterResponse(c),
+    recordAnswer: answer?.record,
   };
 }
 

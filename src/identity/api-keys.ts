@@ -5,6 +5,7 @@ import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type ApiKey, apiKeys, users } from "../db/schema";
 import type { Env } from "../env";
+import { answerStatements, type WriteContext } from "../events/outbox";
 import { ApiError, validationError } from "../http/errors";
 import type { PageRequest } from "../http/pagination";
 import { sha256Hex } from "../lib/crypto";
@@ -78,6 +79,7 @@ export async function createApiKey(
   db: DrizzleD1Database,
   caller: Principal,
   input: { name: string; scope: Scope; expiresAt?: string; userId?: string },
+  recordAnswer?: WriteContext["recordAnswer"],
 ) {
   if (input.expiresAt && input.expiresAt <= nowIso())
     throw validationError("expiresAt", "expiresAt must be in the future");
@@ -93,9 +95,10 @@ export async function createApiKey(
     scope: input.scope,
     expiresAt: input.expiresAt ?? null,
   });
-  await db.insert(apiKeys).values(row);
+  const created = { ...presentApiKey(row), key };
+  await db.batch([db.insert(apiKeys).values(row), ...answerStatements({ recordAnswer }, created)]);
   await provisionKey(env, row.keyHash);
-  return { ...presentApiKey(row), key };
+  return created;
 }
 
 /** The member a key acts as, checked against the caller's rank; null once the member was removed (their keys are revoked). */
@@ -132,6 +135,7 @@ export async function rotateApiKey(
   caller: Principal,
   keyId: string,
   gracePeriodSeconds: number,
+  recordAnswer?: WriteContext["recordAnswer"],
 ) {
   const old = await findApiKey(db, caller.orgId, keyId);
   const holder = await assertMayManageKeysOf(db, caller, old, "rotate their keys");
@@ -148,6 +152,7 @@ export async function rotateApiKey(
     expiresAt: old.expiresAt,
   });
   const revokedAt = gracePeriodSeconds > 0 ? isoPlusSeconds(gracePeriodSeconds) : now;
+  const rotated = { ...presentApiKey(row), key, previousKey: presentApiKey({ ...old, revokedAt }) };
   try {
     const [guard, ...guardRest] = requireRow(db, apiKeys, and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)) as SQL);
     await db.batch([
@@ -155,13 +160,14 @@ export async function rotateApiKey(
       ...guardRest,
       db.insert(apiKeys).values(row),
       db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId)),
+      ...answerStatements({ recordAnswer }, rotated),
     ]);
   } catch (error) {
     if (isGuardFailure(error)) throw alreadyRotated(revokedAt, now);
     throw error;
   }
   await Promise.all([invalidateKeys(env, [old.keyHash]), provisionKey(env, row.keyHash)]);
-  return { ...presentApiKey(row), key, previousKey: presentApiKey({ ...old, revokedAt }) };
+  return rotated;
 }
 
 function alreadyRotated(revokedAt: string, now: string): ApiError {

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { apiKeys, type Organization, organizations, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import { commitWithEvents, type WriteContext } from "../events/outbox";
+import { answerStatements, commitWithEvents, type WriteContext } from "../events/outbox";
 import { notFound } from "../http/errors";
 import { newEtag, newId } from "../lib/random";
 import { nowIso } from "../lib/time";
@@ -24,6 +24,7 @@ export async function createOrganization(
   db: DrizzleD1Database,
   afterCommit: WriteContext["afterCommit"],
   input: { name: string; plan: Plan; owner: { name: string; email: string } },
+  recordAnswer?: WriteContext["recordAnswer"],
 ) {
   const now = nowIso();
   const org: Organization = { id: newId("org"), name: input.name, plan: input.plan, createdAt: now, updatedAt: now };
@@ -44,19 +45,27 @@ export async function createOrganization(
     scope: "admin",
     expiresAt: null,
   });
-  await commitWithEvents(
-    { db, orgId: org.id, actor: { userId: null, apiKeyId: null }, afterCommit },
-    [db.insert(organizations).values(org), db.insert(users).values(owner), db.insert(apiKeys).values(keyRow)],
-    [{ type: "member.added", resourceType: "member", resourceId: owner.id, data: presentUser(owner) }],
-    now,
-  );
-  await provisionKey(env, keyRow.keyHash);
-  return {
+  const created = {
     organization: presentOrganization(org),
     owner: presentUser(owner),
     apiKey: { ...presentApiKey(keyRow), key },
   };
+  await commitWithEvents(
+    { db, orgId: org.id, actor: { userId: null, apiKeyId: null }, afterCommit },
+    [
+      db.insert(organizations).values(org),
+      db.insert(users).values(owner),
+      db.insert(apiKeys).values(keyRow),
+      ...answerStatements({ recordAnswer }, created),
+    ],
+    [{ type: "member.added", resourceType: "member", resourceId: owner.id, data: presentUser(owner) }],
+    now,
+  );
+  await provisionKey(env, keyRow.keyHash);
+  return created;
 }
+
+export type CreatedOrganization = Awaited<ReturnType<typeof createOrganization>>;
 
 /** Changes the plan; every key's Durable Object re-reads it, so new limits apply to the next request. */
 export async function changePlan(env: Env, db: DrizzleD1Database, orgId: string, plan: Plan) {

@@ -5,7 +5,14 @@ import { findInOrg, listPage } from "../db/org-queries";
 import { requireRow } from "../db/row-guards";
 import { apiKeys, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import { type Actor, type Changes, commitWithEvents, type EventDraft, type WriteContext } from "../events/outbox";
+import {
+  type Actor,
+  answerStatements,
+  type Changes,
+  commitWithEvents,
+  type EventDraft,
+  type WriteContext,
+} from "../events/outbox";
 import { ApiError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
@@ -77,7 +84,7 @@ export async function addUser(w: WriteContext, input: { name: string; email: str
   try {
     await commitWithEvents(
       w,
-      [w.db.insert(users).values(row)],
+      [w.db.insert(users).values(row), ...answerStatements(w, presentUser(row))],
       [{ type: "member.added", resourceType: "member", resourceId: row.id, data: presentUser(row) }],
       now,
     );

@@ -3,7 +3,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { findInOrg, listPage } from "../db/org-queries";
 import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { commitWithEvents, type WriteContext } from "../events/outbox";
+import { answerStatements, commitWithEvents, type WriteContext } from "../events/outbox";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
 import { newEtag, newId } from "../lib/random";
@@ -92,13 +92,14 @@ export async function createProject(w: WriteContext, input: ProjectInput) {
     createdAt: now,
     updatedAt: now,
   };
+  const created = versioned(row);
   await commitWithEvents(
     w,
-    [w.db.insert(projects).values(row)],
+    [w.db.insert(projects).values(row), ...answerStatements(w, created)],
     [{ type: "project.created", resourceType: "project", resourceId: row.id, data: presentProject(row) }],
     now,
   );
-  return versioned(row);
+  return created;
 }
 
 const PROJECT_FIELDS = ["name", "description", "icon", "color", "archived"] as const;

@@ -6,7 +6,7 @@ import { findInOrg } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, projects, type Task, tasks, taskTags, users } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { type Changes, commitWithEvents, type EventDraft, type WriteContext } from "../events/outbox";
+import { answerStatements, type Changes, commitWithEvents, type EventDraft, type WriteContext } from "../events/outbox";
 import { ApiError, validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import { newEtag, newId } from "../lib/random";
@@ -92,10 +92,16 @@ export async function createTask(w: WriteContext, input: TaskInput) {
     drafts.push(taskEvent("task.completed", data, { status: { from: null, to: "done" } }));
   }
   if (row.assigneeId) drafts.push(taskEvent("task.assigned", data, { assigneeId: { from: null, to: row.assigneeId } }));
+  const created = versioned(row);
   try {
     await commitWithEvents(
       w,
-      [...projectAcceptsTasks(w, row.projectId), w.db.insert(tasks).values(row), ...tagStatements(w, row.id, tags)],
+      [
+        ...projectAcceptsTasks(w, row.projectId),
+        w.db.insert(tasks).values(row),
+        ...tagStatements(w, row.id, tags),
+        ...answerStatements(w, created),
+      ],
       drafts,
       now,
     );
@@ -103,7 +109,7 @@ export async function createTask(w: WriteContext, input: TaskInput) {
     if (isGuardFailure(error)) throw projectChangedMeanwhile();
     throw error;
   }
-  return versioned(row);
+  return created;
 }
 
 /** Fields a client changes; `completedAt` follows `status` and is reported among the changes too. */

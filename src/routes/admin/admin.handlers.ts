@@ -2,11 +2,11 @@ import { createMiddleware } from "hono/factory";
 import { bearerToken, clientIp, failAuthentication, isPreflight, refuseThrottledIp } from "../../http/auth";
 import type { AppEnv } from "../../http/context";
 import { ApiError } from "../../http/errors";
-import { idempotency, responseCarriesSecret } from "../../http/idempotency";
+import { answerOnce, idempotency } from "../../http/idempotency";
 import { jsonBodyGuard } from "../../http/json-body";
 import { createRouter } from "../../http/openapi";
 import { enqueueAfterResponse } from "../../http/write-context";
-import { changePlan, createOrganization } from "../../identity/organizations";
+import { type CreatedOrganization, changePlan, createOrganization } from "../../identity/organizations";
 import { timingSafeEqual } from "../../lib/crypto";
 import * as routes from "./admin.routes";
 
@@ -44,11 +44,15 @@ export const adminRouter = createRouter();
 adminRouter.use("*", requireAdminToken, jsonBodyGuard, idempotency);
 adminRouter
   .openapi(routes.createOrganization, async (c) => {
-    const created = await createOrganization(c.env, c.get("db"), enqueueAfterResponse(c), c.req.valid("json"));
-    responseCarriesSecret(c, "apiKey.key");
-    c.header("Location", `/v1/admin/organizations/${created.organization.id}`);
-    c.header("Cache-Control", "no-store");
-    return c.json(created, 201);
+    const answer = answerOnce(c, (created: CreatedOrganization) => ({
+      status: 201,
+      body: created,
+      location: `/v1/admin/organizations/${created.organization.id}`,
+      secretPaths: ["apiKey.key"],
+    }));
+    return answer.send(
+      await createOrganization(c.env, c.get("db"), enqueueAfterResponse(c), c.req.valid("json"), answer.record),
+    );
   })
   .openapi(routes.updateOrganization, async (c) => {
     return c.json(await changePlan(c.env, c.get("db"), c.req.valid("param").id, c.req.valid("json").plan), 200);

@@ -1,18 +1,20 @@
-import { responseCarriesSecret } from "../../http/idempotency";
+import { type Answer, answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../../identity/api-keys";
 import * as routes from "./api-keys.routes";
+
+/** A new key: 201 at its Location, the secret key in this answer only (replays omit it). */
+function keyShownOnce(created: { id: string }): Answer<unknown, 201> {
+  return { status: 201, body: created, location: `/v1/api-keys/${created.id}`, secretPaths: ["key"] };
+}
 
 export const apiKeysRouter = createRouter()
   .openapi(routes.listApiKeys, async (c) => {
     return c.json(await listApiKeys(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
   })
   .openapi(routes.createApiKey, async (c) => {
-    const created = await createApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("json"));
-    c.header("Location", `/v1/api-keys/${created.id}`);
-    c.header("Cache-Control", "no-store");
-    responseCarriesSecret(c, "key");
-    return c.json(created, 201);
+    const answer = answerOnce(c, keyShownOnce);
+    return answer.send(await createApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("json"), answer.record));
   })
   .openapi(routes.revokeApiKey, async (c) => {
     await revokeApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("param").id);
@@ -20,15 +22,15 @@ export const apiKeysRouter = createRouter()
   })
   .openapi(routes.rotateApiKey, async (c) => {
     const { gracePeriodSeconds } = c.req.valid("json");
-    const rotated = await rotateApiKey(
-      c.env,
-      c.get("db"),
-      c.get("principal"),
-      c.req.valid("param").id,
-      gracePeriodSeconds,
+    const answer = answerOnce(c, keyShownOnce);
+    return answer.send(
+      await rotateApiKey(
+        c.env,
+        c.get("db"),
+        c.get("principal"),
+        c.req.valid("param").id,
+        gracePeriodSeconds,
+        answer.record,
+      ),
     );
-    c.header("Location", `/v1/api-keys/${rotated.id}`);
-    c.header("Cache-Control", "no-store");
-    responseCarriesSecret(c, "key");
-    return c.json(rotated, 201);
   });

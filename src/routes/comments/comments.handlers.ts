@@ -9,6 +9,7 @@ import {
 } from "../../comments/comments";
 import type { AppEnv } from "../../http/context";
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
 import * as routes from "./comments.routes";
@@ -26,10 +27,8 @@ export const commentsRouter = createRouter()
   })
   .openapi(routes.createComment, async (c) => {
     const { taskId } = c.req.valid("param");
-    const { resource, etag } = await createComment(writeContext(c), taskId, c.req.valid("json"));
-    c.header("Location", `/v1/comments/${resource.id}`);
-    setEtag(c, etag);
-    return c.json(resource, 201);
+    const answer = answerOnce(c, createdAt("/v1/comments"));
+    return answer.send(await createComment(writeContext(c, answer), taskId, c.req.valid("json")));
   })
   .openapi(routes.getComment, async (c) => {
     const { resource, etag } = await getComment(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);

@@ -1,6 +1,6 @@
 import { createComment } from "../../comments/comments";
 import { ifMatchOf, setEtag } from "../../http/etag";
-import { idempotency } from "../../http/idempotency";
+import { answerOnce, createdAt, idempotency } from "../../http/idempotency";
 import { authenticateIncoming, incomingWriteContext } from "../../http/incoming-auth";
 import { jsonBodyGuard } from "../../http/json-body";
 import { handleNotFound } from "../../http/on-error";
@@ -14,10 +14,8 @@ export const incomingRouter = createRouter();
 incomingRouter.use("*", authenticateIncoming, jsonBodyGuard, idempotency);
 incomingRouter
   .openapi(routes.createTask, async (c) => {
-    const { resource, etag } = await createTask(incomingWriteContext(c), c.req.valid("json"));
-    c.header("Location", `/v1/tasks/${resource.id}`);
-    setEtag(c, etag);
-    return c.json(resource, 201);
+    const answer = answerOnce(c, createdAt("/v1/tasks"));
+    return answer.send(await createTask(incomingWriteContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateTask, async (c) => {
     const { id } = c.req.valid("param");
@@ -26,10 +24,8 @@ incomingRouter
     return c.json(resource, 200);
   })
   .openapi(routes.createProject, async (c) => {
-    const { resource, etag } = await createProject(incomingWriteContext(c), c.req.valid("json"));
-    c.header("Location", `/v1/projects/${resource.id}`);
-    setEtag(c, etag);
-    return c.json(resource, 201);
+    const answer = answerOnce(c, createdAt("/v1/projects"));
+    return answer.send(await createProject(incomingWriteContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateProject, async (c) => {
     const { id } = c.req.valid("param");
@@ -39,10 +35,8 @@ incomingRouter
   })
   .openapi(routes.createComment, async (c) => {
     const { taskId } = c.req.valid("param");
-    const { resource, etag } = await createComment(incomingWriteContext(c), taskId, c.req.valid("json"));
-    c.header("Location", `/v1/comments/${resource.id}`);
-    setEtag(c, etag);
-    return c.json(resource, 201);
+    const answer = answerOnce(c, createdAt("/v1/comments"));
+    return answer.send(await createComment(incomingWriteContext(c, answer), taskId, c.req.valid("json")));
   });
 
 // Unknown paths here are 404s, not a fall-through to API-key authentication.

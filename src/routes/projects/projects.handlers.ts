@@ -1,4 +1,5 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
 import { createProject, deleteProject, getProject, listProjects, updateProject } from "../../projects/projects";
@@ -14,10 +15,8 @@ export const projectsRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.createProject, async (c) => {
-    const { resource, etag } = await createProject(writeContext(c), c.req.valid("json"));
-    c.header("Location", `/v1/projects/${resource.id}`);
-    setEtag(c, etag);
-    return c.json(resource, 201);
+    const answer = answerOnce(c, createdAt("/v1/projects"));
+    return answer.send(await createProject(writeContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateProject, async (c) => {
     const { id } = c.req.valid("param");

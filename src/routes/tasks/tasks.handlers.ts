@@ -1,4 +1,5 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
 import { listTasks } from "../../tasks/task-query";
@@ -15,10 +16,8 @@ export const tasksRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.createTask, async (c) => {
-    const { resource, etag } = await createTask(writeContext(c), c.req.valid("json"));
-    c.header("Location", `/v1/tasks/${resource.id}`);
-    setEtag(c, etag);
-    return c.json(resource, 201);
+    const answer = answerOnce(c, createdAt("/v1/tasks"));
+    return answer.send(await createTask(writeContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateTask, async (c) => {
     const { id } = c.req.valid("param");

@@ -1,7 +1,16 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
+import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
-import { addUser, findUser, listUsers, presentUser, removeUser, updateUser } from "../../identity/users";
+import {
+  addUser,
+  findUser,
+  listUsers,
+  presentUser,
+  removeUser,
+  type UserResource,
+  updateUser,
+} from "../../identity/users";
 import * as routes from "./users.routes";
 
 export const usersRouter = createRouter()
@@ -20,9 +29,12 @@ export const usersRouter = createRouter()
     return c.json(presentUser(user), 200);
   })
   .openapi(routes.createUser, async (c) => {
-    const user = await addUser(writeContext(c), c.req.valid("json"));
-    c.header("Location", `/v1/users/${user.id}`);
-    return c.json(user, 201);
+    const answer = answerOnce(c, (user: UserResource) => ({
+      status: 201,
+      body: user,
+      location: `/v1/users/${user.id}`,
+    }));
+    return answer.send(await addUser(writeContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateUser, async (c) => {
     const { id } = c.req.valid("param");

@@ -9,11 +9,34 @@ import { writeGuards } from "./schema";
  * matching `where` at commit time (see `write_guards`): for facts a write depends on
  * but does not change, e.g. "the project still exists and is not archived".
  */
-export function requireRow(db: DrizzleD1Database, table: SQLiteTable, where: SQL): BatchItem<"sqlite">[] {
+export function requireRow(
+  db: DrizzleD1Database,
+  table: SQLiteTable,
+  where: SQL,
+): [BatchItem<"sqlite">, BatchItem<"sqlite">] {
+  return requireCount(db, table, where, sql`count(*) > 0`);
+}
+
+/** Like `requireRow`, but the batch stands only while `table` has at most `max` rows matching `where` (a plan limit). */
+export function requireAtMost(
+  db: DrizzleD1Database,
+  table: SQLiteTable,
+  where: SQL,
+  max: number,
+): [BatchItem<"sqlite">, BatchItem<"sqlite">] {
+  return requireCount(db, table, where, sql`count(*) <= ${max}`);
+}
+
+function requireCount(
+  db: DrizzleD1Database,
+  table: SQLiteTable,
+  where: SQL,
+  holds: SQL,
+): [BatchItem<"sqlite">, BatchItem<"sqlite">] {
   return [
     db.insert(writeGuards).select(
       db
-        .select({ ok: sql<number>`(count(*) > 0)`.as("ok") })
+        .select({ ok: sql<number>`(${holds})`.as("ok") })
         .from(table)
         .where(where),
     ),

@@ -19,18 +19,6 @@ const OPERATOR_SCOPE = "operator";
 /** A pending row older than this belongs to a request that died; a retry may take it over. */
 const ABANDONED_AFTER_SECONDS = 60;
 
-/** Requests whose response carries a secret, and the JSON paths of the secret (e.g. `apiKey.key`). */
-const secretFields = new WeakMap<Request, string[]>();
-
-/**
- * Marks this request's response as carrying a secret at `paths`: the stored copy for
- * `Idempotency-Key` replays leaves those fields out, so a secret is never at rest in
- * plain text and is shown exactly once.
- */
-export function responseCarriesSecret(c: Context, ...paths: string[]): void {
-  secretFields.set(c.req.raw, paths);
-}
-
 /** The key a request claimed, while it runs. */
 interface Claim {
   scope: string;
@@ -166,7 +154,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     if (c.res.status >= 200 && c.res.status < 300) {
       // Writes store their answer in their own batch; what changed no row is stored here.
       if (!answeredInBatch.has(c.req.raw)) {
-        const body = redactSecrets(await c.res.clone().text(), secretFields.get(c.req.raw));
+        const body = await c.res.clone().text();
         const etag = c.res.headers.get("ETag")?.replace(/^"(.*)"$/, "$1") ?? null;
         await db
           .prepare(

@@ -1,8 +1,10 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { findInOrg, listPage } from "../db/org-queries";
+import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
-import { StaleWriteError } from "../events/outbox";
+import { answerStatements, StaleWriteError, type WriteContext } from "../events/outbox";
 import { validationError } from "../http/errors";
 import { assertIfMatch } from "../http/etag";
 import type { PageRequest } from "../http/pagination";
@@ -84,6 +86,7 @@ export async function createIncomingWebhook(
   orgId: string,
   createdBy: string,
   input: IncomingWebhookInput,
+  recordAnswer?: WriteContext["recordAnswer"],
 ) {
   const ipAllowlist = checkAllowlist(input.ipAllowlist ?? []);
   const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
@@ -103,8 +106,9 @@ export async function createIncomingWebhook(
     createdAt: now,
     updatedAt: now,
   };
-  await db.insert(incomingWebhooks).values(row);
-  return { ...presentIncomingWebhook(row), key };
+  const created = { ...presentIncomingWebhook(row), key };
+  await db.batch([db.insert(incomingWebhooks).values(row), ...answerStatements({ recordAnswer }, created)]);
+  return created;
 }
 
 /** Applies a change only if the row still has the ETag it was read with; 409/412 otherwise. */
@@ -113,16 +117,25 @@ async function writeIfUnchanged(
   current: IncomingWebhook,
   changes: Partial<IncomingWebhook>,
   ifMatch: string | undefined,
+  alongside: (next: IncomingWebhook) => BatchItem<"sqlite">[] = () => [],
 ): Promise<IncomingWebhook> {
   assertIfMatch(ifMatch, current.etag);
   const next = { ...current, ...changes, etag: newEtag(), updatedAt: nowIso() };
-  const [written] = await db
-    .update(incomingWebhooks)
-    .set(next)
-    .where(and(eq(incomingWebhooks.id, current.id), eq(incomingWebhooks.etag, current.etag)))
-    .returning({ id: incomingWebhooks.id });
-  // Changed between our read and our write: 412 with If-Match, else 409 (the error handler decides).
-  if (!written) throw new StaleWriteError();
+  try {
+    await db.batch([
+      ...requireRow(
+        db,
+        incomingWebhooks,
+        and(eq(incomingWebhooks.id, current.id), eq(incomingWebhooks.etag, current.etag)) as SQL,
+      ),
+      db.update(incomingWebhooks).set(next).where(eq(incomingWebhooks.id, current.id)),
+      ...alongside(next),
+    ]);
+  } catch (error) {
+    // Changed between our read and our write: 412 with If-Match, else 409 (the error handler decides).
+    if (isGuardFailure(error)) throw new StaleWriteError();
+    throw error;
+  }
   return next;
 }
 
@@ -144,11 +157,19 @@ export async function updateIncomingWebhook(
 }
 
 /** A new key for the credential; the old key stops working at once. */
-export async function rotateIncomingWebhookKey(db: DrizzleD1Database, orgId: string, id: string) {
+export async function rotateIncomingWebhookKey(
+  db: DrizzleD1Database,
+  orgId: string,
+  id: string,
+  recordAnswer?: WriteContext["recordAnswer"],
+) {
   const current = await findIncomingWebhook(db, orgId, id);
   const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
-  const next = await writeIfUnchanged(db, current, { keyHash: await sha256Hex(key), prefix }, undefined);
-  return { ...presentIncomingWebhook(next), key };
+  const rotated = (next: IncomingWebhook) => ({ ...presentIncomingWebhook(next), key });
+  const next = await writeIfUnchanged(db, current, { keyHash: await sha256Hex(key), prefix }, undefined, (next) =>
+    answerStatements({ recordAnswer }, rotated(next)),
+  );
+  return rotated(next);
 }
 
 export async function deleteIncomingWebhook(db: DrizzleD1Database, orgId: string, id: string, ifMatch?: string) {

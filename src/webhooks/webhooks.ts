@@ -1,11 +1,12 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
 import { findInOrg, listPage } from "../db/org-queries";
+import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import type { EventType } from "../events/catalog";
-import { StaleWriteError } from "../events/outbox";
+import { answerStatements, StaleWriteError, type WriteContext } from "../events/outbox";
 import { ApiError, validationError } from "../http/errors";
 import type { PageRequest } from "../http/pagination";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
@@ -27,6 +28,8 @@ export interface WebhookScope {
   db: DrizzleD1Database;
   orgId: string;
   plan: Plan;
+  /** Stores a POST's answer in the batch of its change (see WriteContext). */
+  recordAnswer?: WriteContext["recordAnswer"];
 }
 
 export function presentWebhook(row: Webhook, now = nowIso()) {
@@ -81,7 +84,7 @@ export interface CreateWebhookInput {
 /**
  * Creates a webhook within the plan's limit and returns it with its secret, the
  * only time the secret is shown besides a rotation. The limit is checked inside
- * the INSERT itself, so concurrent creations cannot overshoot it.
+ * the batch of the INSERT, so concurrent creations cannot overshoot it.
  */
 export async function createWebhook(env: Env, scope: WebhookScope, input: CreateWebhookInput) {
   const url = allowedUrl(env, input.url);
@@ -111,24 +114,27 @@ export async function createWebhook(env: Env, scope: WebhookScope, input: Create
     createdAt: now,
     updatedAt: now,
   };
+  const created = { ...presentWebhook(row, now), secret };
   const limit = PLAN_LIMITS[scope.plan].webhooks;
   if (limit === null) {
-    await scope.db.insert(webhooks).values(row);
-  } else {
-    const result = await scope.db.run(sql`
-      INSERT INTO webhooks (id, org_id, url, events, filter_project_id, filter_assignee_id, description, enabled,
-        secret_ciphertext, consecutive_failures, delivered_count, failed_count, etag, created_at, updated_at)
-      SELECT ${row.id}, ${row.orgId}, ${row.url}, ${row.events}, ${row.filterProjectId}, ${row.filterAssigneeId},
-        ${row.description}, ${row.enabled ? 1 : 0}, ${row.secretCiphertext}, 0, 0, 0, ${row.etag}, ${now}, ${now}
-      WHERE (SELECT COUNT(*) FROM webhooks WHERE org_id = ${scope.orgId}) < ${limit}`);
-    if (result.meta.changes !== 1) {
-      throw new ApiError(
-        "PLAN_LIMIT",
-        `The ${scope.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
-      );
-    }
+    await scope.db.batch([scope.db.insert(webhooks).values(row), ...answerStatements(scope, created)]);
+    return created;
   }
-  return { ...presentWebhook(row, now), secret };
+  try {
+    await scope.db.batch([
+      scope.db.insert(webhooks).values(row),
+      // Counted after the insert, in the same transaction: concurrent creations cannot overshoot.
+      ...requireAtMost(scope.db, webhooks, eq(webhooks.orgId, scope.orgId), limit),
+      ...answerStatements(scope, created),
+    ]);
+  } catch (error) {
+    if (!isGuardFailure(error)) throw error;
+    throw new ApiError(
+      "PLAN_LIMIT",
+      `The ${scope.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
+    );
+  }
+  return created;
 }
 
 export interface UpdateWebhookInput {
@@ -204,20 +210,37 @@ export async function rotateWebhookSecret(
   const secret = input.secret ?? generateSecret();
   const previous = await readableSecret(env, current);
   const now = nowIso();
-  const [updated] = await scope.db
-    .update(webhooks)
-    .set({
-      secretCiphertext: await encryptSecret(env, secret, { webhookId, slot: "current" }),
-      previousSecretCiphertext:
-        previous === null ? null : await encryptSecret(env, previous, { webhookId, slot: "previous" }),
-      previousSecretExpiresAt: previous === null ? null : isoPlusSeconds(configFrom(env).webhookSecretGraceSeconds),
-      etag: newEtag(),
-      updatedAt: now,
-    })
-    .where(and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)))
-    .returning();
-  if (!updated) throw new StaleWriteError();
-  return { ...presentWebhook(updated, now), secret };
+  const updated: Webhook = {
+    ...current,
+    secretCiphertext: await encryptSecret(env, secret, { webhookId, slot: "current" }),
+    previousSecretCiphertext:
+      previous === null ? null : await encryptSecret(env, previous, { webhookId, slot: "previous" }),
+    previousSecretExpiresAt: previous === null ? null : isoPlusSeconds(configFrom(env).webhookSecretGraceSeconds),
+    etag: newEtag(),
+    updatedAt: now,
+  };
+  const rotated = { ...presentWebhook(updated, now), secret };
+  try {
+    await scope.db.batch([
+      // Another change landed between the read and this write (it changed the ETag): nothing is written.
+      ...requireRow(scope.db, webhooks, and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)) as SQL),
+      scope.db
+        .update(webhooks)
+        .set({
+          secretCiphertext: updated.secretCiphertext,
+          previousSecretCiphertext: updated.previousSecretCiphertext,
+          previousSecretExpiresAt: updated.previousSecretExpiresAt,
+          etag: updated.etag,
+          updatedAt: now,
+        })
+        .where(eq(webhooks.id, webhookId)),
+      ...answerStatements(scope, rotated),
+    ]);
+  } catch (error) {
+    if (isGuardFailure(error)) throw new StaleWriteError();
+    throw error;
+  }
+  return rotated;
 }
 
 /** The webhook's current secret, or null (logged, without the ciphertext) when it cannot be decrypted. */

@@ -1,5 +1,5 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
-import { responseCarriesSecret } from "../../http/idempotency";
+import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import {
   createIncomingWebhook,
@@ -23,11 +23,13 @@ export const incomingWebhooksRouter = createRouter()
   })
   .openapi(routes.createIncomingWebhook, async (c) => {
     const { orgId, userId } = c.get("principal");
-    responseCarriesSecret(c, "key");
-    const created = await createIncomingWebhook(c.get("db"), orgId, userId, c.req.valid("json"));
-    c.header("Location", `/v1/incoming-webhooks/${created.id}`);
-    c.header("Cache-Control", "no-store");
-    return c.json(created, 201);
+    const answer = answerOnce(c, (created: { id: string }) => ({
+      status: 201,
+      body: created,
+      location: `/v1/incoming-webhooks/${created.id}`,
+      secretPaths: ["key"],
+    }));
+    return answer.send(await createIncomingWebhook(c.get("db"), orgId, userId, c.req.valid("json"), answer.record));
   })
   .openapi(routes.updateIncomingWebhook, async (c) => {
     const { orgId } = c.get("principal");
@@ -46,8 +48,8 @@ export const incomingWebhooksRouter = createRouter()
     return c.body(null, 204);
   })
   .openapi(routes.rotateIncomingWebhook, async (c) => {
-    responseCarriesSecret(c, "key");
-    const rotated = await rotateIncomingWebhookKey(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
-    c.header("Cache-Control", "no-store");
-    return c.json(rotated, 200);
+    const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated, secretPaths: ["key"] }));
+    return answer.send(
+      await rotateIncomingWebhookKey(c.get("db"), c.get("principal").orgId, c.req.valid("param").id, answer.record),
+    );
   });

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/context";
-import { responseCarriesSecret } from "../../http/idempotency";
+import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
@@ -16,9 +16,9 @@ import {
 } from "../../webhooks/webhooks";
 import * as routes from "./webhooks.routes";
 
-function scopeOf(c: Context<AppEnv>): WebhookScope {
+function scopeOf(c: Context<AppEnv>, answer?: { record: WebhookScope["recordAnswer"] }): WebhookScope {
   const { orgId, plan } = c.get("principal");
-  return { db: c.get("db"), orgId, plan };
+  return { db: c.get("db"), orgId, plan, recordAnswer: answer?.record };
 }
 
 export const webhooksRouter = createRouter()
@@ -26,11 +26,13 @@ export const webhooksRouter = createRouter()
     return c.json(await listWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
   })
   .openapi(routes.createWebhook, async (c) => {
-    responseCarriesSecret(c, "secret");
-    const created = await createWebhook(c.env, scopeOf(c), c.req.valid("json"));
-    c.header("Location", `/v1/webhooks/${created.id}`);
-    c.header("Cache-Control", "no-store");
-    return c.json(created, 201);
+    const answer = answerOnce(c, (created: { id: string }) => ({
+      status: 201,
+      body: created,
+      location: `/v1/webhooks/${created.id}`,
+      secretPaths: ["secret"],
+    }));
+    return answer.send(await createWebhook(c.env, scopeOf(c, answer), c.req.valid("json")));
   })
   .openapi(routes.getWebhook, async (c) => {
     const webhook = await findWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
@@ -44,10 +46,10 @@ export const webhooksRouter = createRouter()
     return c.body(null, 204);
   })
   .openapi(routes.rotateSecret, async (c) => {
-    responseCarriesSecret(c, "secret");
-    const rotated = await rotateWebhookSecret(c.env, scopeOf(c), c.req.valid("param").id, c.req.valid("json"));
-    c.header("Cache-Control", "no-store");
-    return c.json(rotated, 200);
+    const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated, secretPaths: ["secret"] }));
+    return answer.send(
+      await rotateWebhookSecret(c.env, scopeOf(c, answer), c.req.valid("param").id, c.req.valid("json")),
+    );
   })
   .openapi(routes.testWebhook, async (c) => {
     const { orgName, userId, apiKeyId } = c.get("principal");

@@ -19,10 +19,20 @@ import { WEBHOOK_SORT_FIELDS } from "../../webhooks/webhooks";
 import { BooleanQueryParam, IdempotencyHeaders, IdRef } from "../common";
 import { Timestamp } from "../schemas";
 
-const EventTypeSchema = z.enum(EVENT_TYPES, { error: (issue) => `Unknown event type '${String(issue.input)}'` });
+/**
+ * Quotes the refused value only when it is a string, and shortly: String() of a JSON
+ * object can throw (`{"toString": 0}`) and of a deeply nested array overflows the stack.
+ */
+function unknownEventType(issue: { input?: unknown }): string {
+  const input = issue.input;
+  if (typeof input !== "string") return "Expected an event type from the catalog";
+  return `Unknown event type '${input.length > 100 ? `${input.slice(0, 100)}…` : input}'`;
+}
+
+const EventTypeSchema = z.enum(EVENT_TYPES, { error: unknownEventType });
 
 const EventsSchema = z
-  .array(z.enum([...EVENT_TYPES, "*"], { error: (issue) => `Unknown event type '${String(issue.input)}'` }))
+  .array(z.enum([...EVENT_TYPES, "*"], { error: unknownEventType }))
   .min(1, 'Subscribe to at least one event type, or ["*"] for all')
   .max(EVENT_TYPES.length)
   .refine((events) => !events.includes("*") || events.length === 1, 'Use ["*"] alone to subscribe to every event')

@@ -1,5 +1,4 @@
 import { and, eq, isNull, type SQL } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
@@ -154,10 +153,8 @@ export async function rotateApiKey(
   const revokedAt = gracePeriodSeconds > 0 ? isoPlusSeconds(gracePeriodSeconds) : now;
   const rotated = { ...presentApiKey(row), key, previousKey: presentApiKey({ ...old, revokedAt }) };
   try {
-    const [guard, ...guardRest] = requireRow(db, apiKeys, and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)) as SQL);
     await db.batch([
-      guard as BatchItem<"sqlite">,
-      ...guardRest,
+      ...requireRow(db, apiKeys, and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)) as SQL),
       db.insert(apiKeys).values(row),
       db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId)),
       ...answerStatements({ recordAnswer }, rotated),

@@ -125,3 +125,17 @@ describe("redeliver: concurrent requests on one delivery", { timeout: 30_000 }, 
     expect(webhook.body).toMatchObject({ deliverySuccessRate: 1 });
   });
 });
+
+describe("redeliver: with an Idempotency-Key", () => {
+  it("a retry replays the first 202 (stored with the move to pending) instead of a 409", async () => {
+    const { org, hook, deliveryId } = await failedDelivery("idempotent-redeliver");
+    const path = `/v1/webhooks/${hook.id}/deliveries/${deliveryId}/redeliver`;
+    const headers = { "Idempotency-Key": `redeliver-${deliveryId}` };
+    const first = await call("POST", path, { key: org.keys.admin, body: {}, headers });
+    expect(first.status).toBe(202);
+    const retry = await call("POST", path, { key: org.keys.admin, body: {}, headers });
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.body).toEqual(first.body);
+  });
+});

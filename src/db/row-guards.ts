@@ -48,3 +48,17 @@ function requireCount(
 export function isGuardFailure(error: unknown): boolean {
   return String(error).includes("write_guards_ok");
 }
+
+/** `requireRow` for batches of raw D1 statements: `condition` is a SELECT of one truth value. */
+export function requireRowPrepared(db: D1Database, condition: string, params: unknown[]): D1PreparedStatement[] {
+  return [
+    db.prepare(`INSERT INTO write_guards (ok) ${condition}`).bind(...params),
+    db.prepare("DELETE FROM write_guards"),
+  ];
+}
+
+/** A drizzle statement as a raw D1 one, for batches written in raw SQL. */
+export function prepared(db: D1Database, statement: BatchItem<"sqlite">): D1PreparedStatement {
+  const { sql: text, params } = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+  return db.prepare(text).bind(...params);
+}

@@ -37,7 +37,7 @@ interface StoredResponse {
 }
 
 /** What a write answers: built once from its result, both to send and to store for replays. */
-export interface Answer<B = unknown, S extends 200 | 201 = 200 | 201> {
+export interface Answer<B = unknown, S extends 200 | 201 | 202 = 200 | 201 | 202> {
   status: S;
   body: B;
   location?: string;
@@ -53,7 +53,7 @@ export interface Answer<B = unknown, S extends 200 | 201 = 200 | 201> {
  * at all, so a failure after the commit cannot run the change twice. `send(result)`
  * answers the request with exactly what is stored.
  */
-export function answerOnce<R, S extends 200 | 201>(c: Context<AppEnv>, build: (result: R) => Answer<unknown, S>) {
+export function answerOnce<R, S extends 200 | 201 | 202>(c: Context<AppEnv>, build: (result: R) => Answer<unknown, S>) {
   return {
     record: (result: unknown): BatchItem<"sqlite">[] => {
       const claim = claims.get(c.req.raw);
@@ -77,6 +77,17 @@ export function answerOnce<R, S extends 200 | 201>(c: Context<AppEnv>, build: (r
               isNull(idempotencyKeys.status),
             ),
           ),
+      ];
+    },
+    /** Statements that forget the stored answer, for a write undone after its commit. */
+    release: (): BatchItem<"sqlite">[] => {
+      const claim = claims.get(c.req.raw);
+      if (!claim) return [];
+      const db = c.get("db");
+      return [
+        db
+          .delete(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.orgId, claim.scope), eq(idempotencyKeys.key, claim.key))),
       ];
     },
     send: (result: R) => {

@@ -1,9 +1,11 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { listPage } from "../db/org-queries";
+import { isGuardFailure, prepared, requireRowPrepared } from "../db/row-guards";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
+import { answerStatements } from "../events/outbox";
 import { ApiError, notFound } from "../http/errors";
 import type { PageRequest } from "../http/pagination";
 import { nowIso } from "../lib/time";
@@ -100,24 +102,35 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
   // retry chain (double sends) and race the first one's dead letter.
   if (delivery.status === "pending") throw stillPending(delivery.nextAttemptAt);
   const now = nowIso();
+  const redelivered = { ...presentDelivery(delivery), status: "pending" as const, nextAttemptAt: null, updatedAt: now };
   // Concurrent calls all read a settled delivery above; only the one whose batch finds
-  // it still settled moves it to pending and sends a message. Every statement is
-  // conditional on that, so a loser's batch changes nothing.
-  const results = await env.DB.batch([
-    env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ? AND status != 'pending'").bind(
-      delivery.id,
-    ),
-    ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),
-  ]);
-  if (!results.at(-1)?.meta.changes) throw stillPending(null);
+  // it still settled moves it to pending and sends a message: the guard rolls a loser's
+  // batch back whole, its stored Idempotency-Key answer with it.
+  try {
+    await env.DB.batch([
+      ...requireRowPrepared(env.DB, "SELECT count(*) > 0 FROM deliveries WHERE id = ? AND status != 'pending'", [
+        delivery.id,
+      ]),
+      env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(delivery.id),
+      ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),
+      ...answerStatements(scope, redelivered).map((statement) => prepared(env.DB, statement)),
+    ]);
+  } catch (error) {
+    if (isGuardFailure(error)) throw stillPending(null);
+    throw error;
+  }
   try {
     await env.EVENTS_QUEUE.send({ kind: "delivery", deliveryId: delivery.id } satisfies EventsQueueMessage);
   } catch (error) {
-    // Nothing will send it: put it back as it was, so the log does not show a phantom pending.
-    await env.DB.batch(settleStatements(env.DB, delivery.id, webhookId, delivery.status, nowIso()));
+    // Nothing will send it: put it back as it was, so the log does not show a phantom
+    // pending, and forget the stored answer, so a retry with the same key runs again.
+    await env.DB.batch([
+      ...settleStatements(env.DB, delivery.id, webhookId, delivery.status, nowIso()),
+      ...(scope.releaseAnswer?.() ?? []).map((statement) => prepared(env.DB, statement)),
+    ]);
     throw error;
   }
-  return { ...presentDelivery(delivery), status: "pending" as const, nextAttemptAt: null, updatedAt: now };
+  return redelivered;
 }
 
 function stillPending(nextAttemptAt: string | null): ApiError {

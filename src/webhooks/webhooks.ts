@@ -1,4 +1,5 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
 import { findInOrg, listPage } from "../db/org-queries";
@@ -30,6 +31,8 @@ export interface WebhookScope {
   plan: Plan;
   /** Stores a POST's answer in the batch of its change (see WriteContext). */
   recordAnswer?: WriteContext["recordAnswer"];
+  /** Forgets that stored answer again, when a step after the commit failed and was undone. */
+  releaseAnswer?: () => BatchItem<"sqlite">[];
 }
 
 export function presentWebhook(row: Webhook, now = nowIso()) {

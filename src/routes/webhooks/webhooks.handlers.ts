@@ -16,9 +16,12 @@ import {
 } from "../../webhooks/webhooks";
 import * as routes from "./webhooks.routes";
 
-function scopeOf(c: Context<AppEnv>, answer?: { record: WebhookScope["recordAnswer"] }): WebhookScope {
+function scopeOf(
+  c: Context<AppEnv>,
+  answer?: { record: WebhookScope["recordAnswer"]; release?: WebhookScope["releaseAnswer"] },
+): WebhookScope {
   const { orgId, plan } = c.get("principal");
-  return { db: c.get("db"), orgId, plan, recordAnswer: answer?.record };
+  return { db: c.get("db"), orgId, plan, recordAnswer: answer?.record, releaseAnswer: answer?.release };
 }
 
 export const webhooksRouter = createRouter()
@@ -70,5 +73,6 @@ export const webhooksRouter = createRouter()
   })
   .openapi(routes.redeliver, async (c) => {
     const { id, deliveryId } = c.req.valid("param");
-    return c.json(await redeliver(c.env, scopeOf(c), id, deliveryId), 202);
+    const answer = answerOnce(c, (redelivered: unknown) => ({ status: 202, body: redelivered }));
+    return answer.send(await redeliver(c.env, scopeOf(c, answer), id, deliveryId));
   });

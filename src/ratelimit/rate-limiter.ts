@@ -101,9 +101,12 @@ export class RateLimiter extends DurableObject<Env> {
   async hit(policies: Policy[]): Promise<Decision> {
     const now = Date.now();
     const decision = this.count(policies, now);
-    if (decision.allowed && (await this.ctx.storage.getAlarm()) === null) {
+    if (decision.allowed) {
       const longest = Math.max(...policies.map((p) => p.windowSeconds));
-      await this.ctx.storage.setAlarm((windowStartOf(Math.floor(now / 1000), longest) + longest) * 1000);
+      const windowEnd = (windowStartOf(Math.floor(now / 1000), longest) + longest) * 1000;
+      // Moved forward when a new window starts, so a late alarm never erases a fresh count.
+      const scheduled = await this.ctx.storage.getAlarm();
+      if (scheduled === null || scheduled < windowEnd) await this.ctx.storage.setAlarm(windowEnd);
     }
     return decision;
   }

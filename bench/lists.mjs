@@ -9,7 +9,7 @@
 // Seeding writes the local D1 SQLite file directly (node:sqlite, one transaction),
 // while the Worker is stopped: the fast equivalent of `wrangler d1 execute --file`.
 // API keys are inserted hashed, exactly as the API stores them.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ import { performance } from "node:perf_hooks";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { freePort } from "../scripts/local-worker.mjs";
+import { startLocalWorker } from "../scripts/local-worker.mjs";
 import { percentile } from "./load.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -97,52 +97,8 @@ function findSqlite(dir) {
   return found[0];
 }
 
-async function startWorker(persistDir, adminToken) {
-  const port = await freePort();
-  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
-  args.push("--inspector-port", String(await freePort()), "--var", `ADMIN_TOKEN:${adminToken}`);
-  args.push("--var", `WEBHOOK_ENCRYPTION_KEY:${randomBytes(32).toString("base64")}`);
-  const child = spawn("npx", args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "1" },
-  });
-  let output = "";
-  child.stdout.on("data", (c) => (output += c));
-  child.stderr.on("data", (c) => (output += c));
-  const kill = (signal) => {
-    try {
-      process.kill(-child.pid, signal);
-    } catch {}
-  };
-  const onExit = () => kill("SIGKILL");
-  process.once("exit", onExit);
-  const stop = async () => {
-    process.removeListener("exit", onExit);
-    kill("SIGTERM");
-    await new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => {
-        kill("SIGKILL");
-        resolve();
-      }, 5000);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, stop };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await stop();
-  throw new Error(`wrangler dev did not start:\n${output.slice(-3000)}`);
+function startWorker(persistDir, adminToken) {
+  return startLocalWorker({ persistDir, vars: { ADMIN_TOKEN: adminToken } });
 }
 
 // ---------------------------------------------------------------- seeding

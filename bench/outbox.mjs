@@ -13,14 +13,13 @@
 // Seeding writes the local D1 SQLite file directly (node:sqlite, one statement), as
 // bench/lists.mjs does; the organization has no webhooks, so each event's fan-out is
 // one lookup that finds nothing.
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../scripts/local-worker.mjs";
+import { startLocalWorker } from "../scripts/local-worker.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
@@ -50,53 +49,8 @@ function findSqlite(dir) {
 }
 
 /** `wrangler dev` with the cron reachable at /__scheduled. */
-async function startWorker(persistDir) {
-  const port = await freePort();
-  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
-  args.push("--test-scheduled", "--inspector-port", String(await freePort()));
-  args.push("--var", `ADMIN_TOKEN:${randomBytes(32).toString("base64url")}`);
-  args.push("--var", `WEBHOOK_ENCRYPTION_KEY:${randomBytes(32).toString("base64")}`);
-  const child = spawn("npx", args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "1" },
-  });
-  let output = "";
-  child.stdout.on("data", (c) => (output += c));
-  child.stderr.on("data", (c) => (output += c));
-  const kill = (signal) => {
-    try {
-      process.kill(-child.pid, signal);
-    } catch {}
-  };
-  const onExit = () => kill("SIGKILL");
-  process.once("exit", onExit);
-  const stop = async () => {
-    process.removeListener("exit", onExit);
-    kill("SIGTERM");
-    await new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => {
-        kill("SIGKILL");
-        resolve();
-      }, 5000);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, stop, output: () => output };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await stop();
-  throw new Error(`wrangler dev did not start:\n${output.slice(-3000)}`);
+function startWorker(persistDir) {
+  return startLocalWorker({ persistDir, args: ["--test-scheduled"] });
 }
 
 /** `count` unsent events, ten minutes old (past OUTBOX_SWEEP_AFTER_SECONDS), 1 ms apart. */

@@ -21,30 +21,36 @@ export function freePort() {
 }
 
 /**
- * @param {{ vars?: Record<string,string>, port?: number, log?: boolean }} options
+ * With `persistDir`, runs on that (already migrated) state and leaves it in place on
+ * stop, so a benchmark can restart the Worker over the same data; `args` are passed to
+ * `wrangler dev` as they are (e.g. `--test-scheduled`).
+ * @param {{ vars?: Record<string,string>, port?: number, log?: boolean, persistDir?: string, args?: string[] }} options
  * @returns {Promise<{ url: string, adminToken: string, persistDir: string, stop: () => Promise<void> }>}
  */
 export async function startLocalWorker(options = {}) {
-  const persistDir = mkdtempSync(join(tmpdir(), "verk-local-"));
-  const migrate = spawnSync(
-    "npx",
-    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
-    {
-      env: { ...process.env, CI: "1" },
-      encoding: "utf8",
-    },
-  );
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const ownState = !options.persistDir;
+  const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "verk-local-"));
+  if (ownState) {
+    const migrate = spawnSync(
+      "npx",
+      ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
+      {
+        env: { ...process.env, CI: "1" },
+        encoding: "utf8",
+      },
+    );
+    if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
 
   const port = options.port ?? (await freePort());
-  const adminToken = randomBytes(32).toString("base64url");
   const vars = {
-    ADMIN_TOKEN: adminToken,
+    ADMIN_TOKEN: randomBytes(32).toString("base64url"),
     WEBHOOK_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...options.vars,
   };
+  const adminToken = vars.ADMIN_TOKEN;
   const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
-  args.push("--inspector-port", String(await freePort()));
+  args.push("--inspector-port", String(await freePort()), ...(options.args ?? []));
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   // Its own process group, so stopping it also stops workerd.
   const child = spawn("npx", args, {
@@ -79,7 +85,7 @@ export async function startLocalWorker(options = {}) {
         resolve();
       });
     });
-    rmSync(persistDir, { recursive: true, force: true });
+    if (ownState) rmSync(persistDir, { recursive: true, force: true });
   };
   process.once("exit", () => {
     try {

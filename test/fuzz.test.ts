@@ -207,7 +207,12 @@ function applyMutations(valid: Body, mutations: Mutation[]): Body {
         return target && typeof target === "object" && !Array.isArray(target);
       });
       const holder = holders[m.pick % holders.length]!.reduce<any>((node, k) => node[k], body);
-      Object.defineProperty(holder, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(holder, m.key, {
+        value: structuredClone(m.value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       continue;
     }
     if (paths.length === 0) continue;
@@ -215,7 +220,9 @@ function applyMutations(valid: Body, mutations: Mutation[]): Body {
     const parent = path.slice(0, -1).reduce<any>((node, k) => node?.[k], body);
     const last = path[path.length - 1]!;
     if (parent === null || typeof parent !== "object") continue;
-    if (m.kind === "set") parent[last] = m.value;
+    // A copy: generated values (and the shared hostile constants) must never be mutated in
+    // place by a later mutation, or one run's body would leak into the next as a cycle.
+    if (m.kind === "set") parent[last] = structuredClone(m.value);
     else if (Array.isArray(parent)) parent.splice(Number(last), 1);
     else delete parent[last];
   }

@@ -68,7 +68,9 @@ export async function startReceiver(options = {}) {
       const [, kind, ...rest] = url.pathname.split("/");
       const name = decodeURIComponent(rest.join("/"));
       const send = (status, body = "", headers = {}) => {
-        res.writeHead(status, { "Content-Type": "text/plain", ...headers });
+        // No connection reuse: a pooled connection the server closes for idleness just as
+        // workerd reuses it fails that request with "Network connection lost".
+        res.writeHead(status, { "Content-Type": "text/plain", Connection: "close", ...headers });
         res.end(body);
       };
       try {

@@ -117,13 +117,8 @@ function ipLimiter(env: Env, ip: string) {
  * whether it guessed right, so every token from a throttled address gets 429.
  */
 export async function refuseThrottledIp(env: Env, ip: string): Promise<void> {
-  const known = throttledFor(ip);
-  if (known > 0) throw tooManyFailures(known);
-  const decision = await ipLimiter(env, ip).peek(failurePolicies(env));
-  if (!decision.allowed) {
-    rememberThrottled(ip, decision.retryAfterSeconds);
-    throw tooManyFailures(decision.retryAfterSeconds);
-  }
+  refuseKnownThrottled(ip);
+  refuseOverBudget(ip, await ipLimiter(env, ip).peek(failurePolicies(env)));
 }
 
 /**
@@ -132,12 +127,20 @@ export async function refuseThrottledIp(env: Env, ip: string): Promise<void> {
  * once, without another round trip.
  */
 export async function failAuthentication(env: Env, ip: string, message: string): Promise<never> {
+  refuseKnownThrottled(ip);
+  refuseOverBudget(ip, await ipLimiter(env, ip).hit(failurePolicies(env)));
+  throw new ApiError("UNAUTHORIZED", message);
+}
+
+/** 429 at once for an address this isolate already knows to be throttled. */
+function refuseKnownThrottled(ip: string): void {
   const known = throttledFor(ip);
   if (known > 0) throw tooManyFailures(known);
-  const decision = await ipLimiter(env, ip).hit(failurePolicies(env));
-  if (!decision.allowed) {
-    rememberThrottled(ip, decision.retryAfterSeconds);
-    throw tooManyFailures(decision.retryAfterSeconds);
-  }
-  throw new ApiError("UNAUTHORIZED", message);
+}
+
+/** 429 when the address's Durable Object found it over its budget, remembered by this isolate. */
+function refuseOverBudget(ip: string, decision: Decision): void {
+  if (decision.allowed) return;
+  rememberThrottled(ip, decision.retryAfterSeconds);
+  throw tooManyFailures(decision.retryAfterSeconds);
 }

@@ -272,7 +272,7 @@ export const webhooks = sqliteTable(
     filterAssigneeId: text("filter_assignee_id"),
     description: text("description"),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
-    /** AES-GCM ciphertext (base64 iv.ciphertext) of the signing secret. */
+    /** The signing secret, AES-GCM: `k<key id>.<base64 iv>.<base64 ciphertext>`, bound to this row and column (src/webhooks/secrets.ts). */
     secretCiphertext: text("secret_ciphertext").notNull(),
     /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
     previousSecretCiphertext: text("previous_secret_ciphertext"),

@@ -9,16 +9,15 @@
 // Seeding writes the local D1 SQLite file directly (node:sqlite, one transaction),
 // while the Worker is stopped: the fast equivalent of `wrangler d1 execute --file`.
 // API keys are inserted hashed, exactly as the API stores them.
-import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { startLocalWorker } from "../scripts/local-worker.mjs";
+import { localD1File, runOrThrow, startLocalWorker } from "../scripts/local-worker.mjs";
 import { percentile } from "./load.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -77,25 +76,6 @@ export function sqlOf(orgId, query) {
 }
 
 // ---------------------------------------------------------------- local D1 and the Worker
-
-function run(cmd, args) {
-  const res = spawnSync(cmd, args, { cwd: ROOT, env: { ...process.env, CI: "1" }, encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${res.stdout}\n${res.stderr}`);
-}
-
-function findSqlite(dir) {
-  const found = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".sqlite") && !name.includes("metadata")) found.push(p);
-    }
-  };
-  walk(join(dir, "v3", "d1"));
-  if (found.length !== 1) throw new Error(`expected one local D1 file, found ${found.join(", ") || "none"}`);
-  return found[0];
-}
 
 function startWorker(persistDir, adminToken) {
   return startLocalWorker({ persistDir, vars: { ADMIN_TOKEN: adminToken } });
@@ -250,8 +230,8 @@ let worker;
 try {
   const builder = await loadQueryBuilder(workDir);
   console.log("applying migrations to a fresh local D1…");
-  run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
-  const file = findSqlite(persistDir);
+  runOrThrow("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
+  const file = localD1File(persistDir);
 
   let db = new DatabaseSync(file);
   const now = new Date().toISOString();

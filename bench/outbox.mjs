@@ -13,40 +13,18 @@
 // Seeding writes the local D1 SQLite file directly (node:sqlite, one statement), as
 // bench/lists.mjs does; the organization has no webhooks, so each event's fan-out is
 // one lookup that finds nothing.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { fileURLToPath } from "node:url";
-import { startLocalWorker } from "../scripts/local-worker.mjs";
+import { localD1File, runOrThrow, startLocalWorker } from "../scripts/local-worker.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 10_000);
 const MAX_RUNS = 5;
 /** How long a cron run is given before the Worker is stopped: the sweep's 20 s budget and a margin. */
 const RUN_WAIT_MS = Number(process.env.BENCH_RUN_WAIT_MS ?? 22_000);
 const ORG = "org_bench_outbox";
-
-function run(cmd, args) {
-  const res = spawnSync(cmd, args, { cwd: ROOT, env: { ...process.env, CI: "1" }, encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${res.stdout}\n${res.stderr}`);
-}
-
-function findSqlite(dir) {
-  const found = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".sqlite") && !name.includes("metadata")) found.push(p);
-    }
-  };
-  walk(join(dir, "v3", "d1"));
-  if (found.length !== 1) throw new Error(`expected one local D1 file, found ${found.join(", ") || "none"}`);
-  return found[0];
-}
 
 /** `wrangler dev` with the cron reachable at /__scheduled. */
 function startWorker(persistDir) {
@@ -123,8 +101,8 @@ const workDir = mkdtempSync(join(tmpdir(), "verk-bench-outbox-"));
 const persistDir = join(workDir, "state");
 try {
   console.log("applying migrations to a fresh local D1…");
-  run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
-  const file = findSqlite(persistDir);
+  runOrThrow("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
+  const file = localD1File(persistDir);
 
   const results = [];
   for (const [label, count] of [

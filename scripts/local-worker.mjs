@@ -3,7 +3,7 @@
 // end-to-end test. Everything it starts is stopped by `stop()` or when this process exits.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,4 +105,25 @@ export async function startLocalWorker(options = {}) {
   }
   await stop();
   throw new Error(`wrangler dev did not become ready:\n${output.slice(-4000)}`);
+}
+
+/** Runs a command from the project folder; throws with its output if it fails. */
+export function runOrThrow(cmd, args) {
+  const res = spawnSync(cmd, args, { env: { ...process.env, CI: "1" }, encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+/** The local D1 database file under a `--persist-to` folder, for benchmarks that fill it directly. */
+export function localD1File(persistDir) {
+  const found = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith(".sqlite") && !name.includes("metadata")) found.push(path);
+    }
+  };
+  walk(join(persistDir, "v3", "d1"));
+  if (found.length !== 1) throw new Error(`expected one local D1 file, found ${found.join(", ") || "none"}`);
+  return found[0];
 }

@@ -6,8 +6,8 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../src/core/crypto";
 import worker from "../src/index";
-import { sha256Hex } from "../src/lib/crypto";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
 let ipCounter = 0;

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it, vi } from "vitest";
+import { AppError } from "../src/core/errors";
 import type { Env, EventsQueueMessage } from "../src/env";
-import { ApiError } from "../src/http/errors";
 import { redeliver } from "../src/webhooks/deliveries";
 import { type ApiResponse, call, createOrg } from "./harness";
 import { createWebhook, receivedBy, receiverEndpoint, scriptReceiver, waitFor } from "./webhook-helpers";
@@ -71,8 +71,8 @@ describe("redeliver: concurrent requests on one delivery", { timeout: 30_000 }, 
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
     expect(refused).toHaveLength(CALLERS - 1);
     for (const { reason } of refused) {
-      expect(reason).toBeInstanceOf(ApiError);
-      expect((reason as ApiError).code).toBe("CONFLICT");
+      expect(reason).toBeInstanceOf(AppError);
+      expect((reason as AppError).code).toBe("CONFLICT");
     }
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: "pending" });
     // The failed count moved out exactly once (not below zero, not left behind).

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ERROR_STATUS } from "../src/http/errors";
+import { ERROR_STATUS } from "../src/core/errors";
 import { makeComment, makeProject, makeTask } from "./fixtures";
 import { type ApiResponse, call, createOrg, type TestOrg } from "./harness";
 import { createWebhook, receiverEndpoint } from "./webhook-helpers";

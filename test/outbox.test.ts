@@ -2,12 +2,13 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
-import type { EventRow } from "../src/db/schema";
+import type { CommittedEvent } from "../src/core/write-context";
+import { StaleWriteError, type WriteContext } from "../src/core/write-context";
 import { users } from "../src/db/schema";
-import { commitWithEvents, StaleWriteError, type WriteContext } from "../src/events/outbox";
+import { commitWithEvents } from "../src/events/outbox";
 import { createOrg } from "./harness";
 
-function writeContext(orgId: string, committed: EventRow[][]): WriteContext {
+function writeContext(orgId: string, committed: CommittedEvent[][]): WriteContext {
   return {
     db: drizzle(env.DB),
     orgId,
@@ -19,7 +20,7 @@ function writeContext(orgId: string, committed: EventRow[][]): WriteContext {
 describe("outbox batches", () => {
   it("commit the change and its event together", async () => {
     const org = await createOrg();
-    const committed: EventRow[][] = [];
+    const committed: CommittedEvent[][] = [];
     const w = writeContext(org.id, committed);
     const current = await env.DB.prepare("SELECT etag FROM users WHERE id = ?")
       .bind(org.member.id)
@@ -40,7 +41,7 @@ describe("outbox batches", () => {
 
   it("roll back change and event when the row changed since it was read", async () => {
     const org = await createOrg();
-    const committed: EventRow[][] = [];
+    const committed: CommittedEvent[][] = [];
     const w = writeContext(org.id, committed);
     const eventsBefore = await env.DB.prepare("SELECT COUNT(*) AS n FROM events").first("n");
     await expect(

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../src/lib/crypto";
+import { sha256Hex } from "../src/core/crypto";
 import type { RateLimiter } from "../src/ratelimit/rate-limiter";
 import { decide, tightest } from "../src/ratelimit/windows";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { createComment, deleteComment, updateComment } from "../src/comments/comments";
-import { StaleWriteError, type WriteContext } from "../src/events/outbox";
-import { ApiError } from "../src/http/errors";
+import { AppError } from "../src/core/errors";
+import { StaleWriteError, type WriteContext } from "../src/core/write-context";
 import { deleteProject, updateProject } from "../src/projects/projects";
 import { createTask, deleteTask, updateTask } from "../src/tasks/tasks";
 import { eventCount, makeComment, makeProject, makeTask } from "./fixtures";
@@ -126,7 +126,7 @@ describe("writes that lose a race roll back whole: no change, no event", () => {
       env.DB.prepare("UPDATE projects SET archived = 1 WHERE id = ?").bind(id).run();
     const events = await eventCount(org.id);
     const created = createTask(racingContext(org, archive(project.id)), { title: "lost", projectId: project.id });
-    await expect(created).rejects.toBeInstanceOf(ApiError);
+    await expect(created).rejects.toBeInstanceOf(AppError);
     await expect(created).rejects.toMatchObject({ code: "CONFLICT", field: "projectId" });
     await expect(
       updateTask(racingContext(org, archive(target.id)), task.id, { projectId: target.id }),

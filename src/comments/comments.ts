@@ -1,16 +1,17 @@
 import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { AppError, notFound, validationError } from "../core/errors";
+import { newEtag, newId } from "../core/ids";
+import { offsetOf, type PageRequest, toPage } from "../core/pagination";
+import { nowIso } from "../core/time";
+import { assertIfMatch } from "../core/versions";
+import { answerStatements, type WriteContext } from "../core/write-context";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type Comment, comments, tasks } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { answerStatements, commitWithEvents, type WriteContext } from "../events/outbox";
-import { ApiError, notFound, validationError } from "../http/errors";
-import { assertIfMatch } from "../http/etag";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import { commitWithEvents } from "../events/outbox";
 import type { Role } from "../identity/principal";
 import { existingMemberIds } from "../identity/users";
-import { newEtag, newId } from "../lib/random";
-import { nowIso } from "../lib/time";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
 import { findTask } from "../tasks/tasks";
 
@@ -146,7 +147,7 @@ export interface Editor {
 function assertMayEdit(editor: Editor, comment: Comment): void {
   if (editor.role === "admin" || editor.role === "owner") return;
   if (editor.userId !== null && editor.userId === comment.authorId) return;
-  throw new ApiError("FORBIDDEN", "Only the comment's author or an admin can change or delete it");
+  throw new AppError("FORBIDDEN", "Only the comment's author or an admin can change or delete it");
 }
 
 export async function updateComment(

@@ -2,8 +2,8 @@ import { and, asc, count, desc, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { notFound } from "../http/errors";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
+import { notFound } from "../core/errors";
+import { offsetOf, type PageRequest, toPage } from "../core/pagination";
 
 /** Queries every organization-owned table shares: one row by id, one page of rows. */
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { DELIVERY_STATUSES, PLANS, ROLES, SCOPES, TASK_PRIORITIES, TASK_STATUSES } from "./enums";
+import { DELIVERY_STATUSES, PLANS, ROLES, SCOPES, TASK_PRIORITIES, TASK_STATUSES } from "../core/enums";
 
 // Timestamps are ISO 8601 UTC strings: they sort as text and are returned as stored.
 

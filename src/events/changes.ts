@@ -1,4 +1,4 @@
-import type { Changes } from "./outbox";
+import type { Changes } from "../core/write-context";
 
 /** `{field: {from, to}}` for each of `fields` whose value differs between the two versions. */
 export function changesBetween<T extends object>(before: T, after: T, fields: readonly (keyof T & string)[]): Changes {

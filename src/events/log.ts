@@ -1,9 +1,9 @@
 import { and, eq, gte, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { notFound } from "../core/errors";
+import type { PageRequest } from "../core/pagination";
 import { listPage } from "../db/org-queries";
 import { type EventRow, eventCounts, events } from "../db/schema";
-import { notFound } from "../http/errors";
-import type { PageRequest } from "../http/pagination";
 import type { EventType } from "./catalog";
 
 /** An event as the audit trail shows it: immutable, the resource after the change, who did it. */

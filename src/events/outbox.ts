@@ -1,27 +1,11 @@
 import { and, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { newId } from "../core/ids";
+import { type Actor, type Changes, StaleWriteError, type WriteContext } from "../core/write-context";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, type EventRow, events, incomingWebhooks, projects, tasks, users, webhooks } from "../db/schema";
 import type { Env } from "../env";
-import type { Role } from "../identity/principal";
-import { newId } from "../lib/random";
 import type { EventType, ResourceType } from "./catalog";
-
-/**
- * Who made a change: the key's user, key and the user's role, or an incoming-webhook
- * credential. Without a role the actor is the operator or the system, not a member:
- * the ranking rules of members do not apply to it.
- */
-export interface Actor {
-  userId: string | null;
-  apiKeyId: string | null;
-  role?: Role;
-  incomingWebhookId?: string | null;
-}
-
-/** `{field: {from, to}}` for each field an update changed. */
-export type Changes = Record<string, { from: unknown; to: unknown }>;
 
 export interface EventDraft {
   type: EventType;
@@ -29,24 +13,6 @@ export interface EventDraft {
   resourceId: string;
   data: unknown;
   changes?: Changes;
-}
-
-/**
- * Everything a domain write needs: the database, whose organization, who acts, and
- * what to do with the events once their batch has committed (enqueue them).
- */
-export interface WriteContext {
-  db: DrizzleD1Database;
-  orgId: string;
-  actor: Actor;
-  afterCommit: (committed: EventRow[]) => void;
-  /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */
-  recordAnswer?: (result: unknown) => BatchItem<"sqlite">[];
-}
-
-/** The statements storing this write's answer, for its batch: none unless the request carries an Idempotency-Key. */
-export function answerStatements(w: Pick<WriteContext, "recordAnswer">, result: unknown): BatchItem<"sqlite">[] {
-  return w.recordAnswer?.(result) ?? [];
 }
 
 export function eventRow(orgId: string, actor: Actor, draft: EventDraft, createdAt: string): EventRow {
@@ -75,14 +41,6 @@ export interface Guard {
   table: GuardedTable;
   id: string;
   etag: string;
-}
-
-/** Thrown when a guarded batch found its row changed or gone: nothing was written. */
-export class StaleWriteError extends Error {
-  constructor() {
-    super("The resource changed while this write was prepared");
-    this.name = "StaleWriteError";
-  }
 }
 
 /**

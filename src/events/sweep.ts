@@ -1,9 +1,9 @@
 import { and, asc, isNull, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import { isoPlusSeconds } from "../core/time";
 import { events } from "../db/schema";
 import type { Env } from "../env";
-import { isoPlusSeconds } from "../lib/time";
 import { enqueueEvents } from "./outbox";
 
 /** Events read per page; enqueueEvents sends them on in chunks Queues and D1 accept. */

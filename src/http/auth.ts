@@ -1,14 +1,14 @@
 import { createMiddleware } from "hono/factory";
 import { configFrom } from "../config";
+import { sha256Hex } from "../core/crypto";
+import { AppError } from "../core/errors";
 import type { Env } from "../env";
 import { isWellFormedApiKey } from "../identity/api-key-format";
 import { touchApiKey } from "../identity/api-keys";
 import { keyLimiter } from "../identity/key-cache";
 import { type Scope, scopeCovers } from "../identity/principal";
-import { sha256Hex } from "../lib/crypto";
 import type { Decision } from "../ratelimit/windows";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit-headers";
 
 /** IPs over their failed-authentication budget, remembered by this isolate until the window ends. */
@@ -85,20 +85,20 @@ export function requireScope(needed: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { scope } = c.get("principal");
     if (!scopeCovers(scope, needed)) {
-      throw new ApiError("FORBIDDEN", `This action needs a key with the '${needed}' scope; this key has '${scope}'`);
+      throw new AppError("FORBIDDEN", `This action needs a key with the '${needed}' scope; this key has '${scope}'`);
     }
     await next();
   });
 }
 
-export function rateLimited(decision: Decision, headers: Record<string, string>): ApiError {
-  return new ApiError("RATE_LIMITED", "Rate limit exceeded; retry after the time in Retry-After", {
+export function rateLimited(decision: Decision, headers: Record<string, string>): AppError {
+  return new AppError("RATE_LIMITED", "Rate limit exceeded; retry after the time in Retry-After", {
     headers: { ...headers, "Retry-After": String(decision.retryAfterSeconds) },
   });
 }
 
-function tooManyFailures(retryAfterSeconds: number): ApiError {
-  return new ApiError("RATE_LIMITED", "Too many failed authentications from this address", {
+function tooManyFailures(retryAfterSeconds: number): AppError {
+  return new AppError("RATE_LIMITED", "Too many failed authentications from this address", {
     headers: { "Retry-After": String(Math.max(1, retryAfterSeconds)) },
   });
 }
@@ -129,7 +129,7 @@ export async function refuseThrottledIp(env: Env, ip: string): Promise<void> {
 export async function failAuthentication(env: Env, ip: string, message: string): Promise<never> {
   refuseKnownThrottled(ip);
   refuseOverBudget(ip, await ipLimiter(env, ip).hit(failurePolicies(env)));
-  throw new ApiError("UNAUTHORIZED", message);
+  throw new AppError("UNAUTHORIZED", message);
 }
 
 /** 429 at once for an address this isolate already knows to be throttled. */

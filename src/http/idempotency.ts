@@ -3,12 +3,13 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Context, TypedResponse } from "hono";
 import { createMiddleware } from "hono/factory";
 import { configFrom } from "../config";
+import { sha256Hex } from "../core/crypto";
+import { AppError } from "../core/errors";
+import { isoPlusSeconds, nowIso } from "../core/time";
+import { quoteEtag } from "../core/versions";
 import { idempotencyKeys } from "../db/schema";
-import { sha256Hex } from "../lib/crypto";
-import { isoPlusSeconds, nowIso } from "../lib/time";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
-import { quoteEtag, setEtag } from "./etag";
+import { setEtag } from "./etag";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -115,7 +116,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header(IDEMPOTENCY_HEADER);
   if (key === undefined) return next();
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new ApiError(
+    throw new AppError(
       "VALIDATION_ERROR",
       `${IDEMPOTENCY_HEADER} must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
       { field: IDEMPOTENCY_HEADER },
@@ -188,14 +189,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 
 function replay(c: Context<AppEnv>, stored: StoredResponse, requestHash: string): Response {
   if (stored.request_hash !== requestHash) {
-    throw new ApiError(
+    throw new AppError(
       "CONFLICT",
       `This ${IDEMPOTENCY_HEADER} was already used for a different request (method, path or body); use a new key`,
       { field: IDEMPOTENCY_HEADER },
     );
   }
   if (stored.status === null) {
-    throw new ApiError("CONFLICT", `A request with this ${IDEMPOTENCY_HEADER} is still in progress; retry shortly`, {
+    throw new AppError("CONFLICT", `A request with this ${IDEMPOTENCY_HEADER} is still in progress; retry shortly`, {
       field: IDEMPOTENCY_HEADER,
       headers: { "Retry-After": "1" },
     });

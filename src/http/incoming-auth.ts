@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { WriteContext } from "../events/outbox";
+import { AppError } from "../core/errors";
+import type { WriteContext } from "../core/write-context";
 import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
 import { ipAllowed } from "../incoming/cidr";
 import {
@@ -11,7 +12,6 @@ import {
 } from "../incoming/credentials";
 import { bearerToken, clientIp, failAuthentication, isPreflight, rateLimited } from "./auth";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit-headers";
 import { enqueueAfterResponse } from "./write-context";
 
@@ -35,7 +35,7 @@ export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => 
   if (!credential) return failAuthentication(c.env, ip, "Invalid incoming-webhook key");
   if (!credential.enabled) return failAuthentication(c.env, ip, "This incoming webhook is disabled");
   if (!ipAllowed(ip, JSON.parse(credential.ipAllowlist) as string[])) {
-    throw new ApiError("FORBIDDEN", "This address is not in the incoming webhook's IP allowlist");
+    throw new AppError("FORBIDDEN", "This address is not in the incoming webhook's IP allowlist");
   }
 
   // Counted per credential, not per key: rotating the key does not reset the budget.
@@ -55,7 +55,7 @@ export function requirePermission(permission: IncomingPermission) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const granted = JSON.parse(c.get("incomingWebhook").permissions) as IncomingPermission[];
     if (!granted.includes(permission)) {
-      throw new ApiError("FORBIDDEN", `This incoming webhook lacks the '${permission}' permission`);
+      throw new AppError("FORBIDDEN", `This incoming webhook lacks the '${permission}' permission`);
     }
     await next();
   });

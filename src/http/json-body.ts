@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
+import { AppError } from "../core/errors";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -24,12 +24,12 @@ export const jsonBodyGuard = createMiddleware<AppEnv>(async (c, next) => {
   if (text.trim() !== "") {
     const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
     if (!JSON_MEDIA_TYPE.test(mediaType)) {
-      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Request bodies must be JSON (Content-Type: application/json)");
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Request bodies must be JSON (Content-Type: application/json)");
     }
     try {
       JSON.parse(text);
     } catch {
-      throw new ApiError("INVALID_JSON", "Request body is not valid JSON");
+      throw new AppError("INVALID_JSON", "Request body is not valid JSON");
     }
     json = text;
   }
@@ -65,4 +65,4 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number
   return bytes;
 }
 
-const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+const tooLarge = () => new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);

@@ -1,8 +1,8 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { ERROR_STATUS } from "../core/errors";
 import type { Scope } from "../identity/principal";
 import { requireScope } from "./auth";
 import type { AppEnv } from "./context";
-import { ERROR_STATUS } from "./errors";
 import { apiErrorFromZod } from "./zod-errors";
 
 /** A router whose validation failures become the spec's 400 body naming the field. */

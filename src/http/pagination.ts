@@ -1,7 +1,5 @@
 import { z } from "@hono/zod-openapi";
-
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 100;
+import { DEFAULT_LIMIT, MAX_LIMIT } from "../core/pagination";
 
 /**
  * The query every collection takes — `page`, `limit`, `sortBy`, `order` — plus the
@@ -21,23 +19,10 @@ export function listQuery<const S extends readonly [string, ...string[]], F exte
   });
 }
 
-export interface PageRequest {
-  page: number;
-  limit: number;
-}
-
 export const PaginationSchema = z
   .object({ total: z.number().int(), page: z.number().int(), limit: z.number().int(), totalPages: z.number().int() })
   .openapi("Pagination");
 
 export function pageSchema<T extends z.ZodType>(item: T, name: string) {
   return z.object({ data: z.array(item), pagination: PaginationSchema }).openapi(name);
-}
-
-export function toPage<T>(data: T[], total: number, { page, limit }: PageRequest) {
-  return { data, pagination: { total, page, limit, totalPages: Math.ceil(total / limit) } };
-}
-
-export function offsetOf({ page, limit }: PageRequest): number {
-  return (page - 1) * limit;
 }

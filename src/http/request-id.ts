@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { newId } from "../lib/random";
+import { newId } from "../core/ids";
 import type { AppEnv } from "./context";
 
 const SAFE_REQUEST_ID = /^[\w.-]{1,128}$/;

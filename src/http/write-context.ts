@@ -1,5 +1,6 @@
 import type { Context } from "hono";
-import { enqueueEvents, type WriteContext } from "../events/outbox";
+import type { WriteContext } from "../core/write-context";
+import { enqueueEvents } from "../events/outbox";
 import type { AppEnv } from "./context";
 
 /**

@@ -1,4 +1,4 @@
-import { randomBase62 } from "../lib/random";
+import { randomBase62 } from "../core/ids";
 
 /** API keys act as a member; incoming-webhook keys only reach /v1/webhooks/incoming. */
 export const API_KEY_PREFIX = "vk_live_";

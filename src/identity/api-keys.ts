@@ -1,15 +1,15 @@
 import { and, eq, isNull, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { sha256Hex } from "../core/crypto";
+import { AppError, validationError } from "../core/errors";
+import { newId } from "../core/ids";
+import type { PageRequest } from "../core/pagination";
+import { isoPlusSeconds, nowIso } from "../core/time";
+import { answerStatements, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type ApiKey, apiKeys, users } from "../db/schema";
 import type { Env } from "../env";
-import { answerStatements, type WriteContext } from "../events/outbox";
-import { ApiError, validationError } from "../http/errors";
-import type { PageRequest } from "../http/pagination";
-import { sha256Hex } from "../lib/crypto";
-import { newId } from "../lib/random";
-import { isoPlusSeconds, nowIso } from "../lib/time";
 import { generateApiKey } from "./api-key-format";
 import { invalidateKeys, provisionKey, stillAuthenticates } from "./key-cache";
 import { assertMayManage, maxScopeForRole, type Principal, type Scope, scopeCovers } from "./principal";
@@ -167,9 +167,9 @@ export async function rotateApiKey(
   return rotated;
 }
 
-function alreadyRotated(revokedAt: string, now: string): ApiError {
+function alreadyRotated(revokedAt: string, now: string): AppError {
   const why = revokedAt <= now ? "is revoked" : `was already rotated; it stops working at ${revokedAt}`;
-  return new ApiError("CONFLICT", `This key ${why}; rotate its replacement instead`);
+  return new AppError("CONFLICT", `This key ${why}; rotate its replacement instead`);
 }
 
 /** Records that the key was used (the key's Durable Object asks at most once a minute). */

@@ -1,11 +1,12 @@
 import { eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { notFound } from "../core/errors";
+import { newEtag, newId } from "../core/ids";
+import { nowIso } from "../core/time";
+import { answerStatements, type WriteContext } from "../core/write-context";
 import { apiKeys, type Organization, organizations, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import { answerStatements, commitWithEvents, type WriteContext } from "../events/outbox";
-import { notFound } from "../http/errors";
-import { newEtag, newId } from "../lib/random";
-import { nowIso } from "../lib/time";
+import { commitWithEvents } from "../events/outbox";
 import { newApiKeyRow, presentApiKey } from "./api-keys";
 import { invalidateKeysOf, provisionKey } from "./key-cache";
 import type { Plan } from "./plans";

@@ -1,4 +1,4 @@
-import { PLANS } from "../db/enums";
+import { PLANS } from "../core/enums";
 
 export { PLANS };
 export type Plan = (typeof PLANS)[number];

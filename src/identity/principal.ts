@@ -1,11 +1,10 @@
-import { ROLES, SCOPES } from "../db/enums";
-import { ApiError } from "../http/errors";
+import { ROLES, type Role, SCOPES } from "../core/enums";
+import { AppError } from "../core/errors";
 import type { Plan } from "./plans";
 
+export type { Role };
 export { ROLES, SCOPES };
 export type Scope = (typeof SCOPES)[number];
-
-export type Role = (typeof ROLES)[number];
 
 const SCOPE_RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
 
@@ -52,7 +51,7 @@ export type Caller = Pick<Principal, "userId" | "role">;
 
 export function assertMayManage(caller: Caller, target: { id: string; role: Role }, what: string) {
   if (caller.userId === target.id || outranks(caller.role, target.role)) return;
-  throw new ApiError(
+  throw new AppError(
     "FORBIDDEN",
     `Only the member themselves or someone ranked above their '${target.role}' role may ${what}`,
   );

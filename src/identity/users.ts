@@ -1,23 +1,17 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { AppError } from "../core/errors";
+import { newEtag, newId } from "../core/ids";
+import type { PageRequest } from "../core/pagination";
+import { nowIso } from "../core/time";
+import { assertIfMatch } from "../core/versions";
+import { type Actor, answerStatements, type Changes, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { requireRow } from "../db/row-guards";
 import { apiKeys, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import {
-  type Actor,
-  answerStatements,
-  type Changes,
-  commitWithEvents,
-  type EventDraft,
-  type WriteContext,
-} from "../events/outbox";
-import { ApiError } from "../http/errors";
-import { assertIfMatch } from "../http/etag";
-import type { PageRequest } from "../http/pagination";
-import { newEtag, newId } from "../lib/random";
-import { nowIso } from "../lib/time";
+import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { invalidateKeysOf, stillAuthenticates } from "./key-cache";
 import { assertMayManage, type Caller, outranks, type Role } from "./principal";
 
@@ -62,14 +56,14 @@ export async function existingMemberIds(db: DrizzleD1Database, orgId: string, id
 export async function addUser(w: WriteContext, input: { name: string; email: string; role: Exclude<Role, "owner"> }) {
   const caller = w.actor;
   if (caller.role && caller.role !== "owner" && !outranks(caller.role, input.role)) {
-    throw new ApiError("FORBIDDEN", `Only the owner may add a member with the '${input.role}' role`, { field: "role" });
+    throw new AppError("FORBIDDEN", `Only the owner may add a member with the '${input.role}' role`, { field: "role" });
   }
   const email = input.email.toLowerCase();
   const [taken] = await w.db
     .select({ id: users.id })
     .from(users)
     .where(and(eq(users.orgId, w.orgId), eq(users.email, email)));
-  if (taken) throw new ApiError("CONFLICT", "A member with this email already exists", { field: "email" });
+  if (taken) throw new AppError("CONFLICT", "A member with this email already exists", { field: "email" });
   const now = nowIso();
   const row: User = {
     id: newId("user"),
@@ -91,7 +85,7 @@ export async function addUser(w: WriteContext, input: { name: string; email: str
   } catch (error) {
     // Two concurrent adds of one email: the unique index refuses the second.
     if (String(error).includes("UNIQUE")) {
-      throw new ApiError("CONFLICT", "A member with this email already exists", { field: "email" });
+      throw new AppError("CONFLICT", "A member with this email already exists", { field: "email" });
     }
     throw error;
   }
@@ -164,7 +158,7 @@ export async function updateUser(
 function assertMayGrant(caller: Actor, target: User, role: Role): void {
   if (!caller.role) return; // the operator or the system, not a member
   if (target.role === "owner" && caller.userId === target.id) {
-    throw new ApiError(
+    throw new AppError(
       "CONFLICT",
       "The organization's owner keeps the owner role; make another member the owner to hand it over",
       { field: "role" },
@@ -172,7 +166,7 @@ function assertMayGrant(caller: Actor, target: User, role: Role): void {
   }
   assertMayManage(caller as Caller, target, "change their role");
   if (caller.role !== "owner" && !outranks(caller.role, role)) {
-    throw new ApiError("FORBIDDEN", `Only the owner may grant the '${role}' role`, { field: "role" });
+    throw new AppError("FORBIDDEN", `Only the owner may grant the '${role}' role`, { field: "role" });
   }
 }
 
@@ -180,7 +174,7 @@ function assertMayGrant(caller: Actor, target: User, role: Role): void {
 export async function removeUser(env: Env, w: WriteContext, userId: string, ifMatch?: string) {
   const current = await findUser(w.db, w.orgId, userId);
   assertIfMatch(ifMatch, current.etag);
-  if (current.role === "owner") throw new ApiError("CONFLICT", "The organization's owner cannot be removed");
+  if (current.role === "owner") throw new AppError("CONFLICT", "The organization's owner cannot be removed");
   if (w.actor.role) assertMayManage(w.actor as Caller, current, "remove them");
   const now = nowIso();
   await commitWithEvents(

@@ -1,7 +1,7 @@
 /** IPv4 and IPv6 addresses and CIDR ranges for incoming-webhook allowlists. */
 
 import ipaddr from "ipaddr.js";
-import { type IpAddress, parseIpAddress } from "../lib/ip-address";
+import { type IpAddress, parseIpAddress } from "../core/ip-address";
 
 export interface Cidr {
   address: IpAddress;

@@ -1,17 +1,17 @@
 import { and, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { sha256Hex } from "../core/crypto";
+import { validationError } from "../core/errors";
+import { newEtag, newId } from "../core/ids";
+import type { PageRequest } from "../core/pagination";
+import { nowIso } from "../core/time";
+import { assertIfMatch } from "../core/versions";
+import { answerStatements, StaleWriteError, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
-import { answerStatements, StaleWriteError, type WriteContext } from "../events/outbox";
-import { validationError } from "../http/errors";
-import { assertIfMatch } from "../http/etag";
-import type { PageRequest } from "../http/pagination";
 import { generateSecretKey, INCOMING_KEY_PREFIX } from "../identity/api-key-format";
-import { sha256Hex } from "../lib/crypto";
-import { newEtag, newId } from "../lib/random";
-import { nowIso } from "../lib/time";
 import { parseCidr } from "./cidr";
 
 /** What an incoming-webhook credential may do; each endpoint needs exactly one. */

@@ -1,13 +1,14 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { newEtag, newId } from "../core/ids";
+import type { PageRequest } from "../core/pagination";
+import { nowIso } from "../core/time";
+import { assertIfMatch } from "../core/versions";
+import { answerStatements, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { answerStatements, commitWithEvents, type WriteContext } from "../events/outbox";
-import { assertIfMatch } from "../http/etag";
-import type { PageRequest } from "../http/pagination";
-import { newEtag, newId } from "../lib/random";
-import { nowIso } from "../lib/time";
+import { commitWithEvents } from "../events/outbox";
 
 export function presentProject(row: Project) {
   return {

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { offsetOf, type PageRequest, toPage } from "../core/pagination";
 import { taskCounts, tasks, taskTags } from "../db/schema";
-import { offsetOf, type PageRequest, toPage } from "../http/pagination";
 import { presentTask, TASK_PRIORITIES, type TaskPriority, type TaskStatus } from "./tasks";
 
 export const TASK_SORT_FIELDS = ["createdAt", "updatedAt", "dueDate", "priority", "title"] as const;

@@ -1,16 +1,17 @@
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { TASK_PRIORITIES, TASK_STATUSES } from "../db/enums";
+import { TASK_PRIORITIES, TASK_STATUSES } from "../core/enums";
+import { AppError, validationError } from "../core/errors";
+import { newEtag, newId } from "../core/ids";
+import { nowIso } from "../core/time";
+import { assertIfMatch } from "../core/versions";
+import { answerStatements, type Changes, type WriteContext } from "../core/write-context";
 import { findInOrg } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, projects, type Task, tasks, taskTags, users } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { answerStatements, type Changes, commitWithEvents, type EventDraft, type WriteContext } from "../events/outbox";
-import { ApiError, validationError } from "../http/errors";
-import { assertIfMatch } from "../http/etag";
-import { newEtag, newId } from "../lib/random";
-import { nowIso } from "../lib/time";
+import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
 
 export { TASK_PRIORITIES, TASK_STATUSES };
@@ -233,7 +234,7 @@ async function checkReferences(w: WriteContext, refs: { projectId?: string; assi
   if (refs.projectId !== undefined) {
     if (!project) throw validationError("projectId", `No project '${refs.projectId}' in this organization`);
     if (project.archived) {
-      throw new ApiError("CONFLICT", "The project is archived and takes no new tasks; unarchive it first", {
+      throw new AppError("CONFLICT", "The project is archived and takes no new tasks; unarchive it first", {
         field: "projectId",
       });
     }
@@ -253,7 +254,7 @@ function projectAcceptsTasks(w: WriteContext, projectId: string): BatchItem<"sql
 }
 
 const projectChangedMeanwhile = () =>
-  new ApiError("CONFLICT", "The project was archived or deleted while the task was being written; retry", {
+  new AppError("CONFLICT", "The project was archived or deleted while the task was being written; retry", {
     field: "projectId",
   });
 

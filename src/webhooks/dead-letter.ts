@@ -1,5 +1,5 @@
+import { nowIso } from "../core/time";
 import type { Env, EventsQueueMessage } from "../env";
-import { nowIso } from "../lib/time";
 import { settleStatements } from "./deliveries";
 
 /**

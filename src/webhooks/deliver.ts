@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
+import { newId } from "../core/ids";
+import { isoPlusSeconds } from "../core/time";
 import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
-import { newId } from "../lib/random";
-import { isoPlusSeconds } from "../lib/time";
 import { settleStatements } from "./deliveries";
 import { deliveryBody } from "./payload";
 import { decryptSecret, UnreadableSecretError } from "./secrets";

@@ -1,14 +1,14 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { AppError, notFound } from "../core/errors";
+import type { PageRequest } from "../core/pagination";
+import { nowIso } from "../core/time";
+import { answerStatements } from "../core/write-context";
 import { listPage } from "../db/org-queries";
 import { isGuardFailure, prepared, requireRowPrepared } from "../db/row-guards";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
-import { answerStatements } from "../events/outbox";
-import { ApiError, notFound } from "../http/errors";
-import type { PageRequest } from "../http/pagination";
-import { nowIso } from "../lib/time";
 import { deliveryBody } from "./payload";
 import { findWebhook, type WebhookScope } from "./webhooks";
 
@@ -95,7 +95,7 @@ export async function getDelivery(scope: WebhookScope, webhookId: string, delive
 export async function redeliver(env: Env, scope: WebhookScope, webhookId: string, deliveryId: string) {
   const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
   if (!webhook.enabled) {
-    throw new ApiError("CONFLICT", 'The webhook is disabled; re-enable it (PATCH {"enabled": true}) first');
+    throw new AppError("CONFLICT", 'The webhook is disabled; re-enable it (PATCH {"enabled": true}) first');
   }
   const delivery = await findDelivery(scope.db, webhookId, deliveryId);
   // A pending delivery still has its queue message: a second one would start a second
@@ -133,9 +133,9 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
   return redelivered;
 }
 
-function stillPending(nextAttemptAt: string | null): ApiError {
+function stillPending(nextAttemptAt: string | null): AppError {
   const next = nextAttemptAt ? `; next attempt at ${nextAttemptAt}` : "";
-  return new ApiError("CONFLICT", `This delivery is still being delivered${next}; redeliver it once it has settled`);
+  return new AppError("CONFLICT", `This delivery is still being delivered${next}; redeliver it once it has settled`);
 }
 
 /**

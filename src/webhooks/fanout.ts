@@ -1,10 +1,10 @@
 import { and, eq, inArray, lte } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
+import { newId } from "../core/ids";
+import { nowIso } from "../core/time";
 import { type Delivery, deliveries, type EventRow, events, type Webhook, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
-import { newId } from "../lib/random";
-import { nowIso } from "../lib/time";
 
 /** Queues accept at most 100 messages per sendBatch. */
 const SEND_BATCH = 100;

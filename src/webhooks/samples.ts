@@ -1,8 +1,8 @@
 import { presentComment } from "../comments/comments";
+import { newEtag, newId } from "../core/ids";
+import type { Changes } from "../core/write-context";
 import type { EventType } from "../events/catalog";
-import type { Changes } from "../events/outbox";
 import { presentUser } from "../identity/users";
-import { newEtag, newId } from "../lib/random";
 import { presentProject } from "../projects/projects";
 import { presentTask } from "../tasks/tasks";
 

@@ -1,4 +1,4 @@
-import { toHex } from "../lib/crypto";
+import { toHex } from "../core/crypto";
 import { bytesToBase64, standardWebhooksKey } from "./secrets";
 
 const encoder = new TextEncoder();

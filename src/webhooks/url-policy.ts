@@ -9,7 +9,7 @@
  */
 
 import ipaddr from "ipaddr.js";
-import { type IpAddress, parseIpAddress } from "../lib/ip-address";
+import { type IpAddress, parseIpAddress } from "../core/ip-address";
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 

@@ -2,17 +2,17 @@ import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import { AppError, validationError } from "../core/errors";
+import { newEtag, newId } from "../core/ids";
+import type { PageRequest } from "../core/pagination";
+import { isoPlusSeconds, nowIso } from "../core/time";
+import { answerStatements, StaleWriteError, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import type { EventType } from "../events/catalog";
-import { answerStatements, StaleWriteError, type WriteContext } from "../events/outbox";
-import { ApiError, validationError } from "../http/errors";
-import type { PageRequest } from "../http/pagination";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
-import { newEtag, newId } from "../lib/random";
-import { isoPlusSeconds, nowIso } from "../lib/time";
 import { decryptSecret, encryptSecret, generateSecret, UnreadableSecretError } from "./secrets";
 import { checkWebhookUrl } from "./url-policy";
 
@@ -132,7 +132,7 @@ export async function createWebhook(env: Env, scope: WebhookScope, input: Create
     ]);
   } catch (error) {
     if (!isGuardFailure(error)) throw error;
-    throw new ApiError(
+    throw new AppError(
       "PLAN_LIMIT",
       `The ${scope.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
     );

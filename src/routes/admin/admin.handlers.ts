@@ -1,13 +1,13 @@
 import { createMiddleware } from "hono/factory";
+import { timingSafeEqual } from "../../core/crypto";
+import { AppError } from "../../core/errors";
 import { bearerToken, clientIp, failAuthentication, isPreflight, refuseThrottledIp } from "../../http/auth";
 import type { AppEnv } from "../../http/context";
-import { ApiError } from "../../http/errors";
 import { answerOnce, idempotency } from "../../http/idempotency";
 import { jsonBodyGuard } from "../../http/json-body";
 import { createRouter } from "../../http/openapi";
 import { enqueueAfterResponse } from "../../http/write-context";
 import { type CreatedOrganization, changePlan, createOrganization } from "../../identity/organizations";
-import { timingSafeEqual } from "../../lib/crypto";
 import * as routes from "./admin.routes";
 
 /** Shorter operator tokens are a configuration error: they could be guessed. */
@@ -28,7 +28,7 @@ const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
         msg: `ADMIN_TOKEN is ${expected ? "shorter than" : "not set; it needs"} ${MIN_ADMIN_TOKEN_LENGTH} characters: operator endpoints are disabled`,
       }),
     );
-    throw new ApiError(
+    throw new AppError(
       "FORBIDDEN",
       `Operator endpoints are disabled: the deployment's ADMIN_TOKEN must be set to at least ${MIN_ADMIN_TOKEN_LENGTH} characters`,
     );

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DELIVERY_STATUSES } from "../../db/enums";
+import { DELIVERY_STATUSES } from "../../core/enums";
 import { EVENT_TYPES } from "../../events/catalog";
 import {
   authErrors,

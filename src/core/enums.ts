@@ -8,3 +8,5 @@ export const SCOPES = ["read", "write", "admin"] as const;
 export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
 export const TASK_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+
+export type Role = (typeof ROLES)[number];

@@ -1,0 +1,49 @@
+import type { BatchItem } from "drizzle-orm/batch";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { Role } from "./enums";
+
+/**
+ * Who made a change: the key's user, key and the user's role, or an incoming-webhook
+ * credential. Without a role the actor is the operator or the system, not a member:
+ * the ranking rules of members do not apply to it.
+ */
+export interface Actor {
+  userId: string | null;
+  apiKeyId: string | null;
+  role?: Role;
+  incomingWebhookId?: string | null;
+}
+
+/** `{field: {from, to}}` for each field an update changed. */
+export type Changes = Record<string, { from: unknown; to: unknown }>;
+
+/** An event as handed on once its batch committed: enough to enqueue it. */
+export interface CommittedEvent {
+  id: string;
+}
+
+/**
+ * Everything a domain write needs: the database, whose organization, who acts, and
+ * what to do with the events once their batch has committed (enqueue them).
+ */
+export interface WriteContext {
+  db: DrizzleD1Database;
+  orgId: string;
+  actor: Actor;
+  afterCommit: (committed: CommittedEvent[]) => void;
+  /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */
+  recordAnswer?: (result: unknown) => BatchItem<"sqlite">[];
+}
+
+/** The statements storing this write's answer, for its batch: none unless the request carries an Idempotency-Key. */
+export function answerStatements(w: Pick<WriteContext, "recordAnswer">, result: unknown): BatchItem<"sqlite">[] {
+  return w.recordAnswer?.(result) ?? [];
+}
+
+/** Thrown when a guarded batch found its row changed or gone: nothing was written. */
+export class StaleWriteError extends Error {
+  constructor() {
+    super("The resource changed while this write was prepared");
+    this.name = "StaleWriteError";
+  }
+}

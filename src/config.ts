@@ -1,55 +1,103 @@
+import { z } from "zod";
 import type { Env } from "./env";
 
-/** The deployer's tunables from `[vars]`, parsed once per isolate. */
-export interface Config {
-  webhookRetryScheduleSeconds: number[];
-  /** The events consumer's `max_retries`: after this many retries a message goes to the dead-letter queue. */
-  eventsQueueMaxRetries: number;
-  webhookTimeoutMs: number;
-  webhookDisableAfterFailures: number;
-  webhookSecretGraceSeconds: number;
-  webhookAllowLocalhost: boolean;
-  outboxSweepAfterSeconds: number;
-  authFailuresPerMinute: number;
-  idempotencyTtlSeconds: number;
-  deliveryRetentionDays: number;
-  deliveryStallSeconds: number;
+/** Queues refuse delays over 12 hours. */
+export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
+
+/** A whole number ≥ 1 given as text in `[vars]`, or its default when unset. */
+const count = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= 1) return n;
+      ctx.addIssue({ code: "custom", message: `expected a whole number ≥ 1, got '${raw}'` });
+      return z.NEVER;
+    });
+
+const retrySchedule = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === "") return [60, 300, 900, 3600, 10800, 21600];
+    const steps = raw.split(",").map((s) => Number(s.trim()));
+    if (steps.some((n) => !Number.isInteger(n) || n < 0 || n > MAX_QUEUE_DELAY_SECONDS)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected comma-separated seconds, each 0 to ${MAX_QUEUE_DELAY_SECONDS} (a queue's longest delay), got '${raw}'`,
+      });
+      return z.NEVER;
+    }
+    return steps;
+  });
+
+const flag = z
+  .enum(["true", "false"], { error: (issue) => `expected 'true' or 'false', got '${String(issue.input)}'` })
+  .optional()
+  .transform((raw) => raw === "true");
+
+/**
+ * The deployer's `[vars]` (wrangler.toml) and secrets, parsed once per isolate by one
+ * schema: every default lives here, and a bad value fails at first use with an error
+ * naming the variable and the form it expects. Secrets whose rules belong to one feature
+ * are checked there: a short ADMIN_TOKEN disables only the operator endpoints
+ * (routes/admin), a malformed WEBHOOK_ENCRYPTION_KEY only what reads webhook secrets.
+ */
+const ConfigSchema = z
+  .object({
+    WEBHOOK_RETRY_SCHEDULE: retrySchedule,
+    EVENTS_QUEUE_MAX_RETRIES: count(6),
+    WEBHOOK_TIMEOUT_MS: count(5000),
+    WEBHOOK_DISABLE_AFTER_FAILURES: count(100),
+    WEBHOOK_SECRET_GRACE_SECONDS: count(86400),
+    WEBHOOK_ALLOW_LOCALHOST: flag,
+    OUTBOX_SWEEP_AFTER_SECONDS: count(30),
+    AUTH_FAILURES_PER_MINUTE: count(20),
+    IDEMPOTENCY_TTL_SECONDS: count(86400),
+    DELIVERY_RETENTION_DAYS: count(30),
+    DELIVERY_STALL_SECONDS: count(3600),
+    ADMIN_TOKEN: z.string().optional(),
+    WEBHOOK_ENCRYPTION_KEY: z.string().optional(),
+    WEBHOOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  })
+  .transform((vars) => ({
+    webhookRetryScheduleSeconds: vars.WEBHOOK_RETRY_SCHEDULE,
+    /** The events consumer's `max_retries`: after this many retries a message goes to the dead-letter queue. */
+    eventsQueueMaxRetries: vars.EVENTS_QUEUE_MAX_RETRIES,
+    webhookTimeoutMs: vars.WEBHOOK_TIMEOUT_MS,
+    webhookDisableAfterFailures: vars.WEBHOOK_DISABLE_AFTER_FAILURES,
+    webhookSecretGraceSeconds: vars.WEBHOOK_SECRET_GRACE_SECONDS,
+    webhookAllowLocalhost: vars.WEBHOOK_ALLOW_LOCALHOST,
+    outboxSweepAfterSeconds: vars.OUTBOX_SWEEP_AFTER_SECONDS,
+    authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE,
+    idempotencyTtlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
+    deliveryRetentionDays: vars.DELIVERY_RETENTION_DAYS,
+    deliveryStallSeconds: vars.DELIVERY_STALL_SECONDS,
+    adminToken: vars.ADMIN_TOKEN,
+    webhookEncryptionKey: vars.WEBHOOK_ENCRYPTION_KEY,
+    webhookEncryptionKeyPrevious: vars.WEBHOOK_ENCRYPTION_KEY_PREVIOUS,
+  }));
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** A deployment whose `[vars]` or secrets do not parse: names each variable and what it expects. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Bad Worker configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
 }
 
 let cached: { source: Env; config: Config } | undefined;
 
 export function configFrom(env: Env): Config {
   if (cached?.source === env) return cached.config;
-  const config: Config = {
-    webhookRetryScheduleSeconds: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE),
-    eventsQueueMaxRetries: positiveInt(env.EVENTS_QUEUE_MAX_RETRIES, 6),
-    webhookTimeoutMs: positiveInt(env.WEBHOOK_TIMEOUT_MS, 5000),
-    webhookDisableAfterFailures: positiveInt(env.WEBHOOK_DISABLE_AFTER_FAILURES, 100),
-    webhookSecretGraceSeconds: positiveInt(env.WEBHOOK_SECRET_GRACE_SECONDS, 86400),
-    webhookAllowLocalhost: env.WEBHOOK_ALLOW_LOCALHOST === "true",
-    outboxSweepAfterSeconds: positiveInt(env.OUTBOX_SWEEP_AFTER_SECONDS, 30),
-    authFailuresPerMinute: positiveInt(env.AUTH_FAILURES_PER_MINUTE, 20),
-    idempotencyTtlSeconds: positiveInt(env.IDEMPOTENCY_TTL_SECONDS, 86400),
-    deliveryRetentionDays: positiveInt(env.DELIVERY_RETENTION_DAYS, 30),
-    deliveryStallSeconds: positiveInt(env.DELIVERY_STALL_SECONDS, 3600),
-  };
-  cached = { source: env, config };
-  return config;
-}
-
-function positiveInt(raw: string | undefined, fallback: number): number {
-  const n = Number(raw);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
-/** Queues refuse delays over 12 hours. */
-export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
-
-function parseSchedule(raw: string | undefined): number[] {
-  const steps = (raw ?? "")
-    .split(",")
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isFinite(n) && n >= 0)
-    .map((n) => Math.min(Math.round(n), MAX_QUEUE_DELAY_SECONDS));
-  return steps.length > 0 ? steps : [60, 300, 900, 3600, 10800, 21600];
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  cached = { source: env, config: parsed.data };
+  return parsed.data;
 }

@@ -19,8 +19,18 @@ function ownIp(): string {
 
 const unknownKey = () => `vk_live_${crypto.randomUUID().replaceAll("-", "")}xyz`;
 
+/**
+ * Failures are counted in windows aligned to the clock's minute: a test that throttles an
+ * address and then checks it must not straddle a minute's end, or its address is free again.
+ */
+async function awayFromMinuteEnd(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
 /** Spends the address's failed-authentication budget (20 a minute); the next failure is 429. */
 async function throttle(ip: string): Promise<void> {
+  await awayFromMinuteEnd();
   for (let i = 0; i < 20; i++) {
     expectError(await call("GET", "/v1/users/me", { key: unknownKey(), ip }), 401, "UNAUTHORIZED");
   }
@@ -77,6 +87,7 @@ describe("failed-authentication throttle: no lockout", () => {
 
 describe("failed-authentication throttle: no oracle for the operator token", () => {
   it("a throttled address gets 429 for the right token as for a wrong one", async () => {
+    await awayFromMinuteEnd();
     const ip = ownIp();
     for (let i = 0; i < 20; i++) {
       expectError(
@@ -92,6 +103,7 @@ describe("failed-authentication throttle: no oracle for the operator token", () 
   });
 
   it("the address's Durable Object decides when this isolate has not seen the failures", async () => {
+    await awayFromMinuteEnd();
     const ip = ownIp();
     const policies = [{ name: "auth_failures", limit: 20, windowSeconds: 60 }];
     for (let i = 0; i < 20; i++) await ipLimiter(ip).hit(policies);
@@ -131,6 +143,7 @@ describe("failed-authentication throttle: no oracle for the operator token", () 
 
 describe("failed-authentication throttle: what is counted and what is kept", () => {
   it("CORS preflights never count as failed authentications", async () => {
+    await awayFromMinuteEnd();
     const ip = ownIp();
     for (let i = 0; i < 30; i++) {
       const res = await call("OPTIONS", "/v1/projects", { ip, headers: { Origin: "https://app.example.com" } });
@@ -162,6 +175,7 @@ describe("failed-authentication throttle: what is counted and what is kept", () 
   });
 
   it("invalid JSON from a valid key counts against its rate limit like any request", async () => {
+    await awayFromMinuteEnd();
     const org = await createOrg({ plan: "free" });
     // The free plan allows 20 a minute; createOrg spent some of them with the admin key.
     let refused: Awaited<ReturnType<typeof call>> | undefined;

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { configFrom } from "../../config";
 import { timingSafeEqual } from "../../core/crypto";
 import { AppError } from "../../core/errors";
 import { bearerToken, clientIp, failAuthentication, isPreflight, refuseThrottledIp } from "../../http/auth";
@@ -20,7 +21,7 @@ export const MIN_ADMIN_TOKEN_LENGTH = 32;
  */
 const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
   if (isPreflight(c.req.method)) return next();
-  const expected = c.env.ADMIN_TOKEN;
+  const expected = configFrom(c.env).adminToken;
   if (!expected || expected.length < MIN_ADMIN_TOKEN_LENGTH) {
     console.error(
       JSON.stringify({

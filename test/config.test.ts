@@ -1,0 +1,40 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configFrom } from "../src/config";
+import type { Env } from "../src/env";
+
+const withVars = (vars: Record<string, string | undefined>) => ({ ...env, ...vars }) as Env;
+
+describe("configuration", () => {
+  it("parses wrangler.toml's [vars] into typed settings, with defaults for what is unset", () => {
+    const config = configFrom(
+      withVars({
+        WEBHOOK_RETRY_SCHEDULE: "60, 300",
+        WEBHOOK_ALLOW_LOCALHOST: "false",
+        DELIVERY_STALL_SECONDS: undefined,
+      }),
+    );
+    expect(config.webhookRetryScheduleSeconds).toEqual([60, 300]);
+    expect(config.webhookAllowLocalhost).toBe(false);
+    expect(config.deliveryStallSeconds).toBe(3600);
+    expect(config.authFailuresPerMinute).toBe(20);
+  });
+
+  it.each([
+    ["AUTH_FAILURES_PER_MINUTE", "abc", "whole number"],
+    ["WEBHOOK_TIMEOUT_MS", "0", "whole number"],
+    ["WEBHOOK_ALLOW_LOCALHOST", "yes", "'true' or 'false'"],
+    ["WEBHOOK_RETRY_SCHEDULE", "60,soon", "comma-separated seconds"],
+    ["WEBHOOK_RETRY_SCHEDULE", "60,50000", "43200"],
+  ])("refuses %s=%s loudly, naming the variable and the expected form", (name, value, expected) => {
+    let error: unknown;
+    try {
+      configFrom(withVars({ [name]: value }));
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(name);
+    expect((error as ConfigError).message).toContain(expected);
+  });
+});

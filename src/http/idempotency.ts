@@ -103,7 +103,7 @@ export function answerOnce<R, S extends 200 | 201 | 202>(c: Context<AppEnv>, bui
 }
 
 /**
- * `Idempotency-Key` on POST (SPEC §4), scoped to the organization: the first request
+ * `Idempotency-Key` on POST (README "Safe retries"), scoped to the organization: the first request
  * with a key claims it (a pending row, INSERT OR IGNORE on the primary key), runs,
  * and stores its response; a retry with the same key and the same method, path and
  * body within the TTL gets that response again (`Idempotent-Replayed: true`) and runs

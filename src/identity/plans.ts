@@ -10,7 +10,7 @@ export interface PlanLimits {
   webhooks: number | null;
 }
 
-/** SPEC §5, from seed 000. */
+/** Requests per hour and per minute, and webhooks, each plan allows (README "Rate limits"). */
 export const PLAN_LIMITS: Record<Plan, PlanLimits> = {
   free: { requestsPerHour: 100, burstPerMinute: 20, webhooks: 2 },
   pro: { requestsPerHour: 1000, burstPerMinute: 100, webhooks: 50 },

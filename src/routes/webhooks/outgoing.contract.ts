@@ -3,7 +3,7 @@ import { EVENT_TYPES } from "../../events/catalog";
 import type { createRouter } from "../../http/openapi";
 import { Timestamp } from "../schemas";
 
-/** What Verk POSTs to a subscribed URL (SPEC §6): documented under the OpenAPI 3.1 `webhooks`. */
+/** What Verk POSTs to a subscribed URL (README "Webhooks"): documented under the OpenAPI 3.1 `webhooks`. */
 export const WebhookPayloadSchema = z
   .object({
     id: z.string().openapi({ description: "The event id (evt_…): the same for every webhook it goes to" }),

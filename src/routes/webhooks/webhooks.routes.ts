@@ -165,24 +165,12 @@ export const DeliveryDetailSchema = DeliverySchema.extend({
   payload: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The body every attempt sends" }),
 }).openapi("DeliveryDetail");
 
-/**
- * Only webhook ids route here, so `/v1/webhooks/incoming/…` (incoming-webhook
- * credentials, another router) is never taken for a webhook id.
- */
-const WEBHOOK_ID_ROUTE = "wh_[0-9A-Za-z]+";
-
 function webhookIdParams() {
   return z.object({ id: pathId("id") });
 }
 
 function deliveryParams() {
   return z.object({ id: pathId("id"), deliveryId: pathId("deliveryId") });
-}
-
-/** Narrows the route's `{id}` to webhook ids for routing; the documented path stays `{id}`. */
-function onlyWebhookIds<R extends { getRoutingPath(): string }>(route: R): R {
-  const routingPath = route.getRoutingPath().replace("/:id", `/:id{${WEBHOOK_ID_ROUTE}}`);
-  return Object.defineProperty(route, "getRoutingPath", { value: () => routingPath, enumerable: false });
 }
 
 const tags = ["Webhooks"];
@@ -215,125 +203,109 @@ export const createWebhook = createRoute({
   },
 });
 
-export const getWebhook = onlyWebhookIds(
-  createRoute({
-    method: "get",
-    path: "/{id}",
-    tags,
-    summary: "Get a webhook (admin)",
-    ...needs("admin"),
-    request: { params: webhookIdParams() },
-    responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...authErrors, ...notFoundError },
-  }),
-);
+export const getWebhook = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a webhook (admin)",
+  ...needs("admin"),
+  request: { params: webhookIdParams() },
+  responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...authErrors, ...notFoundError },
+});
 
-export const updateWebhook = onlyWebhookIds(
-  createRoute({
-    method: "patch",
-    path: "/{id}",
-    tags,
-    summary: 'Change a webhook; {"enabled": true} re-enables it and resets its failures (admin)',
-    ...needs("admin"),
-    request: { params: webhookIdParams(), body: jsonBody(UpdateWebhookSchema) },
-    responses: {
-      200: jsonResponse(WebhookSchema, "The webhook"),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-    },
-  }),
-);
+export const updateWebhook = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: 'Change a webhook; {"enabled": true} re-enables it and resets its failures (admin)',
+  ...needs("admin"),
+  request: { params: webhookIdParams(), body: jsonBody(UpdateWebhookSchema) },
+  responses: {
+    200: jsonResponse(WebhookSchema, "The webhook"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+  },
+});
 
-export const deleteWebhook = onlyWebhookIds(
-  createRoute({
-    method: "delete",
-    path: "/{id}",
-    tags,
-    summary: "Delete a webhook and its delivery log (admin)",
-    ...needs("admin"),
-    request: { params: webhookIdParams() },
-    responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError },
-  }),
-);
+export const deleteWebhook = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Delete a webhook and its delivery log (admin)",
+  ...needs("admin"),
+  request: { params: webhookIdParams() },
+  responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError },
+});
 
-export const rotateSecret = onlyWebhookIds(
-  createRoute({
-    method: "post",
-    path: "/{id}/rotate-secret",
-    tags,
-    summary: "Replace the signing secret; the old one keeps signing beside it for the grace period (admin)",
-    ...needs("admin"),
-    request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false), headers: IdempotencyHeaders },
-    responses: {
-      200: jsonResponse(WebhookWithSecretSchema, "The webhook and its new secret"),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-    },
-  }),
-);
+export const rotateSecret = createRoute({
+  method: "post",
+  path: "/{id}/rotate-secret",
+  tags,
+  summary: "Replace the signing secret; the old one keeps signing beside it for the grace period (admin)",
+  ...needs("admin"),
+  request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false), headers: IdempotencyHeaders },
+  responses: {
+    200: jsonResponse(WebhookWithSecretSchema, "The webhook and its new secret"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+  },
+});
 
-export const testWebhook = onlyWebhookIds(
-  createRoute({
-    method: "post",
-    path: "/{id}/test",
-    tags,
-    summary: "Send a signed sample event now and report the endpoint's answer (admin)",
-    description:
-      "One attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
-    ...needs("admin"),
-    request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false), headers: IdempotencyHeaders },
-    responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
-  }),
-);
+export const testWebhook = createRoute({
+  method: "post",
+  path: "/{id}/test",
+  tags,
+  summary: "Send a signed sample event now and report the endpoint's answer (admin)",
+  description:
+    "One attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
+  ...needs("admin"),
+  request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false), headers: IdempotencyHeaders },
+  responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
+});
 
-export const listDeliveries = onlyWebhookIds(
-  createRoute({
-    method: "get",
-    path: "/{id}/deliveries",
-    tags,
-    summary: "The webhook's delivery log (admin)",
-    ...needs("admin"),
-    request: {
-      params: webhookIdParams(),
-      query: listQuery(DELIVERY_SORT_FIELDS, "createdAt", {
-        status: DeliveryStatus.optional(),
-        event: EventTypeSchema.optional(),
-      }),
-    },
-    responses: {
-      200: jsonResponse(pageSchema(DeliverySchema, "DeliveryPage"), "A page of deliveries"),
-      ...authErrors,
-      ...notFoundError,
-    },
-  }),
-);
+export const listDeliveries = createRoute({
+  method: "get",
+  path: "/{id}/deliveries",
+  tags,
+  summary: "The webhook's delivery log (admin)",
+  ...needs("admin"),
+  request: {
+    params: webhookIdParams(),
+    query: listQuery(DELIVERY_SORT_FIELDS, "createdAt", {
+      status: DeliveryStatus.optional(),
+      event: EventTypeSchema.optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(pageSchema(DeliverySchema, "DeliveryPage"), "A page of deliveries"),
+    ...authErrors,
+    ...notFoundError,
+  },
+});
 
-export const getDelivery = onlyWebhookIds(
-  createRoute({
-    method: "get",
-    path: "/{id}/deliveries/{deliveryId}",
-    tags,
-    summary: "One delivery with each attempt and its payload (admin)",
-    ...needs("admin"),
-    request: { params: deliveryParams() },
-    responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...authErrors, ...notFoundError },
-  }),
-);
+export const getDelivery = createRoute({
+  method: "get",
+  path: "/{id}/deliveries/{deliveryId}",
+  tags,
+  summary: "One delivery with each attempt and its payload (admin)",
+  ...needs("admin"),
+  request: { params: deliveryParams() },
+  responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...authErrors, ...notFoundError },
+});
 
-export const redeliver = onlyWebhookIds(
-  createRoute({
-    method: "post",
-    path: "/{id}/deliveries/{deliveryId}/redeliver",
-    tags,
-    summary: "Send a delivery again, with a fresh retry schedule (admin)",
-    ...needs("admin"),
-    request: { params: deliveryParams(), headers: IdempotencyHeaders },
-    responses: {
-      202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-    },
-  }),
-);
+export const redeliver = createRoute({
+  method: "post",
+  path: "/{id}/deliveries/{deliveryId}/redeliver",
+  tags,
+  summary: "Send a delivery again, with a fresh retry schedule (admin)",
+  ...needs("admin"),
+  request: { params: deliveryParams(), headers: IdempotencyHeaders },
+  responses: {
+    202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+  },
+});

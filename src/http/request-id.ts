@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { newId } from "../core/ids";
 import type { AppEnv } from "./context";
 
+/** Hono's own requestId middleware refuses dots, which callers' trace ids carry (`trace-123.abc`). */
 const SAFE_REQUEST_ID = /^[\w.-]{1,128}$/;
 
 /**

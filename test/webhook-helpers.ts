@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { expect } from "vitest";
 import { call, type TestOrg } from "./harness";
 
 /** A request the Node receiver recorded: headers as received, the raw body, its arrival (ms). */
@@ -76,4 +77,31 @@ export async function createWebhook(
   const res = await call("POST", "/v1/webhooks", { key: org.keys.admin, body });
   if (res.status !== 201) throw new Error(`webhook create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+// Real deliveries: the API commits an event, the local queue runs the Worker's own
+// consumer, which POSTs to the receiver. These read what arrived and the delivery log.
+
+export async function addMember(org: TestOrg, name = "Ada") {
+  const res = await call("POST", "/v1/users", {
+    key: org.keys.admin,
+    body: { name, email: `${name.toLowerCase()}-${crypto.randomUUID()}@example.com` },
+  });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; name: string; email: string };
+}
+
+export function payloadOf(request: ReceivedRequest) {
+  return JSON.parse(request.body);
+}
+
+export async function deliveriesOf(org: TestOrg, webhookId: string, query = "") {
+  const res = await call("GET", `/v1/webhooks/${webhookId}/deliveries${query}`, { key: org.keys.admin });
+  expect(res.status).toBe(200);
+  return res.body.data as Array<Record<string, any>>;
+}
+
+/** Waits until the webhook's delivery log holds a delivery in `status` (the log is written after the POST). */
+export function settledDelivery(org: TestOrg, webhookId: string, status: string) {
+  return waitFor(async () => (await deliveriesOf(org, webhookId, `?status=${status}`))[0], `a ${status} delivery`);
 }

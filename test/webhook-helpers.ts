@@ -16,6 +16,9 @@ export interface ScriptedResponse {
   delayMs?: number;
 }
 
+/** A public URL the webhook policy admits, for webhooks that are never sent to. */
+export const HOOK_URL = "https://hooks.example.com/verk";
+
 /** A fresh endpoint on the real receiver (test/webhook-receiver.setup.mjs); its name keeps tests apart. */
 export function receiverEndpoint(label: string): { name: string; url: string } {
   const name = `${label}-${crypto.randomUUID()}`;

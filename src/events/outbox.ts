@@ -1,5 +1,6 @@
-import { and, eq, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../core/ids";
 import { type Actor, type Changes, StaleWriteError, type WriteContext } from "../core/write-context";
 import { isGuardFailure, requireRow } from "../db/row-guards";
@@ -81,14 +82,20 @@ export async function commitWithEvents(
 export async function enqueueEvents(env: Env, rows: Pick<EventRow, "id">[]): Promise<void> {
   // sendBatch takes at most 100 messages; the UPDATE binds 1 + CHUNK (D1 allows 100).
   const CHUNK = 99;
+  const db = drizzle(env.DB);
   for (let enqueued = 0; enqueued < rows.length; enqueued += CHUNK) {
     const chunk = rows.slice(enqueued, enqueued + CHUNK);
     try {
       await env.EVENTS_QUEUE.sendBatch(chunk.map((row) => ({ body: { kind: "event" as const, eventId: row.id } })));
-      const placeholders = chunk.map(() => "?").join(",");
-      await env.DB.prepare(`UPDATE events SET enqueued_at = ? WHERE id IN (${placeholders})`)
-        .bind(new Date().toISOString(), ...chunk.map((r) => r.id))
-        .run();
+      await db
+        .update(events)
+        .set({ enqueuedAt: new Date().toISOString() })
+        .where(
+          inArray(
+            events.id,
+            chunk.map((r) => r.id),
+          ),
+        );
     } catch (error) {
       console.error(
         JSON.stringify({
@@ -102,4 +109,9 @@ export async function enqueueEvents(env: Env, rows: Pick<EventRow, "id">[]): Pro
       return;
     }
   }
+}
+
+/** Hands an event back to the outbox (marked unsent), so the cron sweep sends it again. */
+export async function returnToOutbox(env: Env, eventId: string): Promise<void> {
+  await drizzle(env.DB).update(events).set({ enqueuedAt: null }).where(eq(events.id, eventId));
 }

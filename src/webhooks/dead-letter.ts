@@ -1,6 +1,10 @@
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { nowIso } from "../core/time";
+import { deliveries } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
-import { settleStatements } from "./deliveries";
+import { returnToOutbox } from "../events/outbox";
+import { clearNextAttempt, settleStatements } from "./deliveries.sql";
 
 /**
  * A message the queue gave up on after its last retry. A delivery ends `failed`
@@ -19,19 +23,18 @@ export async function handleDeadLetter(
         eventId: message.eventId,
       }),
     );
-    await env.DB.prepare("UPDATE events SET enqueued_at = NULL WHERE id = ?").bind(message.eventId).run();
+    await returnToOutbox(env, message.eventId);
     return;
   }
-  const [row] = (
-    await env.DB.prepare("SELECT webhook_id FROM deliveries WHERE id = ? AND status = 'pending'")
-      .bind(message.deliveryId)
-      .all<{ webhook_id: string }>()
-  ).results;
+  const [row] = await drizzle(env.DB)
+    .select({ webhookId: deliveries.webhookId })
+    .from(deliveries)
+    .where(and(eq(deliveries.id, message.deliveryId), eq(deliveries.status, "pending")));
   // Deleted with its webhook, or settled by a redelivery meanwhile.
   if (!row) return;
   const now = nowIso();
   await env.DB.batch([
-    ...settleStatements(env.DB, message.deliveryId, row.webhook_id, "failed", now),
-    env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(message.deliveryId),
+    ...settleStatements(env.DB, message.deliveryId, row.webhookId, "failed", now),
+    clearNextAttempt(env.DB, message.deliveryId),
   ]);
 }

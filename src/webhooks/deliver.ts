@@ -1,15 +1,15 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
-import { newId } from "../core/ids";
 import { isoPlusSeconds } from "../core/time";
 import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
-import { settleStatements } from "./deliveries";
+import { clearAttemptNextAttempt, clearNextAttempt, recordAttemptStatements, settleStatements } from "./deliveries.sql";
 import { deliveryBody } from "./payload";
 import { decryptSecret, UnreadableSecretError } from "./secrets";
 import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
+import { countWebhookFailure, disableGoneWebhook, recordWebhookSuccess } from "./webhooks.sql";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
 
@@ -256,29 +256,12 @@ class AttemptRecorder {
 
   /** The attempt row (numbered from the delivery's count) and the delivery's own counters. */
   private attempt(result: Partial<AttemptResult>, nextAttemptAt: string | null): D1PreparedStatement[] {
-    return [
-      this.db
-        .prepare(
-          `INSERT INTO delivery_attempts
-             (id, delivery_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at)
-           SELECT ?, id, attempt_count + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
-        )
-        .bind(
-          newId("att"),
-          this.now,
-          result.statusCode ?? null,
-          result.responseTimeMs ?? null,
-          result.error ?? null,
-          nextAttemptAt,
-          this.deliveryId,
-        ),
-      this.db
-        .prepare(
-          `UPDATE deliveries SET attempt_count = attempt_count + 1, last_status_code = ?, next_attempt_at = ?,
-             updated_at = ? WHERE id = ?`,
-        )
-        .bind(result.statusCode ?? null, nextAttemptAt, this.now, this.deliveryId),
-    ];
+    return recordAttemptStatements(this.db, this.deliveryId, this.now, {
+      statusCode: result.statusCode ?? null,
+      responseTimeMs: result.responseTimeMs ?? null,
+      error: result.error ?? null,
+      nextAttemptAt,
+    });
   }
 
   private settle(to: "succeeded" | "failed"): D1PreparedStatement[] {
@@ -289,9 +272,7 @@ class AttemptRecorder {
     await this.db.batch([
       ...this.attempt(result, null),
       ...this.settle("succeeded"),
-      this.db
-        .prepare("UPDATE webhooks SET consecutive_failures = 0, last_triggered_at = ? WHERE id = ?")
-        .bind(this.now, this.webhookId),
+      recordWebhookSuccess(this.db, this.webhookId, this.now),
     ]);
   }
 
@@ -300,12 +281,7 @@ class AttemptRecorder {
     await this.db.batch([
       ...this.attempt(result, null),
       ...this.settle("failed"),
-      this.db
-        .prepare(
-          `UPDATE webhooks SET enabled = 0, disabled_reason = ?, consecutive_failures = consecutive_failures + 1,
-             last_triggered_at = ? WHERE id = ?`,
-        )
-        .bind(`The endpoint answered 410 Gone at ${this.now}`, this.now, this.webhookId),
+      disableGoneWebhook(this.db, this.webhookId, this.now),
     ]);
   }
 
@@ -317,31 +293,14 @@ class AttemptRecorder {
   async failed(result: AttemptResult, nextAttemptAt: string | null, disableAfter: number): Promise<boolean> {
     const results = await this.db.batch<{ enabled: number }>([
       ...this.attempt(result, nextAttemptAt),
-      this.db
-        .prepare(
-          `UPDATE webhooks SET
-             enabled = CASE WHEN enabled = 1 AND consecutive_failures + 1 >= ?1 THEN 0 ELSE enabled END,
-             disabled_reason = CASE WHEN enabled = 1 AND consecutive_failures + 1 >= ?1
-               THEN ?2 ELSE disabled_reason END,
-             consecutive_failures = consecutive_failures + 1,
-             last_triggered_at = ?3
-           WHERE id = ?4 RETURNING enabled`,
-        )
-        .bind(
-          disableAfter,
-          `Disabled after ${disableAfter} consecutive failed attempts (last at ${this.now})`,
-          this.now,
-          this.webhookId,
-        ),
+      countWebhookFailure(this.db, this.webhookId, disableAfter, this.now),
     ]);
     const enabled = results.at(-1)?.results[0]?.enabled === 1;
     if (!enabled) {
       await this.db.batch([
         ...this.settle("failed"),
-        this.db.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(this.deliveryId),
-        this.db
-          .prepare("UPDATE delivery_attempts SET next_attempt_at = NULL WHERE delivery_id = ? AND attempted_at = ?")
-          .bind(this.deliveryId, this.now),
+        clearNextAttempt(this.db, this.deliveryId),
+        clearAttemptNextAttempt(this.db, this.deliveryId, this.now),
       ]);
     }
     return enabled;

@@ -5,10 +5,11 @@ import type { PageRequest } from "../core/pagination";
 import { nowIso } from "../core/time";
 import { answerStatements } from "../core/write-context";
 import { listPage } from "../db/org-queries";
-import { isGuardFailure, prepared, requireRowPrepared } from "../db/row-guards";
+import { isGuardFailure, prepared } from "../db/row-guards";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
+import { clearNextAttempt, requireSettled, settleStatements } from "./deliveries.sql";
 import { deliveryBody } from "./payload";
 import { findWebhook, type WebhookScope } from "./webhooks";
 
@@ -108,10 +109,8 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
   // batch back whole, its stored Idempotency-Key answer with it.
   try {
     await env.DB.batch([
-      ...requireRowPrepared(env.DB, "SELECT count(*) > 0 FROM deliveries WHERE id = ? AND status != 'pending'", [
-        delivery.id,
-      ]),
-      env.DB.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(delivery.id),
+      ...requireSettled(env.DB, delivery.id),
+      clearNextAttempt(env.DB, delivery.id),
       ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),
       ...answerStatements(scope, redelivered).map((statement) => prepared(env.DB, statement)),
     ]);
@@ -136,33 +135,4 @@ export async function redeliver(env: Env, scope: WebhookScope, webhookId: string
 function stillPending(nextAttemptAt: string | null): AppError {
   const next = nextAttemptAt ? `; next attempt at ${nextAttemptAt}` : "";
   return new AppError("CONFLICT", `This delivery is still being delivered${next}; redeliver it once it has settled`);
-}
-
-/**
- * Moves a delivery to `to` and keeps the webhook's succeeded/failed counters (the
- * success rate) equal to the number of its deliveries in each state, whatever state
- * it left. Both statements must run in one batch, counters first.
- */
-export function settleStatements(
-  db: D1Database,
-  deliveryId: string,
-  webhookId: string,
-  to: DeliveryStatus,
-  now: string,
-): D1PreparedStatement[] {
-  return [
-    db
-      .prepare(
-        `UPDATE webhooks SET
-           delivered_count = delivered_count + (?1 = 'succeeded')
-             - (SELECT COUNT(*) FROM deliveries WHERE id = ?2 AND status = 'succeeded'),
-           failed_count = failed_count + (?1 = 'failed')
-             - (SELECT COUNT(*) FROM deliveries WHERE id = ?2 AND status = 'failed')
-         WHERE id = ?3 AND EXISTS (SELECT 1 FROM deliveries WHERE id = ?2 AND status != ?1)`,
-      )
-      .bind(to, deliveryId, webhookId),
-    db
-      .prepare("UPDATE deliveries SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status != ?1")
-      .bind(to, now, deliveryId),
-  ];
 }

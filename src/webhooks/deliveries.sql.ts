@@ -1,0 +1,108 @@
+import { newId } from "../core/ids";
+import { requireRowPrepared } from "../db/row-guards";
+import type { Delivery } from "../db/schema";
+
+// The raw SQL over `deliveries` and `delivery_attempts`, and the webhook counters a
+// delivery's state moves. Each function returns bound statements, so callers put them
+// in one D1 batch (one transaction) with the rest of their write.
+
+/**
+ * Moves a delivery to `to` and keeps the webhook's succeeded/failed counters (the
+ * success rate) equal to the number of its deliveries in each state, whatever state
+ * it left. Both statements must run in one batch, counters first.
+ * Raw: the counters move by the state the delivery is in at commit, read by subqueries inside SET under an EXISTS guard.
+ */
+export function settleStatements(
+  db: D1Database,
+  deliveryId: string,
+  webhookId: string,
+  to: Delivery["status"],
+  now: string,
+): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `UPDATE webhooks SET
+           delivered_count = delivered_count + (?1 = 'succeeded')
+             - (SELECT COUNT(*) FROM deliveries WHERE id = ?2 AND status = 'succeeded'),
+           failed_count = failed_count + (?1 = 'failed')
+             - (SELECT COUNT(*) FROM deliveries WHERE id = ?2 AND status = 'failed')
+         WHERE id = ?3 AND EXISTS (SELECT 1 FROM deliveries WHERE id = ?2 AND status != ?1)`,
+      )
+      .bind(to, deliveryId, webhookId),
+    db
+      .prepare("UPDATE deliveries SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status != ?1")
+      .bind(to, now, deliveryId),
+  ];
+}
+
+/** What one attempt recorded: its outcome, and when the next one is due (null: none). */
+export interface AttemptRecord {
+  statusCode: number | null;
+  responseTimeMs: number | null;
+  error: string | null;
+  nextAttemptAt: string | null;
+}
+
+/**
+ * The attempt row, numbered from the delivery's count, and the delivery's own counters.
+ * Raw: INSERT … SELECT numbers the attempt from `attempt_count` inside the statement, in batches with settleStatements.
+ */
+export function recordAttemptStatements(
+  db: D1Database,
+  deliveryId: string,
+  attemptedAt: string,
+  attempt: AttemptRecord,
+): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `INSERT INTO delivery_attempts
+           (id, delivery_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at)
+         SELECT ?, id, attempt_count + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+      )
+      .bind(
+        newId("att"),
+        attemptedAt,
+        attempt.statusCode,
+        attempt.responseTimeMs,
+        attempt.error,
+        attempt.nextAttemptAt,
+        deliveryId,
+      ),
+    db
+      .prepare(
+        `UPDATE deliveries SET attempt_count = attempt_count + 1, last_status_code = ?, next_attempt_at = ?,
+           updated_at = ? WHERE id = ?`,
+      )
+      .bind(attempt.statusCode, attempt.nextAttemptAt, attemptedAt, deliveryId),
+  ];
+}
+
+/**
+ * The delivery has no next attempt scheduled (it settled, or a fresh message restarts its schedule).
+ * Raw D1 for batching with settleStatements.
+ */
+export function clearNextAttempt(db: D1Database, deliveryId: string): D1PreparedStatement {
+  return db.prepare("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?").bind(deliveryId);
+}
+
+/**
+ * The attempt made at `attemptedAt` schedules no next one after all (it disabled its webhook).
+ * Raw D1 for batching with settleStatements.
+ */
+export function clearAttemptNextAttempt(db: D1Database, deliveryId: string, attemptedAt: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE delivery_attempts SET next_attempt_at = NULL WHERE delivery_id = ? AND attempted_at = ?")
+    .bind(deliveryId, attemptedAt);
+}
+
+/**
+ * Guards a batch on the delivery still being settled (not pending) when it commits.
+ * Raw: requireRow's condition for a batch of raw D1 statements (requireRowPrepared).
+ */
+export function requireSettled(db: D1Database, deliveryId: string): D1PreparedStatement[] {
+  return requireRowPrepared(db, "SELECT count(*) > 0 FROM deliveries WHERE id = ? AND status != 'pending'", [
+    deliveryId,
+  ]);
+}

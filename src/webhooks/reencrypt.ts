@@ -1,3 +1,7 @@
+import { and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { webhooks } from "../db/schema";
 import type { Env } from "../env";
 import { decryptSecret, encryptionKeyId, encryptSecret, type SecretSlot, UnreadableSecretError } from "./secrets";
 
@@ -11,12 +15,6 @@ export interface ReencryptResult {
   skipped: number;
   /** Rows with a secret under the previous key that does not decrypt for its row and column: left, and logged. */
   unreadable: number;
-}
-
-interface StoredSecrets {
-  id: string;
-  secret_ciphertext: string;
-  previous_secret_ciphertext: string | null;
 }
 
 /**
@@ -37,29 +35,51 @@ export async function reencryptWebhookSecrets(env: Env, limit = REENCRYPT_BATCH)
   if (previousId === currentId) return result;
 
   const prefix = `${previousId}.`;
-  const select = env.DB.prepare(
-    `SELECT id, secret_ciphertext, previous_secret_ciphertext FROM webhooks
-     WHERE id > ?1 AND (substr(secret_ciphertext, 1, ?2) = ?3 OR substr(previous_secret_ciphertext, 1, ?2) = ?3)
-     ORDER BY id LIMIT ?4`,
-  );
-  const update = env.DB.prepare(
-    `UPDATE webhooks SET secret_ciphertext = ?1, previous_secret_ciphertext = ?2
-     WHERE id = ?3 AND secret_ciphertext = ?4 AND previous_secret_ciphertext IS ?5`,
-  );
+  // An exact prefix test (LIKE would ignore case and read `_` as a wildcard).
+  const underPreviousKey = (column: SQLiteColumn): SQL => sql`substr(${column}, 1, ${prefix.length}) = ${prefix}`;
+  const db = drizzle(env.DB);
   let after = "";
   for (;;) {
-    const { results: rows } = await select.bind(after, prefix.length, prefix, limit).all<StoredSecrets>();
-    const updates: D1PreparedStatement[] = [];
+    const rows = await db
+      .select({
+        id: webhooks.id,
+        secretCiphertext: webhooks.secretCiphertext,
+        previousSecretCiphertext: webhooks.previousSecretCiphertext,
+      })
+      .from(webhooks)
+      .where(
+        and(
+          gt(webhooks.id, after),
+          or(underPreviousKey(webhooks.secretCiphertext), underPreviousKey(webhooks.previousSecretCiphertext)),
+        ),
+      )
+      .orderBy(asc(webhooks.id))
+      .limit(limit);
+    const updates = [];
     for (const row of rows) {
       try {
-        const reencrypt = async (stored: string | null, slot: SecretSlot) => {
-          if (stored === null || !stored.startsWith(prefix)) return stored;
+        const reencrypt = async (stored: string, slot: SecretSlot) => {
+          if (!stored.startsWith(prefix)) return stored;
           const binding = { webhookId: row.id, slot };
           return encryptSecret(env, await decryptSecret(env, stored, binding), binding);
         };
-        const secret = await reencrypt(row.secret_ciphertext, "current");
-        const previous = await reencrypt(row.previous_secret_ciphertext, "previous");
-        updates.push(update.bind(secret, previous, row.id, row.secret_ciphertext, row.previous_secret_ciphertext));
+        const secret = await reencrypt(row.secretCiphertext, "current");
+        const previous =
+          row.previousSecretCiphertext === null ? null : await reencrypt(row.previousSecretCiphertext, "previous");
+        updates.push(
+          db
+            .update(webhooks)
+            .set({ secretCiphertext: secret, previousSecretCiphertext: previous })
+            .where(
+              and(
+                eq(webhooks.id, row.id),
+                eq(webhooks.secretCiphertext, row.secretCiphertext),
+                row.previousSecretCiphertext === null
+                  ? isNull(webhooks.previousSecretCiphertext)
+                  : eq(webhooks.previousSecretCiphertext, row.previousSecretCiphertext),
+              ),
+            ),
+        );
       } catch (error) {
         if (!(error instanceof UnreadableSecretError)) throw error;
         result.unreadable += 1;
@@ -73,8 +93,9 @@ export async function reencryptWebhookSecrets(env: Env, limit = REENCRYPT_BATCH)
         );
       }
     }
-    if (updates.length > 0) {
-      for (const written of await env.DB.batch(updates)) {
+    const [first, ...rest] = updates;
+    if (first) {
+      for (const written of await db.batch([first, ...rest])) {
         if (written.meta.changes === 1) result.reencrypted += 1;
         else result.skipped += 1;
       }

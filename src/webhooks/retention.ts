@@ -1,4 +1,7 @@
+import { and, asc, inArray, lt, ne } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import { deliveries, deliveryAttempts } from "../db/schema";
 import type { Env } from "../env";
 
 /** Deliveries pruned per cron run (the cron runs every minute). */
@@ -11,11 +14,17 @@ const PRUNE_BATCH = 500;
  */
 export async function pruneDeliveryLog(env: Env, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - configFrom(env).deliveryRetentionDays * 86_400_000).toISOString();
-  // Both statements pick the same rows: one transaction, one ordering.
-  const oldest = `SELECT id FROM deliveries WHERE status != 'pending' AND updated_at < ?1 ORDER BY updated_at, id LIMIT ${PRUNE_BATCH}`;
-  const [, deleted] = await env.DB.batch([
-    env.DB.prepare(`DELETE FROM delivery_attempts WHERE delivery_id IN (${oldest})`).bind(cutoff),
-    env.DB.prepare(`DELETE FROM deliveries WHERE id IN (${oldest})`).bind(cutoff),
+  const db = drizzle(env.DB);
+  // Both statements pick the same rows: one transaction, one ordering (the deliveries_settled_updated index's).
+  const oldest = db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(ne(deliveries.status, "pending"), lt(deliveries.updatedAt, cutoff)))
+    .orderBy(asc(deliveries.updatedAt), asc(deliveries.id))
+    .limit(PRUNE_BATCH);
+  const [, deleted] = await db.batch([
+    db.delete(deliveryAttempts).where(inArray(deliveryAttempts.deliveryId, oldest)),
+    db.delete(deliveries).where(inArray(deliveries.id, oldest)),
   ]);
-  return deleted?.meta.changes ?? 0;
+  return deleted.meta.changes;
 }

@@ -1,9 +1,12 @@
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import { deliveries } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 
 /**
  * Deliveries per page: one sendBatch (at most 100 messages) and one UPDATE binding
- * 1 + PAGE parameters (D1 allows 100 per statement).
+ * 2 + PAGE parameters (D1 allows 100 per statement).
  */
 const PAGE = 90;
 /** Deliveries re-sent per cron run at most; a larger backlog drains over the next runs. */
@@ -20,27 +23,35 @@ const MAX_PER_RUN = 1_000;
 export async function resendStalledDeliveries(env: Env, now = Date.now()): Promise<number> {
   const overdue = new Date(now - configFrom(env).deliveryStallSeconds * 1000).toISOString();
   const resentAt = new Date(now).toISOString();
+  const db = drizzle(env.DB);
+  // A pending delivery's due time: the expression the deliveries_pending_due index is built on.
+  const dueAt = sql`coalesce(${deliveries.nextAttemptAt}, ${deliveries.createdAt})`;
   let total = 0;
   // Each page leaves the overdue set (its due time moves to now, or it settled
   // meanwhile), so the next SELECT finds the next page.
   while (total < MAX_PER_RUN) {
-    const { results } = await env.DB.prepare(
-      `SELECT id FROM deliveries
-        WHERE status = 'pending' AND coalesce(next_attempt_at, created_at) < ?
-        ORDER BY coalesce(next_attempt_at, created_at) LIMIT ?`,
-    )
-      .bind(overdue, Math.min(PAGE, MAX_PER_RUN - total))
-      .all<{ id: string }>();
+    const results = await db
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(and(eq(deliveries.status, "pending"), lt(dueAt, overdue)))
+      .orderBy(dueAt)
+      .limit(Math.min(PAGE, MAX_PER_RUN - total));
     if (results.length === 0) break;
     await env.EVENTS_QUEUE.sendBatch(
       results.map(({ id }) => ({ body: { kind: "delivery", deliveryId: id } satisfies EventsQueueMessage })),
     );
-    const placeholders = results.map(() => "?").join(",");
-    await env.DB.prepare(
-      `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (${placeholders}) AND status = 'pending'`,
-    )
-      .bind(resentAt, ...results.map((r) => r.id))
-      .run();
+    await db
+      .update(deliveries)
+      .set({ nextAttemptAt: resentAt })
+      .where(
+        and(
+          inArray(
+            deliveries.id,
+            results.map((r) => r.id),
+          ),
+          eq(deliveries.status, "pending"),
+        ),
+      );
     total += results.length;
     if (results.length < PAGE) break;
   }

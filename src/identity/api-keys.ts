@@ -1,5 +1,5 @@
 import { and, eq, isNull, type SQL } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { sha256Hex } from "../core/crypto";
 import { AppError, validationError } from "../core/errors";
 import { newId } from "../core/ids";
@@ -174,5 +174,5 @@ function alreadyRotated(revokedAt: string, now: string): AppError {
 
 /** Records that the key was used (the key's Durable Object asks at most once a minute). */
 export async function touchApiKey(db: D1Database, apiKeyId: string): Promise<void> {
-  await db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(nowIso(), apiKeyId).run();
+  await drizzle(db).update(apiKeys).set({ lastUsedAt: nowIso() }).where(eq(apiKeys.id, apiKeyId));
 }

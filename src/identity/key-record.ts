@@ -1,3 +1,6 @@
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { apiKeys, organizations, users } from "../db/schema";
 import type { Plan } from "./plans";
 import type { Role, Scope } from "./principal";
 
@@ -15,15 +18,22 @@ export interface KeyRecord {
 }
 
 export async function loadKeyRecord(db: D1Database, keyHash: string): Promise<KeyRecord | null> {
-  return db
-    .prepare(
-      `SELECT k.id AS apiKeyId, k.org_id AS orgId, o.name AS orgName, o.plan AS plan, k.user_id AS userId,
-              u.role AS role, k.scope AS scope, k.expires_at AS expiresAt, k.revoked_at AS revokedAt
-         FROM api_keys k
-         JOIN users u ON u.id = k.user_id AND u.org_id = k.org_id
-         JOIN organizations o ON o.id = k.org_id
-        WHERE k.key_hash = ?`,
-    )
-    .bind(keyHash)
-    .first<KeyRecord>();
+  const record = await drizzle(db)
+    .select({
+      apiKeyId: apiKeys.id,
+      orgId: apiKeys.orgId,
+      orgName: organizations.name,
+      plan: organizations.plan,
+      userId: apiKeys.userId,
+      role: users.role,
+      scope: apiKeys.scope,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .innerJoin(users, and(eq(users.id, apiKeys.userId), eq(users.orgId, apiKeys.orgId)))
+    .innerJoin(organizations, eq(organizations.id, apiKeys.orgId))
+    .where(eq(apiKeys.keyHash, keyHash))
+    .get();
+  return record ?? null;
 }

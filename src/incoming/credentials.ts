@@ -1,6 +1,6 @@
 import { and, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { sha256Hex } from "../core/crypto";
 import { validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
@@ -190,8 +190,8 @@ export async function findIncomingWebhookByKey(db: DrizzleD1Database, key: strin
 /** Records use of the credential, at most once a minute (called after the response). */
 export async function touchIncomingWebhook(db: D1Database, credential: IncomingWebhook, now = Date.now()) {
   if (credential.lastUsedAt && now - Date.parse(credential.lastUsedAt) < 60_000) return;
-  await db
-    .prepare("UPDATE incoming_webhooks SET last_used_at = ? WHERE id = ?")
-    .bind(new Date(now).toISOString(), credential.id)
-    .run();
+  await drizzle(db)
+    .update(incomingWebhooks)
+    .set({ lastUsedAt: new Date(now).toISOString() })
+    .where(eq(incomingWebhooks.id, credential.id));
 }

@@ -10,3 +10,32 @@ export const TASK_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
 
 export type Role = (typeof ROLES)[number];
+
+/** Every event type Verk emits, stored in `events.type`; webhooks subscribe to these or to "*". */
+export const EVENT_TYPES = [
+  "task.created",
+  "task.updated",
+  "task.deleted",
+  "task.completed",
+  "task.assigned",
+  "project.created",
+  "project.updated",
+  "project.deleted",
+  "member.added",
+  "member.removed",
+  "member.role_changed",
+  "comment.created",
+  "comment.updated",
+  "comment.deleted",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What an incoming-webhook credential may do; each endpoint needs exactly one. */
+export const INCOMING_PERMISSIONS = [
+  "tasks:create",
+  "tasks:update",
+  "projects:create",
+  "projects:update",
+  "comments:create",
+] as const;
+export type IncomingPermission = (typeof INCOMING_PERMISSIONS)[number];

@@ -2,6 +2,7 @@ import { and, eq, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { sha256Hex } from "../core/crypto";
+import { INCOMING_PERMISSIONS, type IncomingPermission } from "../core/enums";
 import { validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
@@ -14,15 +15,7 @@ import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
 import { generateSecretKey, INCOMING_KEY_PREFIX } from "../identity/api-key-format";
 import { parseCidr } from "./cidr";
 
-/** What an incoming-webhook credential may do; each endpoint needs exactly one. */
-export const INCOMING_PERMISSIONS = [
-  "tasks:create",
-  "tasks:update",
-  "projects:create",
-  "projects:update",
-  "comments:create",
-] as const;
-export type IncomingPermission = (typeof INCOMING_PERMISSIONS)[number];
+export { INCOMING_PERMISSIONS, type IncomingPermission };
 
 /** Requests per minute per credential (SPEC §7). */
 export const INCOMING_REQUESTS_PER_MINUTE = 100;

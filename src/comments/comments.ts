@@ -22,7 +22,7 @@ export function presentComment(row: Comment, projectId: string) {
     taskId: row.taskId,
     projectId,
     content: row.content,
-    mentions: JSON.parse(row.mentions) as string[],
+    mentions: row.mentions,
     authorId: row.authorId,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -106,7 +106,7 @@ export async function createComment(w: WriteContext, taskId: string, input: Comm
     taskId,
     authorId: creatorId(w),
     content: input.content,
-    mentions: JSON.stringify(mentions),
+    mentions,
     etag: newEtag(),
     createdAt: now,
     updatedAt: now,
@@ -166,7 +166,7 @@ export async function updateComment(
   const next: Comment = {
     ...current,
     ...(given.content !== undefined ? { content: given.content } : {}),
-    ...(given.mentions !== undefined ? { mentions: JSON.stringify(given.mentions) } : {}),
+    ...(given.mentions !== undefined ? { mentions: given.mentions } : {}),
     etag: newEtag(),
     updatedAt: now,
   };

@@ -1,8 +1,22 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { DELIVERY_STATUSES, PLANS, ROLES, SCOPES, TASK_PRIORITIES, TASK_STATUSES } from "../core/enums";
+import {
+  DELIVERY_STATUSES,
+  EVENT_TYPES,
+  type EventType,
+  type IncomingPermission,
+  PLANS,
+  ROLES,
+  SCOPES,
+  TASK_PRIORITIES,
+  TASK_STATUSES,
+} from "../core/enums";
+import type { Changes } from "../core/write-context";
 
 // Timestamps are ISO 8601 UTC strings: they sort as text and are returned as stored.
+// JSON columns (`mode: "json"`) are TEXT holding JSON.stringify of the value; drizzle
+// parses them on read and stringifies on write, and a null stays SQL NULL. Raw SQL
+// touching them serialises and parses itself.
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -105,8 +119,8 @@ export const tasks = sqliteTable(
     priority: text("priority", { enum: TASK_PRIORITIES }).notNull(),
     assigneeId: text("assignee_id"),
     dueDate: text("due_date"),
-    /** JSON array of strings; `task_tags` indexes them for the `tag` filter. */
-    tags: text("tags").notNull().default("[]"),
+    /** `task_tags` indexes them for the `tag` filter. */
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
     createdBy: text("created_by").notNull(),
     etag: text("etag").notNull(),
     createdAt: text("created_at").notNull(),
@@ -174,8 +188,8 @@ export const comments = sqliteTable(
       .references(() => tasks.id),
     authorId: text("author_id").notNull(),
     content: text("content").notNull(),
-    /** JSON array of member ids. */
-    mentions: text("mentions").notNull().default("[]"),
+    /** Member ids. */
+    mentions: text("mentions", { mode: "json" }).$type<string[]>().notNull().default([]),
     etag: text("etag").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
@@ -194,13 +208,13 @@ export const events = sqliteTable(
     orgId: text("org_id")
       .notNull()
       .references(() => organizations.id),
-    type: text("type").notNull(),
+    type: text("type", { enum: EVENT_TYPES }).notNull(),
     resourceType: text("resource_type").notNull(),
     resourceId: text("resource_id").notNull(),
-    /** JSON: the full resource as it was after the change (before, for deletions). */
-    data: text("data").notNull(),
-    /** JSON: `{field: {from, to}}` for updates. */
-    changes: text("changes"),
+    /** The full resource as it was after the change (before, for deletions). */
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** `{field: {from, to}}` for updates; NULL otherwise. */
+    changes: text("changes", { mode: "json" }).$type<Changes>(),
     actorUserId: text("actor_user_id"),
     actorApiKeyId: text("actor_api_key_id"),
     actorIncomingWebhookId: text("actor_incoming_webhook_id"),
@@ -266,8 +280,8 @@ export const webhooks = sqliteTable(
       .notNull()
       .references(() => organizations.id),
     url: text("url").notNull(),
-    /** JSON array of event types, or ["*"]. */
-    events: text("events").notNull(),
+    /** Event types, or ["*"] for every one. */
+    events: text("events", { mode: "json" }).$type<(EventType | "*")[]>().notNull(),
     filterProjectId: text("filter_project_id"),
     filterAssigneeId: text("filter_assignee_id"),
     description: text("description"),
@@ -343,10 +357,9 @@ export const incomingWebhooks = sqliteTable(
     name: text("name").notNull(),
     keyHash: text("key_hash").notNull(),
     prefix: text("prefix").notNull(),
-    /** JSON array of permission names. */
-    permissions: text("permissions").notNull(),
-    /** JSON array of CIDRs; empty allows every address. */
-    ipAllowlist: text("ip_allowlist").notNull().default("[]"),
+    permissions: text("permissions", { mode: "json" }).$type<IncomingPermission[]>().notNull(),
+    /** CIDRs; empty allows every address. */
+    ipAllowlist: text("ip_allowlist", { mode: "json" }).$type<string[]>().notNull().default([]),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     createdBy: text("created_by").notNull(),
     lastUsedAt: text("last_used_at"),

@@ -10,11 +10,11 @@ import type { EventType } from "./catalog";
 export function presentEvent(row: EventRow) {
   return {
     id: row.id,
-    type: row.type as EventType,
+    type: row.type,
     resourceType: row.resourceType,
     resourceId: row.resourceId,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    ...(row.changes ? { changes: JSON.parse(row.changes) as Record<string, { from: unknown; to: unknown }> } : {}),
+    data: row.data,
+    ...(row.changes ? { changes: row.changes } : {}),
     actor: {
       userId: row.actorUserId,
       apiKeyId: row.actorApiKeyId,

@@ -12,7 +12,7 @@ export interface EventDraft {
   type: EventType;
   resourceType: ResourceType;
   resourceId: string;
-  data: unknown;
+  data: EventRow["data"];
   changes?: Changes;
 }
 
@@ -23,8 +23,8 @@ export function eventRow(orgId: string, actor: Actor, draft: EventDraft, created
     type: draft.type,
     resourceType: draft.resourceType,
     resourceId: draft.resourceId,
-    data: JSON.stringify(draft.data),
-    changes: draft.changes ? JSON.stringify(draft.changes) : null,
+    data: draft.data,
+    changes: draft.changes ?? null,
     actorUserId: actor.userId,
     actorApiKeyId: actor.apiKeyId,
     actorIncomingWebhookId: actor.incomingWebhookId ?? null,

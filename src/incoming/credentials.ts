@@ -25,8 +25,8 @@ export function presentIncomingWebhook(row: IncomingWebhook) {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
-    permissions: JSON.parse(row.permissions) as IncomingPermission[],
-    ipAllowlist: JSON.parse(row.ipAllowlist) as string[],
+    permissions: row.permissions,
+    ipAllowlist: row.ipAllowlist,
     enabled: row.enabled,
     createdBy: row.createdBy,
     lastUsedAt: row.lastUsedAt,
@@ -90,8 +90,8 @@ export async function createIncomingWebhook(
     name: input.name,
     keyHash: await sha256Hex(key),
     prefix,
-    permissions: JSON.stringify([...new Set(input.permissions)]),
-    ipAllowlist: JSON.stringify(ipAllowlist),
+    permissions: [...new Set(input.permissions)],
+    ipAllowlist,
     enabled: input.enabled ?? true,
     createdBy,
     lastUsedAt: null,
@@ -142,8 +142,8 @@ export async function updateIncomingWebhook(
   const current = await findIncomingWebhook(db, orgId, id);
   const changes: Partial<IncomingWebhook> = {};
   if (patch.name !== undefined) changes.name = patch.name;
-  if (patch.permissions !== undefined) changes.permissions = JSON.stringify([...new Set(patch.permissions)]);
-  if (patch.ipAllowlist !== undefined) changes.ipAllowlist = JSON.stringify(checkAllowlist(patch.ipAllowlist));
+  if (patch.permissions !== undefined) changes.permissions = [...new Set(patch.permissions)];
+  if (patch.ipAllowlist !== undefined) changes.ipAllowlist = checkAllowlist(patch.ipAllowlist);
   if (patch.enabled !== undefined) changes.enabled = patch.enabled;
   const next = await writeIfUnchanged(db, current, changes, ifMatch);
   return { resource: presentIncomingWebhook(next), etag: next.etag };

@@ -31,7 +31,7 @@ export function presentTask(row: TaskRow) {
     projectId: row.projectId,
     assigneeId: row.assigneeId,
     dueDate: row.dueDate,
-    tags: JSON.parse(row.tags) as string[],
+    tags: row.tags,
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -79,7 +79,7 @@ export async function createTask(w: WriteContext, input: TaskInput) {
     priority: input.priority ?? "medium",
     assigneeId: input.assigneeId ?? null,
     dueDate: input.dueDate ?? null,
-    tags: JSON.stringify(tags),
+    tags,
     createdBy: creatorId(w),
     etag: newEtag(),
     createdAt: now,
@@ -148,7 +148,7 @@ export async function updateTask(w: WriteContext, taskId: string, patch: TaskPat
   const next: TaskRow = {
     ...current,
     ...scalars,
-    ...(newTags !== undefined ? { tags: JSON.stringify(newTags) } : {}),
+    ...(newTags !== undefined ? { tags: newTags } : {}),
     // Set when the status becomes done, kept while it stays done, cleared when it leaves.
     completedAt: status !== "done" ? null : current.status === "done" ? current.completedAt : now,
     etag: newEtag(),

@@ -32,11 +32,9 @@ function projectIdsOf(type: string, data: unknown, changes: unknown): unknown[] 
  * match a filter on it.
  */
 export function webhookMatches(webhook: Subscription, event: MatchableEvent): boolean {
-  const subscribed = JSON.parse(webhook.events) as string[];
-  if (!subscribed.includes("*") && !subscribed.includes(event.type)) return false;
+  if (!webhook.events.includes("*") && !webhook.events.includes(event.type)) return false;
   if (webhook.filterProjectId === null && webhook.filterAssigneeId === null) return true;
-  const data: unknown = JSON.parse(event.data);
-  const changes: unknown = event.changes ? JSON.parse(event.changes) : null;
+  const { data, changes } = event;
   if (webhook.filterProjectId !== null && !projectIdsOf(event.type, data, changes).includes(webhook.filterProjectId)) {
     return false;
   }

@@ -26,8 +26,8 @@ export function deliveryBody(event: PayloadEvent, context: PayloadContext): stri
     timestamp: event.createdAt,
     webhookId: context.webhookId,
     deliveryId: context.deliveryId,
-    data: JSON.parse(event.data),
-    ...(event.changes ? { changes: JSON.parse(event.changes) } : {}),
+    data: event.data,
+    ...(event.changes ? { changes: event.changes } : {}),
     organization: { id: context.organization.id, name: context.organization.name },
     actor,
   });

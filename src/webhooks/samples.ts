@@ -1,6 +1,7 @@
 import { presentComment } from "../comments/comments";
 import { newEtag, newId } from "../core/ids";
 import type { Changes } from "../core/write-context";
+import type { EventRow } from "../db/schema";
 import type { EventType } from "../events/catalog";
 import { presentUser } from "../identity/users";
 import { presentProject } from "../projects/projects";
@@ -11,7 +12,7 @@ import { presentTask } from "../tasks/tasks";
  * same presenters the real events use, so a receiver sees exactly the real format.
  * The ids are fresh and point at nothing.
  */
-export function sampleEventData(type: EventType, now: string): { data: unknown; changes?: Changes } {
+export function sampleEventData(type: EventType, now: string): { data: EventRow["data"]; changes?: Changes } {
   const projectId = newId("proj");
   const userId = newId("user");
   const common = { orgId: "org_sample", etag: newEtag(), createdAt: now, updatedAt: now };
@@ -25,7 +26,7 @@ export function sampleEventData(type: EventType, now: string): { data: unknown; 
     priority: "high",
     assigneeId: userId,
     dueDate: null,
-    tags: JSON.stringify(["sample"]),
+    tags: ["sample"],
     createdBy: userId,
     completedAt: type === "task.completed" ? now : null,
   });
@@ -53,7 +54,7 @@ export function sampleEventData(type: EventType, now: string): { data: unknown; 
       taskId: task.id,
       authorId: userId,
       content: "A sample comment",
-      mentions: JSON.stringify([]),
+      mentions: [],
     },
     projectId,
   );

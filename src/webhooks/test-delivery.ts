@@ -8,7 +8,7 @@ import { liveSecretsOrNull, postSigned, UNREADABLE_SECRET_REASON } from "./deliv
 import { deliveryBody } from "./payload";
 import { sampleEventData } from "./samples";
 import { checkWebhookUrl } from "./url-policy";
-import { findWebhook, type WebhookEvents, type WebhookScope } from "./webhooks";
+import { findWebhook, type WebhookScope } from "./webhooks";
 
 /**
  * `POST /v1/webhooks/{id}/test`: one signed attempt with a sample event, made now,
@@ -24,7 +24,7 @@ export async function sendTestDelivery(
   eventType?: EventType,
 ) {
   const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
-  const subscribed = JSON.parse(webhook.events) as WebhookEvents;
+  const subscribed = webhook.events;
   const type: EventType = eventType ?? (subscribed[0] === "*" ? "task.created" : (subscribed[0] ?? EVENT_TYPES[0]));
   const now = nowIso();
   const sample = sampleEventData(type, now);
@@ -34,8 +34,8 @@ export async function sendTestDelivery(
       id: newId("evt"),
       type,
       createdAt: now,
-      data: JSON.stringify(sample.data),
-      changes: sample.changes ? JSON.stringify(sample.changes) : null,
+      data: sample.data,
+      changes: sample.changes ?? null,
       actorUserId: scope.actor.userId,
       actorApiKeyId: scope.actor.apiKeyId,
       actorIncomingWebhookId: null,

@@ -11,13 +11,12 @@ import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
-import type { EventType } from "../events/catalog";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { decryptSecret, encryptSecret, generateSecret, UnreadableSecretError } from "./secrets";
 import { checkWebhookUrl } from "./url-policy";
 
 /** What a webhook subscribes to: catalog event types, or ["*"] for every one (the schema enforces "*" alone). */
-export type WebhookEvents = (EventType | "*")[];
+export type WebhookEvents = Webhook["events"];
 
 export interface WebhookFilters {
   projectId: string | null;
@@ -40,7 +39,7 @@ export function presentWebhook(row: Webhook, now = nowIso()) {
   return {
     id: row.id,
     url: row.url,
-    events: JSON.parse(row.events) as WebhookEvents,
+    events: row.events,
     filters: { projectId: row.filterProjectId, assigneeId: row.filterAssigneeId } satisfies WebhookFilters,
     description: row.description,
     enabled: row.enabled,
@@ -100,7 +99,7 @@ export async function createWebhook(env: Env, scope: WebhookScope, input: Create
     id,
     orgId: scope.orgId,
     url,
-    events: JSON.stringify(normalisedEvents(input.events)),
+    events: normalisedEvents(input.events),
     filterProjectId: filters.projectId,
     filterAssigneeId: filters.assigneeId,
     description: input.description ?? null,
@@ -157,7 +156,7 @@ export async function updateWebhook(env: Env, scope: WebhookScope, webhookId: st
   const current = await findWebhook(scope.db, scope.orgId, webhookId);
   const set: Partial<Webhook> = {};
   if (patch.url !== undefined) set.url = allowedUrl(env, patch.url);
-  if (patch.events !== undefined) set.events = JSON.stringify(normalisedEvents(patch.events));
+  if (patch.events !== undefined) set.events = normalisedEvents(patch.events);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.filters !== undefined) {
     const filters = await checkedFilters(

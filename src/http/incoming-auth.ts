@@ -34,7 +34,7 @@ export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => 
   const credential = await findIncomingWebhookByKey(c.get("db"), key);
   if (!credential) return failAuthentication(c.env, ip, "Invalid incoming-webhook key");
   if (!credential.enabled) return failAuthentication(c.env, ip, "This incoming webhook is disabled");
-  if (!ipAllowed(ip, JSON.parse(credential.ipAllowlist) as string[])) {
+  if (!ipAllowed(ip, credential.ipAllowlist)) {
     throw new AppError("FORBIDDEN", "This address is not in the incoming webhook's IP allowlist");
   }
 
@@ -53,7 +53,7 @@ export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => 
 /** Route middleware: 403 unless the credential was granted `permission`. */
 export function requirePermission(permission: IncomingPermission) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const granted = JSON.parse(c.get("incomingWebhook").permissions) as IncomingPermission[];
+    const granted = c.get("incomingWebhook").permissions;
     if (!granted.includes(permission)) {
       throw new AppError("FORBIDDEN", `This incoming webhook lacks the '${permission}' permission`);
     }

@@ -17,7 +17,7 @@ import { parseCidr } from "./cidr";
 
 export { INCOMING_PERMISSIONS, type IncomingPermission };
 
-/** Requests per minute per credential (SPEC §7). */
+/** Requests per minute per credential (README "Incoming webhooks"). */
 export const INCOMING_REQUESTS_PER_MINUTE = 100;
 
 export function presentIncomingWebhook(row: IncomingWebhook) {

@@ -13,7 +13,7 @@ export interface PayloadContext {
 }
 
 /**
- * The request body of a delivery (SPEC §6). Built only from immutable inputs (the
+ * The request body of a delivery (README "Webhooks"). Built only from immutable inputs (the
  * event row, the ids, the organization's name, which the API cannot change), so
  * every retry of one delivery sends byte-identical bytes under its signature.
  */

@@ -8,7 +8,7 @@ export async function hmacSha256(key: Uint8Array, message: string): Promise<Uint
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
 }
 
-/** `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the secret's UTF-8 bytes (seeds 000/001). */
+/** `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the secret's UTF-8 bytes: what receivers' verification snippets in the README compute. */
 export async function verkSignature(secret: string, body: string): Promise<string> {
   return `sha256=${toHex(await hmacSha256(encoder.encode(secret), body))}`;
 }

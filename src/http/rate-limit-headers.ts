@@ -1,7 +1,7 @@
 import { type Decision, tightest } from "../ratelimit/windows";
 
 /**
- * The seed's `X-RateLimit-*` triple for the tightest window, and the IETF fields of
+ * The de-facto `X-RateLimit-*` triple (GitHub's) for the tightest window, and the IETF fields of
  * draft-ietf-httpapi-ratelimit-headers: every policy, and the tightest one's state.
  */
 export function rateLimitHeaders(decision: Decision, nowMs = Date.now()): Record<string, string> {

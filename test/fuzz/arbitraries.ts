@@ -187,6 +187,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   },
 );
 
+type Container = Record<string | number, unknown>;
+
+/** The value at `path` inside `root`; undefined where the path leads nowhere. */
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((node, k) => (node as Container | null | undefined)?.[k], root);
+}
+
 /** The valid body with each mutation applied at a path chosen by `pick` (objects gain keys, arrays lose elements). */
 function applyMutations(valid: Body, mutations: Mutation[]): Body {
   const body = structuredClone(valid);
@@ -194,10 +201,10 @@ function applyMutations(valid: Body, mutations: Mutation[]): Body {
     const paths = pathsOf(body);
     if (m.kind === "add") {
       const holders = [[], ...paths].filter((p) => {
-        const target = p.reduce<any>((node, k) => node?.[k], body);
+        const target = valueAt(body, p);
         return target && typeof target === "object" && !Array.isArray(target);
       });
-      const holder = holders[m.pick % holders.length]!.reduce<any>((node, k) => node[k], body);
+      const holder = valueAt(body, holders[m.pick % holders.length]!) as Container;
       Object.defineProperty(holder, m.key, {
         value: structuredClone(m.value),
         enumerable: true,
@@ -208,7 +215,7 @@ function applyMutations(valid: Body, mutations: Mutation[]): Body {
     }
     if (paths.length === 0) continue;
     const path = paths[m.pick % paths.length]!;
-    const parent = path.slice(0, -1).reduce<any>((node, k) => node?.[k], body);
+    const parent = valueAt(body, path.slice(0, -1)) as Container | null | undefined;
     const last = path[path.length - 1]!;
     if (parent === null || typeof parent !== "object") continue;
     // A copy: generated values (and the shared hostile constants) must never be mutated in

@@ -1,17 +1,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { ApiKey, CreatedApiKey, Page, Project, RotatedApiKey } from "./api-types";
 import { call, createOrg, expectError } from "./harness";
 
 describe("API keys", () => {
   it("list prefixes, never secrets", async () => {
     const org = await createOrg();
-    const res = await call("GET", "/v1/api-keys?sortBy=createdAt&order=asc", { key: org.keys.admin });
+    const res = await call<Page<ApiKey>>("GET", "/v1/api-keys?sortBy=createdAt&order=asc", { key: org.keys.admin });
     expect(res.status).toBe(200);
     expect(res.body.pagination.total).toBe(4);
     const text = JSON.stringify(res.body);
     for (const key of Object.values(org.keys)) expect(text).not.toContain(key);
     expect(res.body.data[0]).toMatchObject({ id: org.keyIds.admin, scope: "admin", revokedAt: null });
-    expect(org.keys.admin.startsWith(res.body.data[0].prefix)).toBe(true);
+    expect(org.keys.admin.startsWith(res.body.data[0]!.prefix)).toBe(true);
     expect(res.body.data[0]).not.toHaveProperty("key");
     expect(res.body.data[0]).not.toHaveProperty("keyHash");
   });
@@ -33,7 +34,7 @@ describe("API keys", () => {
   it("create with expiry; validate scope, expiry and owner", async () => {
     const org = await createOrg();
     const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
-    const res = await call("POST", "/v1/api-keys", {
+    const res = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: org.keys.admin,
       body: { name: "CI", scope: "write", expiresAt },
     });
@@ -77,7 +78,7 @@ describe("API keys", () => {
     );
     const inAnHour = new Date(Date.now() + 3600_000);
     const futureWithOffset = new Date(inAnHour.getTime() - 10 * 3600_000).toISOString().replace("Z", "-10:00");
-    const res = await call("POST", "/v1/api-keys", {
+    const res = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: org.keys.admin,
       body: { name: "x", scope: "read", expiresAt: futureWithOffset },
     });
@@ -93,13 +94,13 @@ describe("API keys", () => {
     const res = await call("GET", "/v1/users/me", { key: org.keys.read });
     expectError(res, 401, "UNAUTHORIZED");
     expect(res.body.error.message).toContain("revoked");
-    const listed = await call("GET", "/v1/api-keys", { key: org.keys.admin });
-    expect(listed.body.data.find((k: { id: string }) => k.id === org.keyIds.read).revokedAt).not.toBeNull();
+    const listed = await call<Page<ApiKey>>("GET", "/v1/api-keys", { key: org.keys.admin });
+    expect(listed.body.data.find((k) => k.id === org.keyIds.read)!.revokedAt).not.toBeNull();
   });
 
   it("rotate without grace: new key works, old fails at once", async () => {
     const org = await createOrg();
-    const res = await call("POST", `/v1/api-keys/${org.keyIds.write}/rotate`, { key: org.keys.admin });
+    const res = await call<RotatedApiKey>("POST", `/v1/api-keys/${org.keyIds.write}/rotate`, { key: org.keys.admin });
     expect(res.status).toBe(201);
     expect(res.body.key).not.toBe(org.keys.write);
     expect(res.body.scope).toBe("write");
@@ -114,12 +115,12 @@ describe("API keys", () => {
 
   it("rotate with a grace period: both keys work until it ends", async () => {
     const org = await createOrg();
-    const res = await call("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
+    const res = await call<RotatedApiKey>("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
       key: org.keys.admin,
       body: { gracePeriodSeconds: 3600 },
     });
     expect(res.status).toBe(201);
-    expect(Date.parse(res.body.previousKey.revokedAt)).toBeGreaterThan(Date.now() + 3500_000);
+    expect(Date.parse(res.body.previousKey.revokedAt!)).toBeGreaterThan(Date.now() + 3500_000);
     expect((await call("GET", "/v1/users/me", { key: org.keys.read })).status).toBe(200);
     expect((await call("GET", "/v1/users/me", { key: res.body.key })).status).toBe(200);
     // Rotating the old key again would mint a third live key and stretch its grace: refused.
@@ -128,8 +129,8 @@ describe("API keys", () => {
       body: { gracePeriodSeconds: 30 * 24 * 3600 },
     });
     expectError(again, 409, "CONFLICT");
-    const listed = await call("GET", "/v1/api-keys", { key: org.keys.admin });
-    const old = listed.body.data.find((k: { id: string }) => k.id === org.keyIds.read);
+    const listed = await call<Page<ApiKey>>("GET", "/v1/api-keys", { key: org.keys.admin });
+    const old = listed.body.data.find((k) => k.id === org.keyIds.read)!;
     expect(old.revokedAt).toBe(res.body.previousKey.revokedAt);
     expectError(
       await call("POST", `/v1/api-keys/${res.body.id}/rotate`, {
@@ -173,7 +174,7 @@ describe("dates at the edges", () => {
         "expiresAt",
       );
     }
-    const project = await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "P" } });
+    const project = await call<Project>("POST", "/v1/projects", { key: org.keys.write, body: { name: "P" } });
     expectError(
       await call("POST", "/v1/tasks", {
         key: org.keys.write,

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/core/crypto";
 import worker from "../src/index";
+import type { CreatedApiKey } from "./api-types";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
 let ipCounter = 0;
@@ -59,7 +60,11 @@ describe("failed-authentication throttle: no lockout", () => {
     await throttle(ip);
     expect((await call("GET", "/v1/users/me", { key: org.keys.read, ip })).status).toBe(200);
     // A key created a moment ago and never used is recognised too.
-    const fresh = await call("POST", "/v1/api-keys", { key: org.keys.admin, ip, body: { name: "new", scope: "read" } });
+    const fresh = await call<CreatedApiKey>("POST", "/v1/api-keys", {
+      key: org.keys.admin,
+      ip,
+      body: { name: "new", scope: "read" },
+    });
     expect(fresh.status).toBe(201);
     expect((await call("GET", "/v1/users/me", { key: fresh.body.key, ip })).status).toBe(200);
     expectError(await call("GET", "/v1/users/me", { key: unknownKey(), ip }), 429, "RATE_LIMITED");

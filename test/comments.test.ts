@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Comment, CreatedApiKey, Page, User } from "./api-types";
 import {
   eventCount,
   eventsFor,
@@ -16,7 +17,7 @@ describe("comments: happy path", () => {
     const org = await createOrg();
     const project = await makeProject(org);
     const task = await makeTask(org, project.id);
-    const res = await call("POST", `/v1/tasks/${task.id}/comments`, {
+    const res = await call<Comment>("POST", `/v1/tasks/${task.id}/comments`, {
       key: org.member.key,
       body: { content: "This is a comment", mentions: [org.owner.id, org.member.id, org.owner.id] },
     });
@@ -51,13 +52,15 @@ describe("comments: happy path", () => {
     const chronological = [c1, c2, c3].sort(
       (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
     );
-    const asc = await call("GET", `/v1/tasks/${task.id}/comments?order=asc`, { key: org.keys.read });
+    const asc = await call<Page<Comment>>("GET", `/v1/tasks/${task.id}/comments?order=asc`, { key: org.keys.read });
     expect(ids(asc)).toEqual(chronological.map((c) => c.id));
     expect(asc.body.pagination).toEqual({ total: 3, page: 1, limit: 50, totalPages: 1 });
-    const page2 = await call("GET", `/v1/tasks/${task.id}/comments?limit=2&page=2`, { key: org.keys.read });
+    const page2 = await call<Page<Comment>>("GET", `/v1/tasks/${task.id}/comments?limit=2&page=2`, {
+      key: org.keys.read,
+    });
     expect(ids(page2)).toEqual([chronological[0]!.id]);
     await call("PATCH", `/v1/comments/${c1.id}`, { key: org.keys.write, body: { content: "one, edited" } });
-    const byUpdate = await call("GET", `/v1/tasks/${task.id}/comments?sortBy=updatedAt&limit=1`, {
+    const byUpdate = await call<Page<Comment>>("GET", `/v1/tasks/${task.id}/comments?sortBy=updatedAt&limit=1`, {
       key: org.keys.read,
     });
     expect(ids(byUpdate)).toEqual([c1.id]);
@@ -150,7 +153,9 @@ describe("comments: rules", () => {
     );
     expectError(await call("DELETE", `/v1/comments/${byOwner.id}`, { key: org.member.key }), 403, "FORBIDDEN");
     expect(await eventCount(org.id)).toBe(before);
-    expect((await call("GET", `/v1/comments/${byOwner.id}`, { key: org.keys.read })).body.content).toBe("owner's");
+    expect((await call<Comment>("GET", `/v1/comments/${byOwner.id}`, { key: org.keys.read })).body.content).toBe(
+      "owner's",
+    );
 
     const own = await call("PATCH", `/v1/comments/${byMember.id}`, { key: org.member.key, body: { content: "mine" } });
     expect(own.status).toBe(200);
@@ -161,11 +166,11 @@ describe("comments: rules", () => {
     });
     expect(moderated.status).toBe(200);
     // An admin who is not the author, too.
-    const admin = await call("POST", "/v1/users", {
+    const admin = await call<User>("POST", "/v1/users", {
       key: org.keys.admin,
       body: { name: "Ada Admin", email: `ada-${org.id}@example.com`, role: "admin" },
     });
-    const adminKey = await call("POST", "/v1/api-keys", {
+    const adminKey = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: org.keys.admin,
       body: { name: "ada", scope: "write", userId: admin.body.id },
     });
@@ -245,6 +250,8 @@ describe("comments: security", () => {
       "NOT_FOUND",
     );
     expectError(await call("DELETE", `/v1/comments/${comment.id}`, { key: other.keys.admin }), 404, "NOT_FOUND");
-    expect((await call("GET", `/v1/tasks/${task.id}/comments`, { key: org.keys.read })).body.pagination.total).toBe(1);
+    expect(
+      (await call<Page<Comment>>("GET", `/v1/tasks/${task.id}/comments`, { key: org.keys.read })).body.pagination.total,
+    ).toBe(1);
   });
 });

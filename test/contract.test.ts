@@ -22,7 +22,7 @@ import {
   show,
   type World,
 } from "./contract/world";
-import { ADMIN_TOKEN, call } from "./harness";
+import { ADMIN_TOKEN, call, errorOf } from "./harness";
 
 /**
  * The security contract, read from the OpenAPI document the Worker serves: for every
@@ -226,7 +226,7 @@ async function expectPasses(op: Operation, key: string): Promise<void> {
   const res = await send(op, key, "unknown", minimalBody(op.body?.schema ?? {}, world.a));
   if (op.pathParams.length > 0) {
     expectRefused(res, 404, "NOT_FOUND");
-    expect(res.body.error.message, "the handler's 404, not a route miss").not.toMatch(/^No route/);
+    expect(errorOf(res).message, "the handler's 404, not a route miss").not.toMatch(/^No route/);
   } else {
     expect(res.status >= 200 && res.status < 300, `${op.name} with its documented credential: ${show(res)}`).toBe(true);
   }

@@ -4,7 +4,8 @@ import { describe, expect, it, vi } from "vitest";
 import { AppError } from "../src/core/errors";
 import type { Env, EventsQueueMessage } from "../src/env";
 import { redeliver } from "../src/webhooks/deliveries";
-import { type ApiResponse, call, createOrg } from "./harness";
+import type { CreatedApiKey } from "./api-types";
+import { type ApiResponse, call, createOrg, errorOf } from "./harness";
 import { createWebhook, receivedBy, receiverEndpoint, scriptReceiver, waitFor } from "./webhook-helpers";
 
 const CALLERS = 10;
@@ -89,11 +90,11 @@ describe("redeliver: concurrent requests on one delivery", { timeout: 30_000 }, 
     // One key per caller: each key has its own rate limiter, so no caller waits for another's.
     const keys = await Promise.all(
       Array.from({ length: CALLERS }, async (_, i) => {
-        const res = await call("POST", "/v1/api-keys", {
+        const res = await call<CreatedApiKey>("POST", "/v1/api-keys", {
           key: org.keys.admin,
           body: { name: `racer ${i}`, scope: "admin" },
         });
-        return res.body.key as string;
+        return res.body.key;
       }),
     );
     // The Worker's env is this env: count the messages the handlers send, and let them through.
@@ -110,7 +111,7 @@ describe("redeliver: concurrent requests on one delivery", { timeout: 30_000 }, 
 
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([202, ...Array(CALLERS - 1).fill(409)]);
-    for (const r of responses.filter((r) => r.status === 409)) expect(r.body.error.code).toBe("CONFLICT");
+    for (const r of responses.filter((r) => r.status === 409)) expect(errorOf(r).code).toBe("CONFLICT");
 
     await waitFor(async () => ((await deliveryRow(deliveryId))?.status === "succeeded" ? true : undefined), "success");
     // Longer than the local queue's batch timeout (1 s): a second chain would have sent by now.

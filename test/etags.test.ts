@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Event, Page } from "./api-types";
 import { eventCount, makeComment, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
 
@@ -121,12 +122,16 @@ describe.each(resources)("ETag on a $name", ({ make, change }) => {
     const events = await eventCount(org.id);
     const results = await Promise.all(
       ["First", "Second"].map((value) =>
-        call("PATCH", path, { key: org.keys.write, body: { [field]: value }, headers: { "If-Match": etag } }),
+        call<Record<string, unknown>>("PATCH", path, {
+          key: org.keys.write,
+          body: { [field]: value },
+          headers: { "If-Match": etag },
+        }),
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
     const winner = results.find((r) => r.status === 200)!;
-    const now = await call("GET", path, { key: org.keys.read });
+    const now = await call<Record<string, unknown>>("GET", path, { key: org.keys.read });
     expect(now.body[field]).toBe(winner.body[field]);
     expect(now.headers.get("ETag")).toBe(winner.headers.get("ETag"));
     expect(await eventCount(org.id)).toBe(events + 1);
@@ -149,8 +154,9 @@ describe("concurrent writes without If-Match", () => {
     }
     const succeeded = results.filter((r) => r.status === 200).length;
     expect(succeeded).toBeGreaterThanOrEqual(1);
-    const updates = (await call("GET", `/v1/events?resourceId=${task.id}&type=task.updated`, { key: org.keys.read }))
-      .body.data;
+    const updates = (
+      await call<Page<Event>>("GET", `/v1/events?resourceId=${task.id}&type=task.updated`, { key: org.keys.read })
+    ).body.data;
     expect(updates).toHaveLength(succeeded);
     expect(await eventCount(org.id)).toBe(events + succeeded);
   });

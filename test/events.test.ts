@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Event, Page, User } from "./api-types";
 import { eventCount, eventsFor, expectClientError, ids, makeComment, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError } from "./harness";
 
@@ -18,16 +19,16 @@ describe("event log: one immutable event per mutation", () => {
     await call("DELETE", `/v1/comments/${comment.id}`, { key: org.keys.write });
     await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write });
     await call("DELETE", `/v1/projects/${project.id}`, { key: org.keys.write });
-    const user = await call("POST", "/v1/users", {
+    const user = await call<User>("POST", "/v1/users", {
       key: org.keys.admin,
       body: { name: "Temp", email: `temp-${org.id}@example.com` },
     });
     await call("PATCH", `/v1/users/${user.body.id}`, { key: org.keys.admin, body: { role: "admin" } });
     await call("DELETE", `/v1/users/${user.body.id}`, { key: org.keys.admin });
 
-    const res = await call("GET", "/v1/events?limit=100&order=asc", { key: org.keys.read });
+    const res = await call<Page<Event>>("GET", "/v1/events?limit=100&order=asc", { key: org.keys.read });
     expect(res.status).toBe(200);
-    const types = res.body.data.map((e: { type: string }) => e.type);
+    const types = res.body.data.map((e) => e.type);
     expect(new Set(types)).toEqual(
       new Set([
         "member.added",
@@ -62,9 +63,9 @@ describe("event log: one immutable event per mutation", () => {
         createdAt: expect.any(String),
       });
     }
-    const taskUpdated = res.body.data.find((e: { type: string }) => e.type === "task.updated");
+    const taskUpdated = res.body.data.find((e) => e.type === "task.updated")!;
     expect(taskUpdated.actor).toEqual({ userId: org.owner.id, apiKeyId: org.keyIds.write });
-    expect(taskUpdated.changes.status).toEqual({ from: "todo", to: "done" });
+    expect(taskUpdated.changes!.status).toEqual({ from: "todo", to: "done" });
 
     const one = await call("GET", `/v1/events/${taskUpdated.id}`, { key: org.keys.read });
     expect(one.status).toBe(200);
@@ -101,8 +102,8 @@ describe("event log: listing", () => {
     const t2 = await makeTask(org, project.id);
     await call("PATCH", `/v1/tasks/${t1.id}`, { key: org.keys.write, body: { title: "changed" } });
 
-    const all = await call("GET", "/v1/events", { key: org.keys.read });
-    const stamps = all.body.data.map((e: { createdAt: string }) => e.createdAt);
+    const all = await call<Page<Event>>("GET", "/v1/events", { key: org.keys.read });
+    const stamps = all.body.data.map((e) => e.createdAt);
     expect(stamps).toEqual([...stamps].sort().reverse());
     expect(all.body.pagination.total).toBe(all.body.data.length);
     // The kept counter agrees with the log itself, and counts this organization only.
@@ -110,24 +111,26 @@ describe("event log: listing", () => {
     const typed = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE org_id = ? AND type = 'task.updated'")
       .bind(org.id)
       .first<number>("n");
-    const updated = await call("GET", "/v1/events?type=task.updated", { key: org.keys.read });
+    const updated = await call<Page<Event>>("GET", "/v1/events?type=task.updated", { key: org.keys.read });
     expect(updated.body.pagination.total).toBe(typed);
 
-    const created = await call("GET", "/v1/events?type=task.created", { key: org.keys.read });
-    expect(created.body.data.map((e: { resourceId: string }) => e.resourceId).sort()).toEqual([t1.id, t2.id].sort());
+    const created = await call<Page<Event>>("GET", "/v1/events?type=task.created", { key: org.keys.read });
+    expect(created.body.data.map((e) => e.resourceId).sort()).toEqual([t1.id, t2.id].sort());
     expect(created.body.pagination.total).toBe(2);
 
     const forT1 = await eventsFor(org, t1.id);
     expect(forT1.map((e) => e.type)).toEqual(["task.created", "task.updated"]);
 
     const since = forT1[1]!.createdAt;
-    const recent = await call("GET", `/v1/events?since=${encodeURIComponent(since)}`, { key: org.keys.read });
-    expect(recent.body.data.every((e: { createdAt: string }) => e.createdAt >= since)).toBe(true);
-    expect(recent.body.data.map((e: { type: string }) => e.type)).toContain("task.updated");
+    const recent = await call<Page<Event>>("GET", `/v1/events?since=${encodeURIComponent(since)}`, {
+      key: org.keys.read,
+    });
+    expect(recent.body.data.every((e) => e.createdAt >= since)).toBe(true);
+    expect(recent.body.data.map((e) => e.type)).toContain("task.updated");
     const future = await call("GET", "/v1/events?since=2999-01-01", { key: org.keys.read });
     expect(future.body).toEqual({ data: [], pagination: { total: 0, page: 1, limit: 50, totalPages: 0 } });
 
-    const paged = await call("GET", "/v1/events?limit=2&page=2", { key: org.keys.read });
+    const paged = await call<Page<Event>>("GET", "/v1/events?limit=2&page=2", { key: org.keys.read });
     expect(ids(paged)).toEqual(ids(all).slice(2, 4));
   });
 
@@ -162,13 +165,14 @@ describe("event log: security", () => {
     expectError(await call("GET", "/v1/events"), 401, "UNAUTHORIZED");
     expectError(await call("GET", "/v1/events/evt_x"), 401, "UNAUTHORIZED");
     const mine = await eventsFor(org, project.id);
-    const eventId = (await call("GET", `/v1/events?resourceId=${project.id}`, { key: org.keys.read })).body.data[0].id;
+    const eventId = (await call<Page<Event>>("GET", `/v1/events?resourceId=${project.id}`, { key: org.keys.read })).body
+      .data[0]!.id;
     expect(mine).toHaveLength(1);
     expectError(await call("GET", `/v1/events/${eventId}`, { key: other.keys.admin }), 404, "NOT_FOUND");
-    const theirs = await call("GET", `/v1/events?resourceId=${project.id}`, { key: other.keys.admin });
+    const theirs = await call<Page<Event>>("GET", `/v1/events?resourceId=${project.id}`, { key: other.keys.admin });
     expect(theirs.body.data).toEqual([]);
-    const list = await call("GET", "/v1/events?limit=100", { key: other.keys.read });
-    expect(list.body.data.every((e: { resourceId: string }) => e.resourceId !== project.id)).toBe(true);
+    const list = await call<Page<Event>>("GET", "/v1/events?limit=100", { key: other.keys.read });
+    expect(list.body.data.every((e) => e.resourceId !== project.id)).toBe(true);
     expectError(await call("POST", "/v1/events", { key: org.keys.admin, body: {} }), 404, "NOT_FOUND");
   });
 });

@@ -1,35 +1,46 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { Comment, ErrorBody, Event, Page, Project, Task } from "./api-types";
 import { type ApiResponse, call, type TestOrg } from "./harness";
 
 /** Resource builders over the public API, for the projects/tasks/comments/events tests. */
 
-export async function makeProject(org: TestOrg, body: Record<string, unknown> = {}) {
-  const res = await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "Project", ...body } });
+export async function makeProject(org: TestOrg, body: Record<string, unknown> = {}): Promise<Project> {
+  const res = await call<Project>("POST", "/v1/projects", { key: org.keys.write, body: { name: "Project", ...body } });
   if (res.status !== 201) throw new Error(`project create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; name: string; archived: boolean };
+  return res.body;
 }
 
-export async function makeTask(org: TestOrg, projectId: string, body: Record<string, unknown> = {}) {
-  const res = await call("POST", "/v1/tasks", { key: org.keys.write, body: { title: "Task", projectId, ...body } });
+export async function makeTask(org: TestOrg, projectId: string, body: Record<string, unknown> = {}): Promise<Task> {
+  const res = await call<Task>("POST", "/v1/tasks", {
+    key: org.keys.write,
+    body: { title: "Task", projectId, ...body },
+  });
   if (res.status !== 201) throw new Error(`task create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as Record<string, any> & { id: string };
+  return res.body;
 }
 
-export async function makeComment(org: TestOrg, taskId: string, body: Record<string, unknown> = {}, key?: string) {
-  const res = await call("POST", `/v1/tasks/${taskId}/comments`, {
+export async function makeComment(
+  org: TestOrg,
+  taskId: string,
+  body: Record<string, unknown> = {},
+  key?: string,
+): Promise<Comment> {
+  const res = await call<Comment>("POST", `/v1/tasks/${taskId}/comments`, {
     key: key ?? org.keys.write,
     body: { content: "A comment", ...body },
   });
   if (res.status !== 201) throw new Error(`comment create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as Record<string, any> & { id: string };
+  return res.body;
 }
 
 /** The organization's events about one resource, oldest first. */
-export async function eventsFor(org: TestOrg, resourceId: string) {
-  const res = await call("GET", `/v1/events?resourceId=${resourceId}&order=asc&limit=100`, { key: org.keys.read });
+export async function eventsFor(org: TestOrg, resourceId: string): Promise<Event[]> {
+  const res = await call<Page<Event>>("GET", `/v1/events?resourceId=${resourceId}&order=asc&limit=100`, {
+    key: org.keys.read,
+  });
   expect(res.status).toBe(200);
-  return res.body.data as Array<{ type: string; data: any; changes?: any; actor: any; createdAt: string }>;
+  return res.body.data;
 }
 
 /** Every event row in the organization (straight from D1: also proves nothing was written). */
@@ -40,8 +51,8 @@ export async function eventCount(orgId: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-export function ids(res: ApiResponse): string[] {
-  return (res.body.data as { id: string }[]).map((r) => r.id);
+export function ids(res: ApiResponse<Page<{ id: string }>>): string[] {
+  return res.body.data.map((r) => r.id);
 }
 
 /** Inputs that must be refused with a 4xx, never a 500. */
@@ -67,5 +78,5 @@ export function expectClientError(res: ApiResponse, context: string): void {
   if (res.status < 400 || res.status >= 500) {
     throw new Error(`${context}: expected a 4xx, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   }
-  expect(res.body?.error?.code, context).toBeTypeOf("string");
+  expect((res.body as Partial<ErrorBody> | null)?.error?.code, context).toBeTypeOf("string");
 }

@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { OpenApiDocument, Page, RotatedApiKey, User } from "./api-types";
 import { call, createOrg, expectError } from "./harness";
 
 describe("HTTP frame", () => {
@@ -50,8 +51,8 @@ describe("HTTP frame", () => {
       body: { name: "x".repeat(1024 * 1024 + 10), email: "big@example.com" },
     });
     expectError(res, 413, "PAYLOAD_TOO_LARGE");
-    const list = await call("GET", "/v1/users", { key: org.keys.admin });
-    expect(list.body.data.map((u: { email: string }) => u.email)).not.toContain("big@example.com");
+    const list = await call<Page<User>>("GET", "/v1/users", { key: org.keys.admin });
+    expect(list.body.data.map((u) => u.email)).not.toContain("big@example.com");
   });
 
   it("refuses unknown fields by name", async () => {
@@ -70,13 +71,13 @@ describe("HTTP frame", () => {
   });
 
   it("serves the OpenAPI 3.1 document generated from the schemas, and the reference page", async () => {
-    const doc = await call("GET", "/openapi.json");
+    const doc = await call<OpenApiDocument>("GET", "/openapi.json");
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe("3.1.0");
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(["/v1/users", "/v1/users/me", "/v1/api-keys", "/v1/admin/organizations"]),
     );
-    expect(doc.body.components.schemas.CreateUser.required).toEqual(expect.arrayContaining(["name", "email"]));
+    expect(doc.body.components.schemas.CreateUser!.required).toEqual(expect.arrayContaining(["name", "email"]));
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining([
         "/health",
@@ -87,13 +88,13 @@ describe("HTTP frame", () => {
       ]),
     );
     // Every POST documents Idempotency-Key.
-    for (const [path, operations] of Object.entries<any>(doc.body.paths)) {
+    for (const [path, operations] of Object.entries(doc.body.paths)) {
       if (!operations.post) continue;
-      const names = (operations.post.parameters ?? []).map((p: { name: string }) => p.name.toLowerCase());
+      const names = (operations.post.parameters ?? []).map((p) => p.name.toLowerCase());
       expect(names, path).toContain("idempotency-key");
     }
     // What Verk sends to webhook URLs is described too.
-    expect(doc.body.webhooks["verk-event"].post.requestBody.content["application/json"].schema).toBeDefined();
+    expect(doc.body.webhooks["verk-event"]!.post!.requestBody!.content["application/json"]!.schema).toBeDefined();
     const docs = await call("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toContain("/openapi.json");
@@ -103,7 +104,7 @@ describe("HTTP frame", () => {
 describe("request bodies as clients really send them", () => {
   it("treat a POST with no body and no Content-Type as {}", async () => {
     const org = await createOrg();
-    const res = await call("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
+    const res = await call<RotatedApiKey>("POST", `/v1/api-keys/${org.keyIds.read}/rotate`, {
       key: org.keys.admin,
       rawBody: "",
     });

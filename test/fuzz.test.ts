@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { OpenApiDocument } from "./api-types";
 import { bodies } from "./fuzz/arbitraries";
 import { type FuzzOrg, prepareSnapshot, probe, type Target } from "./fuzz/probe";
 import { NOT_FUZZED, REGRESSIONS, TARGETS } from "./fuzz/targets";
@@ -22,9 +23,7 @@ beforeAll(async () => {
 
 describe("fuzz: request bodies of the write endpoints", () => {
   it("fuzzes every documented write with a body, or says why not", async () => {
-    const doc = (await call("GET", "/openapi.json")).body as {
-      paths: Record<string, Record<string, { requestBody?: unknown }>>;
-    };
+    const doc = (await call<OpenApiDocument>("GET", "/openapi.json")).body;
     const writes = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops)
         .filter(([method, op]) => (method === "post" || method === "patch") && op.requestBody)

@@ -1,6 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import type { Plan } from "../src/identity/plans";
 import type { Scope } from "../src/identity/principal";
+import type { CreatedApiKey, CreatedOrganization, ErrorBody, User } from "./api-types";
+
+export type * from "./api-types";
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 
@@ -20,14 +23,24 @@ export interface CallOptions {
   ip?: string;
 }
 
-export interface ApiResponse<T = any> {
+/**
+ * An answer: `body` is the parsed JSON (the text when it is not JSON, null when empty),
+ * typed as the caller says it is — `call<Task>(...)`, `call<Page<Task>>(...)`, or
+ * `call<ErrorBody>(...)` for a request the test expects refused. Nothing checks the
+ * type at run time: the assertions do.
+ */
+export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
   body: T;
 }
 
 /** One HTTP call into the Worker, as a client would make it. */
-export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+export async function call<T = unknown>(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? freshIp(), ...options.headers };
   if (options.key) headers.Authorization = `Bearer ${options.key}`;
   let body: string | undefined;
@@ -45,21 +58,15 @@ export async function call<T = any>(method: string, path: string, options: CallO
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
-export interface Member {
-  id: string;
-  email: string;
-  role: "owner" | "admin" | "member";
-}
-
 export interface TestOrg {
   id: string;
   name: string;
-  owner: Member;
+  owner: User;
   /** Keys of the owner by scope: admin, write, read. */
   keys: Record<Scope, string>;
   keyIds: Record<Scope, string>;
   /** A plain member with a write key. */
-  member: Member & { key: string };
+  member: User & { key: string };
 }
 
 let orgCounter = 0;
@@ -68,7 +75,7 @@ let orgCounter = 0;
 export async function createOrg(options: { plan?: Plan; name?: string } = {}): Promise<TestOrg> {
   orgCounter += 1;
   const suffix = `${orgCounter}-${crypto.randomUUID().slice(0, 8)}`;
-  const created = await call("POST", "/v1/admin/organizations", {
+  const created = await call<CreatedOrganization>("POST", "/v1/admin/organizations", {
     key: ADMIN_TOKEN,
     body: {
       name: options.name ?? `Org ${suffix}`,
@@ -77,15 +84,18 @@ export async function createOrg(options: { plan?: Plan; name?: string } = {}): P
     },
   });
   if (created.status !== 201) throw new Error(`createOrg failed: ${created.status} ${JSON.stringify(created.body)}`);
-  const adminKey: string = created.body.apiKey.key;
+  const adminKey = created.body.apiKey.key;
   const makeKey = async (scope: Scope, userId?: string) => {
-    const res = await call("POST", "/v1/api-keys", { key: adminKey, body: { name: `${scope} key`, scope, userId } });
+    const res = await call<CreatedApiKey>("POST", "/v1/api-keys", {
+      key: adminKey,
+      body: { name: `${scope} key`, scope, userId },
+    });
     if (res.status !== 201) throw new Error(`key create failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as { id: string; key: string };
+    return res.body;
   };
   const write = await makeKey("write");
   const read = await makeKey("read");
-  const memberRes = await call("POST", "/v1/users", {
+  const memberRes = await call<User>("POST", "/v1/users", {
     key: adminKey,
     body: { name: "Max Member", email: `member-${suffix}@example.com`, role: "member" },
   });
@@ -101,15 +111,26 @@ export async function createOrg(options: { plan?: Plan; name?: string } = {}): P
   };
 }
 
-export function expectError(response: ApiResponse, status: number, code: string, field?: string): void {
-  if (
-    response.status !== status ||
-    response.body?.error?.code !== code ||
-    (field && response.body.error.field !== field)
-  ) {
+/**
+ * Fails unless the answer is this refusal in the spec's shape (with a request id); after
+ * it, `response.body.error` is typed.
+ */
+export function expectError(
+  response: ApiResponse,
+  status: number,
+  code: string,
+  field?: string,
+): asserts response is ApiResponse<ErrorBody> {
+  const error = (response.body as Partial<ErrorBody> | null)?.error;
+  if (response.status !== status || error?.code !== code || (field && error.field !== field)) {
     throw new Error(
       `expected ${status} ${code}${field ? ` (${field})` : ""}, got ${response.status} ${JSON.stringify(response.body)}`,
     );
   }
-  if (typeof response.body.error.requestId !== "string") throw new Error("error body lacks requestId");
+  if (typeof error.requestId !== "string") throw new Error("error body lacks requestId");
+}
+
+/** The error of an answer the test expects to be a refusal (it reads `body.error`, as a client would). */
+export function errorOf(response: ApiResponse): ErrorBody["error"] {
+  return (response.body as ErrorBody).error;
 }

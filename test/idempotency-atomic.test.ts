@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Project, Task, WebhookWithSecret } from "./api-types";
 import { makeProject } from "./fixtures";
 import { call, createOrg, expectError } from "./harness";
 
@@ -44,7 +45,7 @@ describe("Idempotency-Key: the answer commits with the change", () => {
     expect(await countRows("SELECT count(*) AS n FROM projects WHERE org_id = ? AND name = ?", org.id, name)).toBe(0);
     await heal();
 
-    const retry = await call("POST", "/v1/projects", {
+    const retry = await call<Project>("POST", "/v1/projects", {
       key: org.keys.write,
       body: { name },
       headers: { "Idempotency-Key": key },
@@ -71,7 +72,7 @@ describe("Idempotency-Key: the answer commits with the change", () => {
     const org = await createOrg();
     const project = await makeProject(org);
     const key = `window-${crypto.randomUUID()}`;
-    const created = await call("POST", "/v1/tasks", {
+    const created = await call<Task>("POST", "/v1/tasks", {
       key: org.keys.write,
       body: { title: "Stored with its change", projectId: project.id },
       headers: { "Idempotency-Key": key },
@@ -104,7 +105,7 @@ describe("Idempotency-Key: the answer commits with the change", () => {
   it("a refused write stores no answer: over the plan's webhook limit the key stays free", async () => {
     const org = await createOrg({ plan: "free" });
     const make = (headers?: Record<string, string>) =>
-      call("POST", "/v1/webhooks", {
+      call<WebhookWithSecret>("POST", "/v1/webhooks", {
         key: org.keys.admin,
         body: { url: "https://hooks.example.com/verk", events: ["*"] },
         headers,

@@ -1,13 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { pruneIdempotencyKeys } from "../src/http/idempotency";
+import type { ApiKey, Comment, CreatedApiKey, CreatedOrganization, Page, Project, Task } from "./api-types";
 import { eventCount, makeProject, makeTask } from "./fixtures";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
 const withKey = (key: string) => ({ "Idempotency-Key": key });
 
 async function taskTotal(key: string): Promise<number> {
-  return (await call("GET", "/v1/tasks?limit=1", { key })).body.pagination.total;
+  return (await call<Page<Task>>("GET", "/v1/tasks?limit=1", { key })).body.pagination.total;
 }
 
 describe("Idempotency-Key: replay", () => {
@@ -35,10 +36,10 @@ describe("Idempotency-Key: replay", () => {
   it("works for projects and comments too", async () => {
     const org = await createOrg();
     const body = { name: "Once" };
-    const p1 = await call("POST", "/v1/projects", { key: org.keys.write, body, headers: withKey("p") });
+    const p1 = await call<Project>("POST", "/v1/projects", { key: org.keys.write, body, headers: withKey("p") });
     const p2 = await call("POST", "/v1/projects", { key: org.keys.write, body, headers: withKey("p") });
     expect(p2.body).toEqual(p1.body);
-    expect((await call("GET", "/v1/projects", { key: org.keys.read })).body.pagination.total).toBe(1);
+    expect((await call<Page<Project>>("GET", "/v1/projects", { key: org.keys.read })).body.pagination.total).toBe(1);
 
     const task = await makeTask(org, p1.body.id);
     const path = `/v1/tasks/${task.id}/comments`;
@@ -47,7 +48,7 @@ describe("Idempotency-Key: replay", () => {
     expect(c1.status).toBe(201);
     expect(c2.headers.get("Idempotent-Replayed")).toBe("true");
     expect(c2.body).toEqual(c1.body);
-    expect((await call("GET", path, { key: org.keys.read })).body.pagination.total).toBe(1);
+    expect((await call<Page<Comment>>("GET", path, { key: org.keys.read })).body.pagination.total).toBe(1);
   });
 
   it("without the header, two identical POSTs make two resources", async () => {
@@ -64,7 +65,7 @@ describe("Idempotency-Key: replay", () => {
     const body = { title: "Once only", projectId: project.id };
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
-        call("POST", "/v1/tasks", { key: org.keys.write, body, headers: withKey("race") }),
+        call<Task>("POST", "/v1/tasks", { key: org.keys.write, body, headers: withKey("race") }),
       ),
     );
     for (const res of results) {
@@ -75,7 +76,7 @@ describe("Idempotency-Key: replay", () => {
     expect(originals).toHaveLength(1);
     expect(await taskTotal(org.keys.read)).toBe(1);
     // Once the first has finished, every retry replays it.
-    const later = await call("POST", "/v1/tasks", { key: org.keys.write, body, headers: withKey("race") });
+    const later = await call<Task>("POST", "/v1/tasks", { key: org.keys.write, body, headers: withKey("race") });
     expect(later.headers.get("Idempotent-Replayed")).toBe("true");
     expect(later.body.id).toBe(originals[0]!.body.id);
   });
@@ -117,12 +118,12 @@ describe("Idempotency-Key: conflicts and scope", () => {
   it("keys are scoped to the organization", async () => {
     const a = await createOrg();
     const b = await createOrg();
-    const pa = await call("POST", "/v1/projects", {
+    const pa = await call<Project>("POST", "/v1/projects", {
       key: a.keys.write,
       body: { name: "A" },
       headers: withKey("shared"),
     });
-    const pb = await call("POST", "/v1/projects", {
+    const pb = await call<Project>("POST", "/v1/projects", {
       key: b.keys.write,
       body: { name: "A" },
       headers: withKey("shared"),
@@ -139,7 +140,7 @@ describe("Idempotency-Key: conflicts and scope", () => {
     expectError(await post(""), 400, "VALIDATION_ERROR", "Idempotency-Key");
     expectError(await post("k".repeat(256)), 400, "VALIDATION_ERROR", "Idempotency-Key");
     expect((await post("k".repeat(255))).status).toBe(201);
-    expect((await call("GET", "/v1/projects", { key: org.keys.read })).body.pagination.total).toBe(1);
+    expect((await call<Page<Project>>("GET", "/v1/projects", { key: org.keys.read })).body.pagination.total).toBe(1);
   });
 
   it("is ignored on reads", async () => {
@@ -181,7 +182,7 @@ describe("Idempotency-Key: what is kept", () => {
     await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE org_id = ? AND key = ?")
       .bind("2000-01-01T00:00:00.000Z", org.id, "old")
       .run();
-    const res = await call("POST", "/v1/projects", {
+    const res = await call<Project>("POST", "/v1/projects", {
       key: org.keys.write,
       body: { name: "Second" },
       headers: withKey("old"),
@@ -207,7 +208,7 @@ describe("Idempotency-Key: what is kept", () => {
   it("a key still in progress is a 409 with Retry-After; one abandoned long ago is taken over", async () => {
     const org = await createOrg();
     const send = () =>
-      call("POST", "/v1/projects", { key: org.keys.write, body: { name: "P" }, headers: withKey("busy") });
+      call<Project>("POST", "/v1/projects", { key: org.keys.write, body: { name: "P" }, headers: withKey("busy") });
     const first = await send();
     // Put the row back to "claimed, still running" (what a concurrent retry would see).
     const markRunning = (createdAt: string) =>
@@ -230,10 +231,18 @@ describe("Idempotency-Key: what is kept", () => {
   it("a response carrying a secret is replayed without it, and the secret is never stored", async () => {
     const org = await createOrg();
     const body = { name: "CI", scope: "read" };
-    const first = await call("POST", "/v1/api-keys", { key: org.keys.admin, body, headers: withKey("key-once") });
+    const first = await call<CreatedApiKey>("POST", "/v1/api-keys", {
+      key: org.keys.admin,
+      body,
+      headers: withKey("key-once"),
+    });
     expect(first.status).toBe(201);
     expect(first.body.key).toMatch(/^vk_live_/);
-    const again = await call("POST", "/v1/api-keys", { key: org.keys.admin, body, headers: withKey("key-once") });
+    const again = await call<ApiKey>("POST", "/v1/api-keys", {
+      key: org.keys.admin,
+      body,
+      headers: withKey("key-once"),
+    });
     expect(again.status).toBe(201);
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
     expect(again.body.id).toBe(first.body.id);
@@ -244,16 +253,24 @@ describe("Idempotency-Key: what is kept", () => {
       .bind(org.id, "key-once")
       .first<{ response_body: string }>();
     expect(stored?.response_body).not.toContain(first.body.key);
-    const keys = await call("GET", "/v1/api-keys?limit=100", { key: org.keys.admin });
-    expect(keys.body.data.filter((k: { name: string }) => k.name === "CI")).toHaveLength(1);
+    const keys = await call<Page<ApiKey>>("GET", "/v1/api-keys?limit=100", { key: org.keys.admin });
+    expect(keys.body.data.filter((k) => k.name === "CI")).toHaveLength(1);
   });
 
   it("the operator's organization create is idempotent too, replayed without the first key", async () => {
     const body = { name: "Idem Org", plan: "pro", owner: { name: "O", email: `o-${crypto.randomUUID()}@example.com` } };
     const key = `org-${crypto.randomUUID()}`;
-    const first = await call("POST", "/v1/admin/organizations", { key: ADMIN_TOKEN, body, headers: withKey(key) });
+    const first = await call<CreatedOrganization>("POST", "/v1/admin/organizations", {
+      key: ADMIN_TOKEN,
+      body,
+      headers: withKey(key),
+    });
     expect(first.status).toBe(201);
-    const again = await call("POST", "/v1/admin/organizations", { key: ADMIN_TOKEN, body, headers: withKey(key) });
+    const again = await call<CreatedOrganization>("POST", "/v1/admin/organizations", {
+      key: ADMIN_TOKEN,
+      body,
+      headers: withKey(key),
+    });
     expect(again.status).toBe(201);
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
     expect(again.body.organization).toEqual(first.body.organization);

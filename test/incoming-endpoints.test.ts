@@ -1,21 +1,22 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { CreatedIncomingWebhook, Project, Task } from "./api-types";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
 
 const ALL = ["tasks:create", "tasks:update", "projects:create", "projects:update", "comments:create"];
 
 async function credential(org: TestOrg, body: Record<string, unknown> = {}) {
-  const res = await call("POST", "/v1/incoming-webhooks", {
+  const res = await call<CreatedIncomingWebhook>("POST", "/v1/incoming-webhooks", {
     key: org.keys.admin,
     body: { name: "automation", permissions: ALL, ...body },
   });
   if (res.status !== 201) throw new Error(JSON.stringify(res.body));
-  return res.body as { id: string; key: string };
+  return res.body;
 }
 
 async function project(org: TestOrg) {
-  const res = await call("POST", "/v1/projects", { key: org.keys.write, body: { name: "Inbox" } });
-  return res.body.id as string;
+  const res = await call<Project>("POST", "/v1/projects", { key: org.keys.write, body: { name: "Inbox" } });
+  return res.body.id;
 }
 
 describe("incoming-webhook endpoints", () => {
@@ -23,7 +24,7 @@ describe("incoming-webhook endpoints", () => {
     const org = await createOrg();
     const cred = await credential(org);
     const projectId = await project(org);
-    const res = await call("POST", "/v1/webhooks/incoming/tasks", {
+    const res = await call<Task>("POST", "/v1/webhooks/incoming/tasks", {
       key: cred.key,
       body: { title: "From n8n", projectId, priority: "high", tags: ["email"], assigneeId: org.member.id },
     });
@@ -45,7 +46,7 @@ describe("incoming-webhook endpoints", () => {
     expect(event).toMatchObject({ actor_user_id: null, actor_api_key_id: null, actor_incoming_webhook_id: cred.id });
     expect(JSON.parse(event!.data!)).toEqual(res.body);
     // The main API sees the task.
-    const seen = await call("GET", `/v1/tasks/${res.body.id}`, { key: org.keys.read });
+    const seen = await call<Task>("GET", `/v1/tasks/${res.body.id}`, { key: org.keys.read });
     expect(seen.body.title).toBe("From n8n");
   });
 
@@ -53,8 +54,11 @@ describe("incoming-webhook endpoints", () => {
     const org = await createOrg();
     const cred = await credential(org);
     const projectId = await project(org);
-    const task = await call("POST", "/v1/webhooks/incoming/tasks", { key: cred.key, body: { title: "t", projectId } });
-    const done = await call("PATCH", `/v1/webhooks/incoming/tasks/${task.body.id}`, {
+    const task = await call<Task>("POST", "/v1/webhooks/incoming/tasks", {
+      key: cred.key,
+      body: { title: "t", projectId },
+    });
+    const done = await call<Task>("PATCH", `/v1/webhooks/incoming/tasks/${task.body.id}`, {
       key: cred.key,
       body: { status: "done" },
     });
@@ -65,12 +69,12 @@ describe("incoming-webhook endpoints", () => {
       .all<{ type: string }>();
     expect(types.results.map((r) => r.type)).toEqual(["task.completed", "task.created", "task.updated"]);
 
-    const proj = await call("POST", "/v1/webhooks/incoming/projects", {
+    const proj = await call<Project>("POST", "/v1/webhooks/incoming/projects", {
       key: cred.key,
       body: { name: "CRM", color: "#3b82f6" },
     });
     expect(proj.status).toBe(201);
-    const renamed = await call("PATCH", `/v1/webhooks/incoming/projects/${proj.body.id}`, {
+    const renamed = await call<Project>("PATCH", `/v1/webhooks/incoming/projects/${proj.body.id}`, {
       key: cred.key,
       body: { name: "CRM leads" },
     });
@@ -142,7 +146,9 @@ describe("incoming-webhook endpoints", () => {
     await call("PATCH", `/v1/incoming-webhooks/${cred.id}`, { key: org.keys.admin, body: { enabled: true } });
     expect((await call("POST", path, { key: cred.key, body })).status).toBe(201);
 
-    const rotated = await call("POST", `/v1/incoming-webhooks/${cred.id}/rotate`, { key: org.keys.admin });
+    const rotated = await call<CreatedIncomingWebhook>("POST", `/v1/incoming-webhooks/${cred.id}/rotate`, {
+      key: org.keys.admin,
+    });
     expectError(await call("POST", path, { key: cred.key, body }), 401, "UNAUTHORIZED");
     expect((await call("POST", path, { key: rotated.body.key, body })).status).toBe(201);
 
@@ -155,7 +161,7 @@ describe("incoming-webhook endpoints", () => {
     const other = await createOrg();
     const cred = await credential(org);
     const theirProject = await project(other);
-    const theirTask = await call("POST", "/v1/tasks", {
+    const theirTask = await call<Task>("POST", "/v1/tasks", {
       key: other.keys.write,
       body: { title: "theirs", projectId: theirProject },
     });
@@ -198,7 +204,7 @@ describe("incoming-webhook endpoints", () => {
     const cred = await credential(org);
     const projectId = await project(org);
     const send = () =>
-      call("POST", "/v1/webhooks/incoming/tasks", {
+      call<Task>("POST", "/v1/webhooks/incoming/tasks", {
         key: cred.key,
         body: { title: "once", projectId },
         headers: { "Idempotency-Key": "zap-run-42" },

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { cidrContains, ipAllowed, parseCidr, parseIp } from "../src/incoming/cidr";
+import type { CreatedIncomingWebhook, IncomingWebhook, Page } from "./api-types";
 import { call, createOrg, expectError } from "./harness";
 
 describe("CIDR allowlists", () => {
@@ -50,7 +51,8 @@ describe("CIDR allowlists", () => {
 });
 
 describe("managing incoming-webhook credentials", () => {
-  const create = (key: string, body: unknown) => call("POST", "/v1/incoming-webhooks", { key, body });
+  const create = (key: string, body: unknown) =>
+    call<CreatedIncomingWebhook>("POST", "/v1/incoming-webhooks", { key, body });
 
   it("create shows the key once; only its hash is stored; list and get never show it", async () => {
     const org = await createOrg();
@@ -75,7 +77,7 @@ describe("managing incoming-webhook credentials", () => {
 
     const row = await env.DB.prepare("SELECT * FROM incoming_webhooks WHERE id = ?").bind(res.body.id).first();
     expect(JSON.stringify(row)).not.toContain(res.body.key);
-    const list = await call("GET", "/v1/incoming-webhooks", { key: org.keys.admin });
+    const list = await call<Page<IncomingWebhook>>("GET", "/v1/incoming-webhooks", { key: org.keys.admin });
     expect(list.body.pagination.total).toBe(1);
     expect(JSON.stringify(list.body)).not.toContain(res.body.key);
     const one = await call("GET", `/v1/incoming-webhooks/${res.body.id}`, { key: org.keys.admin });
@@ -122,7 +124,7 @@ describe("managing incoming-webhook credentials", () => {
       headers: { "If-Match": '"not-the-etag"' },
     });
     expectError(stale, 412, "PRECONDITION_FAILED");
-    const fresh = await call("PATCH", `/v1/incoming-webhooks/${id}`, {
+    const fresh = await call<IncomingWebhook>("PATCH", `/v1/incoming-webhooks/${id}`, {
       key: org.keys.admin,
       body: { name: "renamed" },
       headers: { "If-Match": patched.headers.get("ETag")! },
@@ -135,7 +137,9 @@ describe("managing incoming-webhook credentials", () => {
       "ipAllowlist.0",
     );
 
-    const rotated = await call("POST", `/v1/incoming-webhooks/${id}/rotate`, { key: org.keys.admin });
+    const rotated = await call<CreatedIncomingWebhook>("POST", `/v1/incoming-webhooks/${id}/rotate`, {
+      key: org.keys.admin,
+    });
     expect(rotated.status).toBe(200);
     expect(rotated.body.key).toMatch(/^ik_live_/);
     expect(rotated.body.key).not.toBe(created.body.key);
@@ -159,7 +163,7 @@ describe("managing incoming-webhook credentials", () => {
     ] as const) {
       expectError(await call(method, path, { key: other.keys.admin, body }), 404, "NOT_FOUND");
     }
-    const list = await call("GET", "/v1/incoming-webhooks", { key: other.keys.admin });
+    const list = await call<Page<IncomingWebhook>>("GET", "/v1/incoming-webhooks", { key: other.keys.admin });
     expect(list.body.data).toEqual([]);
   });
 });

@@ -1,17 +1,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { CreatedApiKey, Page, User } from "./api-types";
 import { call, createOrg, expectError } from "./harness";
 
 describe("members", () => {
   it("list, get and /me for every scope", async () => {
     const org = await createOrg();
-    const list = await call("GET", "/v1/users", { key: org.keys.read });
+    const list = await call<Page<User>>("GET", "/v1/users", { key: org.keys.read });
     expect(list.status).toBe(200);
     expect(list.body.pagination).toEqual({ total: 2, page: 1, limit: 50, totalPages: 1 });
-    expect(list.body.data.map((u: { id: string }) => u.id).sort()).toEqual([org.owner.id, org.member.id].sort());
+    expect(list.body.data.map((u) => u.id).sort()).toEqual([org.owner.id, org.member.id].sort());
     const one = await call("GET", `/v1/users/${org.member.id}`, { key: org.keys.read });
     expect(one.body).toMatchObject({ id: org.member.id, role: "member" });
-    const me = await call("GET", "/v1/users/me", { key: org.member.key });
+    const me = await call<User>("GET", "/v1/users/me", { key: org.member.key });
     expect(me.body.id).toBe(org.member.id);
   });
 
@@ -20,10 +21,12 @@ describe("members", () => {
     for (const name of ["Cleo", "Abe", "Bea"]) {
       await call("POST", "/v1/users", { key: org.keys.admin, body: { name, email: `${name}@example.com` } });
     }
-    const page = await call("GET", "/v1/users?sortBy=name&order=asc&limit=2&page=1", { key: org.keys.read });
-    expect(page.body.data.map((u: { name: string }) => u.name)).toEqual(["Abe", "Bea"]);
+    const page = await call<Page<User>>("GET", "/v1/users?sortBy=name&order=asc&limit=2&page=1", {
+      key: org.keys.read,
+    });
+    expect(page.body.data.map((u) => u.name)).toEqual(["Abe", "Bea"]);
     expect(page.body.pagination).toEqual({ total: 5, page: 1, limit: 2, totalPages: 3 });
-    const beyond = await call("GET", "/v1/users?page=9", { key: org.keys.read });
+    const beyond = await call<Page<User>>("GET", "/v1/users?page=9", { key: org.keys.read });
     expect(beyond.body.data).toEqual([]);
     expect(beyond.body.pagination.total).toBe(5);
     for (const query of ["limit=0", "limit=101", "limit=abc", "page=0", "sortBy=password", "order=up", "colour=red"]) {
@@ -34,7 +37,7 @@ describe("members", () => {
 
   it("add a member with a member.added event; duplicate email is a conflict", async () => {
     const org = await createOrg();
-    const res = await call("POST", "/v1/users", {
+    const res = await call<User>("POST", "/v1/users", {
       key: org.keys.admin,
       body: { name: "Nia", email: "nia@example.com", role: "admin" },
     });
@@ -70,7 +73,10 @@ describe("members", () => {
 
   it("change a role (member.role_changed), never the owner's", async () => {
     const org = await createOrg();
-    const res = await call("PATCH", `/v1/users/${org.member.id}`, { key: org.keys.admin, body: { role: "admin" } });
+    const res = await call<User>("PATCH", `/v1/users/${org.member.id}`, {
+      key: org.keys.admin,
+      body: { role: "admin" },
+    });
     expect(res.status).toBe(200);
     expect(res.body.role).toBe("admin");
     const event = await env.DB.prepare(
@@ -85,11 +91,11 @@ describe("members", () => {
 
   it("a demoted admin's admin key loses admin powers at once", async () => {
     const org = await createOrg();
-    const admin = await call("POST", "/v1/users", {
+    const admin = await call<User>("POST", "/v1/users", {
       key: org.keys.admin,
       body: { name: "Ade", email: "ade@example.com", role: "admin" },
     });
-    const key = await call("POST", "/v1/api-keys", {
+    const key = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: org.keys.admin,
       body: { name: "ade", scope: "admin", userId: admin.body.id },
     });
@@ -128,8 +134,8 @@ describe("members", () => {
       const res = await call(method, `/v1/users/${org.member.id}`, { key: other.keys.admin, body });
       expectError(res, 404, "NOT_FOUND");
     }
-    const theirs = await call("GET", "/v1/users", { key: other.keys.read });
-    expect(theirs.body.data.map((u: { id: string }) => u.id)).not.toContain(org.member.id);
+    const theirs = await call<Page<User>>("GET", "/v1/users", { key: other.keys.read });
+    expect(theirs.body.data.map((u) => u.id)).not.toContain(org.member.id);
     expectError(await call("GET", "/v1/users"), 401, "UNAUTHORIZED");
   });
 });

@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { CreatedOrganization, Organization, User } from "./api-types";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
 describe("operator endpoints", () => {
   it("create an organization with its owner and a working admin key shown once", async () => {
-    const res = await call("POST", "/v1/admin/organizations", {
+    const res = await call<CreatedOrganization>("POST", "/v1/admin/organizations", {
       key: ADMIN_TOKEN,
       body: { name: "Acme", plan: "pro", owner: { name: "Ada", email: "Ada@Example.com" } },
     });
@@ -16,7 +17,7 @@ describe("operator endpoints", () => {
     expect(res.body.apiKey.key).toMatch(/^vk_live_[0-9A-Za-z]{32,}$/);
     expect(res.body.apiKey.scope).toBe("admin");
 
-    const me = await call("GET", "/v1/users/me", { key: res.body.apiKey.key });
+    const me = await call<User>("GET", "/v1/users/me", { key: res.body.apiKey.key });
     expect(me.status).toBe(200);
     expect(me.body.id).toBe(res.body.owner.id);
 
@@ -58,7 +59,10 @@ describe("operator endpoints", () => {
 
   it("change the plan, and 404 for an unknown organization", async () => {
     const org = await createOrg({ plan: "free" });
-    const res = await call("PATCH", `/v1/admin/organizations/${org.id}`, { key: ADMIN_TOKEN, body: { plan: "pro" } });
+    const res = await call<Organization>("PATCH", `/v1/admin/organizations/${org.id}`, {
+      key: ADMIN_TOKEN,
+      body: { plan: "pro" },
+    });
     expect(res.status).toBe(200);
     expect(res.body.plan).toBe("pro");
     expectError(

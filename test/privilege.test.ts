@@ -1,16 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { CreatedApiKey, Project, User } from "./api-types";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
 
 /** An org whose owner added an admin (with an admin key) beside the plain member. */
 async function orgWithAdmin(): Promise<TestOrg & { admin: { id: string; key: string; keyId: string } }> {
   const org = await createOrg();
-  const added = await call("POST", "/v1/users", {
+  const added = await call<User>("POST", "/v1/users", {
     key: org.keys.admin,
     body: { name: "Ada Admin", email: `ada-${crypto.randomUUID()}@example.com`, role: "admin" },
   });
   expect(added.status).toBe(201);
-  const key = await call("POST", "/v1/api-keys", {
+  const key = await call<CreatedApiKey>("POST", "/v1/api-keys", {
     key: org.keys.admin,
     body: { name: "ada", scope: "admin", userId: added.body.id },
   });
@@ -48,7 +49,7 @@ describe("privilege: keys", () => {
 
   it("an admin cannot manage another admin's keys, but manages their own and a member's", async () => {
     const org = await orgWithAdmin();
-    const other = await call("POST", "/v1/users", {
+    const other = await call<User>("POST", "/v1/users", {
       key: org.keys.admin,
       body: { name: "Other Admin", email: `oa-${crypto.randomUUID()}@example.com`, role: "admin" },
     });
@@ -57,9 +58,12 @@ describe("privilege: keys", () => {
       body: { name: "x", scope: "read", userId: other.body.id },
     });
     expectError(forOther, 403, "FORBIDDEN");
-    const own = await call("POST", "/v1/api-keys", { key: org.admin.key, body: { name: "mine", scope: "read" } });
+    const own = await call<CreatedApiKey>("POST", "/v1/api-keys", {
+      key: org.admin.key,
+      body: { name: "mine", scope: "read" },
+    });
     expect(own.status).toBe(201);
-    const forMember = await call("POST", "/v1/api-keys", {
+    const forMember = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: org.admin.key,
       body: { name: "m", scope: "write", userId: org.member.id },
     });
@@ -80,7 +84,10 @@ describe("privilege: keys", () => {
 
   it("concurrent rotations of one key: exactly one succeeds, the rest 409, one live successor", async () => {
     const org = await createOrg();
-    const key = await call("POST", "/v1/api-keys", { key: org.keys.admin, body: { name: "raced", scope: "read" } });
+    const key = await call<CreatedApiKey>("POST", "/v1/api-keys", {
+      key: org.keys.admin,
+      body: { name: "raced", scope: "read" },
+    });
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
         call("POST", `/v1/api-keys/${key.body.id}/rotate`, { key: org.keys.admin, body: { gracePeriodSeconds: 60 } }),
@@ -124,7 +131,7 @@ describe("privilege: roles and removals", () => {
       403,
       "FORBIDDEN",
     );
-    const other = await call("POST", "/v1/users", {
+    const other = await call<User>("POST", "/v1/users", {
       key: org.keys.admin,
       body: { name: "Other Admin", email: `oa-${crypto.randomUUID()}@example.com`, role: "admin" },
     });
@@ -152,7 +159,10 @@ describe("privilege: roles and removals", () => {
 
   it("the owner hands the organization over: exactly one owner, both changes as events", async () => {
     const org = await orgWithAdmin();
-    const res = await call("PATCH", `/v1/users/${org.admin.id}`, { key: org.keys.admin, body: { role: "owner" } });
+    const res = await call<User>("PATCH", `/v1/users/${org.admin.id}`, {
+      key: org.keys.admin,
+      body: { role: "owner" },
+    });
     expect(res.status).toBe(200);
     expect(res.body.role).toBe("owner");
     expect(await roleOf(org.owner.id)).toBe("admin");
@@ -176,7 +186,7 @@ describe("privilege: roles and removals", () => {
   it("every event records the real actor: the calling member and key", async () => {
     const org = await orgWithAdmin();
     await call("PATCH", `/v1/users/${org.member.id}`, { key: org.admin.key, body: { name: "Renamed Max" } });
-    const project = await call("POST", "/v1/projects", { key: org.admin.key, body: { name: "Audit" } });
+    const project = await call<Project>("POST", "/v1/projects", { key: org.admin.key, body: { name: "Audit" } });
     const event = await env.DB.prepare(
       "SELECT actor_user_id, actor_api_key_id FROM events WHERE resource_id = ? AND type = 'project.created'",
     )
@@ -191,7 +201,7 @@ describe("privilege: cached key records", () => {
     const org = await orgWithAdmin();
     const keys: string[] = [org.admin.key];
     for (let i = 0; i < 24; i++) {
-      const res = await call("POST", "/v1/api-keys", {
+      const res = await call<CreatedApiKey>("POST", "/v1/api-keys", {
         key: org.keys.admin,
         body: { name: `k${i}`, scope: "admin", userId: org.admin.id },
       });

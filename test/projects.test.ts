@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { OpenApiDocument, Page, Project, Task } from "./api-types";
 import {
   eventCount,
   eventsFor,
@@ -15,7 +16,7 @@ import { call, createOrg, expectError } from "./harness";
 describe("projects: happy path", () => {
   it("creates a project with 201, Location, ETag and the full resource", async () => {
     const org = await createOrg();
-    const res = await call("POST", "/v1/projects", {
+    const res = await call<Project>("POST", "/v1/projects", {
       key: org.keys.write,
       body: { name: "  Website  ", description: "Relaunch", icon: "🚀", color: "#3B82F6" },
     });
@@ -40,13 +41,13 @@ describe("projects: happy path", () => {
 
   it("accepts the seed's create body (empty icon) and update body", async () => {
     const org = await createOrg();
-    const created = await call("POST", "/v1/projects", {
+    const created = await call<Project>("POST", "/v1/projects", {
       key: org.keys.write,
       body: { name: "New Project", description: "Project description", icon: "", color: "#3b82f6" },
     });
     expect(created.status).toBe(201);
     expect(created.body.icon).toBe("");
-    const updated = await call("PATCH", `/v1/projects/${created.body.id}`, {
+    const updated = await call<Project>("PATCH", `/v1/projects/${created.body.id}`, {
       key: org.keys.write,
       body: { name: "Updated Name", archived: false },
     });
@@ -57,7 +58,7 @@ describe("projects: happy path", () => {
   it("updates partially, clears with null, and records the changes in project.updated", async () => {
     const org = await createOrg();
     const project = await makeProject(org, { description: "old", color: "#000000" });
-    const res = await call("PATCH", `/v1/projects/${project.id}`, {
+    const res = await call<Project>("PATCH", `/v1/projects/${project.id}`, {
       key: org.keys.write,
       body: { description: null, archived: true },
     });
@@ -89,17 +90,19 @@ describe("projects: happy path", () => {
     const b = await makeProject(org, { name: "beta" });
     const a = await makeProject(org, { name: "Alpha" });
     const c = await makeProject(org, { name: "Gamma", archived: true });
-    const byName = await call("GET", "/v1/projects?sortBy=name&order=asc", { key: org.keys.read });
+    const byName = await call<Page<Project>>("GET", "/v1/projects?sortBy=name&order=asc", { key: org.keys.read });
     expect(ids(byName)).toEqual([a.id, b.id, c.id]);
     expect(byName.body.pagination).toEqual({ total: 3, page: 1, limit: 50, totalPages: 1 });
-    const newest = await call("GET", "/v1/projects?limit=2", { key: org.keys.read });
+    const newest = await call<Page<Project>>("GET", "/v1/projects?limit=2", { key: org.keys.read });
     expect(ids(newest)).toEqual([c.id, a.id]);
     expect(newest.body.pagination).toEqual({ total: 3, page: 1, limit: 2, totalPages: 2 });
-    const page2 = await call("GET", "/v1/projects?limit=2&page=2", { key: org.keys.read });
+    const page2 = await call<Page<Project>>("GET", "/v1/projects?limit=2&page=2", { key: org.keys.read });
     expect(ids(page2)).toEqual([b.id]);
-    const archived = await call("GET", "/v1/projects?archived=true", { key: org.keys.read });
+    const archived = await call<Page<Project>>("GET", "/v1/projects?archived=true", { key: org.keys.read });
     expect(ids(archived)).toEqual([c.id]);
-    const active = await call("GET", "/v1/projects?archived=false&sortBy=createdAt&order=asc", { key: org.keys.read });
+    const active = await call<Page<Project>>("GET", "/v1/projects?archived=false&sortBy=createdAt&order=asc", {
+      key: org.keys.read,
+    });
     expect(ids(active)).toEqual([b.id, a.id]);
     expectError(
       await call("GET", "/v1/projects?archived=yes", { key: org.keys.read }),
@@ -135,10 +138,10 @@ describe("projects: delete cascades in one batch", () => {
     expectError(await call("GET", `/v1/projects/${doomed.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expectError(await call("GET", `/v1/tasks/${t1.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expectError(await call("GET", `/v1/tasks/${t2.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
-    const left = await call("GET", "/v1/tasks", { key: org.keys.read });
+    const left = await call<Page<Task>>("GET", "/v1/tasks", { key: org.keys.read });
     expect(ids(left)).toEqual([survivor.id]);
     expect(left.body.pagination.total).toBe(1);
-    const tagged = await call("GET", "/v1/tasks?tag=x", { key: org.keys.read });
+    const tagged = await call<Page<Task>>("GET", "/v1/tasks?tag=x", { key: org.keys.read });
     expect(ids(tagged)).toEqual([survivor.id]);
     const orphans = await env.DB.prepare(
       "SELECT (SELECT COUNT(*) FROM comments WHERE org_id = ?1) AS comments, (SELECT COUNT(*) FROM task_tags WHERE org_id = ?1) AS tags",
@@ -169,10 +172,12 @@ describe("projects: delete cascades in one batch", () => {
       ),
     );
     await env.DB.batch([...inserts, ...tags]);
-    expect((await call("GET", "/v1/tasks?limit=1", { key: org.keys.read })).body.pagination.total).toBe(150);
+    expect((await call<Page<Task>>("GET", "/v1/tasks?limit=1", { key: org.keys.read })).body.pagination.total).toBe(
+      150,
+    );
 
     expect((await call("DELETE", `/v1/projects/${project.id}`, { key: org.keys.write })).status).toBe(204);
-    const list = await call("GET", "/v1/tasks", { key: org.keys.read });
+    const list = await call<Page<Task>>("GET", "/v1/tasks", { key: org.keys.read });
     expect(list.body.pagination.total).toBe(0);
     expect(list.body.data).toEqual([]);
   });
@@ -246,7 +251,7 @@ describe("projects: security", () => {
       "FORBIDDEN",
     );
     expectError(await call("DELETE", `/v1/projects/${project.id}`, { key: org.keys.read }), 403, "FORBIDDEN");
-    const after = await call("GET", `/v1/projects/${project.id}`, { key: org.keys.read });
+    const after = await call<Project>("GET", `/v1/projects/${project.id}`, { key: org.keys.read });
     expect(after.body.name).toBe("Project");
   });
 
@@ -261,15 +266,17 @@ describe("projects: security", () => {
       "NOT_FOUND",
     );
     expectError(await call("DELETE", `/v1/projects/${project.id}`, { key: other.keys.admin }), 404, "NOT_FOUND");
-    const list = await call("GET", "/v1/projects", { key: other.keys.read });
+    const list = await call<Page<Project>>("GET", "/v1/projects", { key: other.keys.read });
     expect(list.body.data).toEqual([]);
-    expect((await call("GET", `/v1/projects/${project.id}`, { key: org.keys.read })).body.name).toBe("Project");
+    expect((await call<Project>("GET", `/v1/projects/${project.id}`, { key: org.keys.read })).body.name).toBe(
+      "Project",
+    );
   });
 });
 
 describe("OpenAPI document", () => {
   it("documents the projects, tasks, comments and events operations from the same schemas", async () => {
-    const doc = await call("GET", "/openapi.json");
+    const doc = await call<OpenApiDocument>("GET", "/openapi.json");
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining([
@@ -283,14 +290,14 @@ describe("OpenAPI document", () => {
         "/v1/events/{id}",
       ]),
     );
-    const listParams = doc.body.paths["/v1/tasks"].get.parameters.map((p: { name: string }) => p.name);
+    const listParams = doc.body.paths["/v1/tasks"]!.get!.parameters!.map((p) => p.name);
     expect(listParams).toEqual(
       expect.arrayContaining(["page", "limit", "sortBy", "order", "projectId", "status", "tag", "dueBefore"]),
     );
-    const createTask = doc.body.paths["/v1/tasks"].post;
-    expect(createTask.parameters.map((p: { name: string }) => p.name)).toContain("idempotency-key");
-    expect(doc.body.components.schemas.CreateTask.required).toEqual(expect.arrayContaining(["title", "projectId"]));
-    expect(doc.body.paths["/v1/tasks/{id}"].patch.responses).toHaveProperty("412");
-    expect(doc.body.paths["/v1/tasks/{id}"].get.responses).toHaveProperty("304");
+    const createTask = doc.body.paths["/v1/tasks"]!.post!;
+    expect(createTask.parameters!.map((p) => p.name)).toContain("idempotency-key");
+    expect(doc.body.components.schemas.CreateTask!.required).toEqual(expect.arrayContaining(["title", "projectId"]));
+    expect(doc.body.paths["/v1/tasks/{id}"]!.patch!.responses).toHaveProperty("412");
+    expect(doc.body.paths["/v1/tasks/{id}"]!.get!.responses).toHaveProperty("304");
   });
 });

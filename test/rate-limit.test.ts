@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/core/crypto";
 import type { RateLimiter } from "../src/ratelimit/rate-limiter";
 import { decide, tightest } from "../src/ratelimit/windows";
+import type { CreatedApiKey } from "./api-types";
 import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 
 async function limiterFor(key: string) {
@@ -159,7 +160,7 @@ describe("authentication failures", () => {
     await call("DELETE", `/v1/api-keys/${org.keyIds.read}`, { key: org.keys.admin });
     expectError(await call("GET", "/v1/users/me", { key: org.keys.read }), 401, "UNAUTHORIZED");
 
-    const expiring = await call("POST", "/v1/api-keys", {
+    const expiring = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: org.keys.admin,
       body: { name: "short", scope: "read", expiresAt: new Date(Date.now() + 1500).toISOString() },
     });

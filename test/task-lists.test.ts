@@ -2,22 +2,9 @@ import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TASK_SORT_FIELDS, type TaskListQuery, taskListQueries } from "../src/tasks/task-query";
+import type { Page, Task } from "./api-types";
 import { ids, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
-
-type Task = {
-  id: string;
-  title: string;
-  status: string;
-  priority: string;
-  projectId: string;
-  assigneeId: string | null;
-  dueDate: string | null;
-  tags: string[];
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-};
 
 const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, urgent: 3 };
 
@@ -59,7 +46,7 @@ async function allPages(org: TestOrg, query: string, limit = 4): Promise<{ ids: 
   let page = 1;
   let total = -1;
   for (;;) {
-    const res = await call("GET", `/v1/tasks?${query}${query ? "&" : ""}limit=${limit}&page=${page}`, {
+    const res = await call<Page<Task>>("GET", `/v1/tasks?${query}${query ? "&" : ""}limit=${limit}&page=${page}`, {
       key: org.keys.read,
     });
     expect(res.status, `${query} page ${page}: ${JSON.stringify(res.body)}`).toBe(200);
@@ -106,15 +93,16 @@ describe("task lists: filters and sorts over a varied data set", () => {
       await makeTask(org, projectId as string, { ...rest, ...(assigneeId ? { assigneeId } : {}) });
     }
     // Complete four of them one after another, so completedAt values differ.
-    const created = (await call("GET", "/v1/tasks?limit=100&sortBy=title&order=asc", { key: org.keys.read })).body
-      .data as Task[];
+    const created = (
+      await call<Page<Task>>("GET", "/v1/tasks?limit=100&sortBy=title&order=asc", { key: org.keys.read })
+    ).body.data;
     for (const title of ["banana", "cherry", "fig", "Ice"]) {
       const task = created.find((t) => t.title === title)!;
       await new Promise((r) => setTimeout(r, 3));
       const res = await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { status: "done" } });
       expect(res.status).toBe(200);
     }
-    tasks = (await call("GET", "/v1/tasks?limit=100", { key: org.keys.read })).body.data as Task[];
+    tasks = (await call<Page<Task>>("GET", "/v1/tasks?limit=100", { key: org.keys.read })).body.data;
     expect(tasks).toHaveLength(10);
   });
 
@@ -129,21 +117,21 @@ describe("task lists: filters and sorts over a varied data set", () => {
   });
 
   it("defaults to createdAt descending", async () => {
-    const res = await call("GET", "/v1/tasks", { key: org.keys.read });
+    const res = await call<Page<Task>>("GET", "/v1/tasks", { key: org.keys.read });
     expect(ids(res)).toEqual(expectedOrder(tasks, "createdAt", "desc"));
   });
 
   it("sorts priority by rank (urgent > high > medium > low), not alphabetically", async () => {
-    const res = await call("GET", "/v1/tasks?sortBy=priority&order=desc&limit=100", { key: org.keys.read });
-    const priorities = (res.body.data as Task[]).map((t) => t.priority);
+    const res = await call<Page<Task>>("GET", "/v1/tasks?sortBy=priority&order=desc&limit=100", { key: org.keys.read });
+    const priorities = res.body.data.map((t) => t.priority);
     expect(priorities).toEqual([...priorities].sort((a, b) => RANK[b]! - RANK[a]!));
     expect(priorities[0]).toBe("urgent");
     expect(priorities.at(-1)).toBe("low");
   });
 
   it("puts tasks without a due date last when sorting by due date ascending", async () => {
-    const res = await call("GET", "/v1/tasks?sortBy=dueDate&order=asc&limit=100", { key: org.keys.read });
-    const dates = (res.body.data as Task[]).map((t) => t.dueDate);
+    const res = await call<Page<Task>>("GET", "/v1/tasks?sortBy=dueDate&order=asc&limit=100", { key: org.keys.read });
+    const dates = res.body.data.map((t) => t.dueDate);
     expect(dates[0]).toBe("2024-12-31T00:00:00.000Z");
     expect(dates.slice(-3)).toEqual([null, null, null]);
   });
@@ -209,13 +197,15 @@ describe("task lists: filters and sorts over a varied data set", () => {
   });
 
   it("answers a page beyond the last with empty data and the true total", async () => {
-    const res = await call("GET", "/v1/tasks?page=99&limit=5", { key: org.keys.read });
+    const res = await call<Page<Task>>("GET", "/v1/tasks?page=99&limit=5", { key: org.keys.read });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: [], pagination: { total: 10, page: 99, limit: 5, totalPages: 2 } });
-    const filtered = await call("GET", `/v1/tasks?projectId=${projectB}&page=3&limit=2`, { key: org.keys.read });
+    const filtered = await call<Page<Task>>("GET", `/v1/tasks?projectId=${projectB}&page=3&limit=2`, {
+      key: org.keys.read,
+    });
     expect(filtered.body.data).toEqual([]);
     expect(filtered.body.pagination.total).toBe(tasks.filter((t) => t.projectId === projectB).length);
-    const huge = await call("GET", "/v1/tasks?page=9007199254740991", { key: org.keys.read });
+    const huge = await call<Page<Task>>("GET", "/v1/tasks?page=9007199254740991", { key: org.keys.read });
     expect(huge.status).toBe(200);
     expect(huge.body.data).toEqual([]);
   });
@@ -291,16 +281,17 @@ describe("task lists: totals stay right as tasks change", () => {
       `projectId=${b.id}&status=todo&priority=high`,
     ];
     for (const query of queries) {
-      const res = await call("GET", `/v1/tasks?${query}&limit=100`, { key: org.keys.read });
+      const res = await call<Page<Task>>("GET", `/v1/tasks?${query}&limit=100`, { key: org.keys.read });
       expect(res.body.pagination.total, query).toBe(res.body.data.length);
     }
-    expect((await call("GET", "/v1/tasks", { key: org.keys.read })).body.pagination.total).toBe(5);
+    expect((await call<Page<Task>>("GET", "/v1/tasks", { key: org.keys.read })).body.pagination.total).toBe(5);
     expect(
-      (await call("GET", `/v1/tasks?projectId=${a.id}&status=done`, { key: org.keys.read })).body.pagination.total,
+      (await call<Page<Task>>("GET", `/v1/tasks?projectId=${a.id}&status=done`, { key: org.keys.read })).body.pagination
+        .total,
     ).toBe(1);
 
     await call("DELETE", `/v1/projects/${a.id}`, { key: org.keys.write });
-    const left = await call("GET", "/v1/tasks?limit=100", { key: org.keys.read });
+    const left = await call<Page<Task>>("GET", "/v1/tasks?limit=100", { key: org.keys.read });
     expect(left.body.pagination.total).toBe(left.body.data.length);
     const counters = await env.DB.prepare("SELECT COUNT(*) AS n FROM task_counts WHERE org_id = ? AND project_id = ?")
       .bind(org.id, a.id)

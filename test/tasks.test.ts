@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Page, Task } from "./api-types";
 import { eventCount, eventsFor, makeComment, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError } from "./harness";
 
@@ -6,7 +7,7 @@ describe("tasks: create", () => {
   it("creates with defaults, 201, Location, ETag; createdBy is the key's member", async () => {
     const org = await createOrg();
     const project = await makeProject(org);
-    const res = await call("POST", "/v1/tasks", {
+    const res = await call<Task>("POST", "/v1/tasks", {
       key: org.member.key,
       body: { title: "New task", projectId: project.id },
     });
@@ -118,7 +119,7 @@ describe("tasks: update", () => {
     const project = await makeProject(org);
     const task = await makeTask(org, project.id);
     const patch = (body: Record<string, unknown>) =>
-      call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body });
+      call<Task>("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body });
 
     const progress = await patch({ status: "in_progress" });
     expect(progress.body.completedAt).toBeNull();
@@ -179,7 +180,10 @@ describe("tasks: update", () => {
     const to = await makeProject(org);
     const foreign = await makeProject(other);
     const task = await makeTask(org, from.id);
-    const moved = await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { projectId: to.id } });
+    const moved = await call<Task>("PATCH", `/v1/tasks/${task.id}`, {
+      key: org.keys.write,
+      body: { projectId: to.id },
+    });
     expect(moved.status).toBe(200);
     expect(moved.body.projectId).toBe(to.id);
     expectError(
@@ -217,7 +221,7 @@ describe("tasks: update", () => {
       "assigneeId",
     );
     expect(await eventCount(org.id)).toBe(before);
-    expect((await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read })).body.title).toBe("Task");
+    expect((await call<Task>("GET", `/v1/tasks/${task.id}`, { key: org.keys.read })).body.title).toBe("Task");
   });
 });
 
@@ -231,7 +235,7 @@ describe("tasks: delete", () => {
     expect(res.status).toBe(204);
     expectError(await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expectError(await call("GET", `/v1/comments/${comment.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
-    expect((await call("GET", "/v1/tasks?tag=gone", { key: org.keys.read })).body.data).toEqual([]);
+    expect((await call<Page<Task>>("GET", "/v1/tasks?tag=gone", { key: org.keys.read })).body.data).toEqual([]);
     const events = await eventsFor(org, task.id);
     expect(events.map((e) => e.type)).toEqual(["task.created", "task.deleted"]);
     expect(events[1]?.data).toEqual(task);
@@ -273,8 +277,10 @@ describe("tasks: security", () => {
       "NOT_FOUND",
     );
     expectError(await call("DELETE", `/v1/tasks/${task.id}`, { key: other.keys.admin }), 404, "NOT_FOUND");
-    expect((await call("GET", "/v1/tasks", { key: other.keys.read })).body.pagination.total).toBe(0);
-    expect((await call("GET", `/v1/tasks?projectId=${project.id}`, { key: other.keys.read })).body.data).toEqual([]);
+    expect((await call<Page<Task>>("GET", "/v1/tasks", { key: other.keys.read })).body.pagination.total).toBe(0);
+    expect(
+      (await call<Page<Task>>("GET", `/v1/tasks?projectId=${project.id}`, { key: other.keys.read })).body.data,
+    ).toEqual([]);
     const unchanged = await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read });
     expect(unchanged.body).toEqual(task);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { eventCount, expectClientError, HOSTILE_VALUES, makeProject, makeTask } from "./fixtures";
-import { call, createOrg, expectError } from "./harness";
+import { call, createOrg, errorOf, expectError } from "./harness";
 
 describe("tasks: validation rules", () => {
   it("title is required, trimmed, at most 500 characters", async () => {
@@ -11,7 +11,7 @@ describe("tasks: validation rules", () => {
     const missing = await post({});
     expectError(missing, 400, "VALIDATION_ERROR", "title");
     expectError(await post({ title: "" }), 400, "VALIDATION_ERROR", "title");
-    expect((await post({ title: "" })).body.error.message).toContain("Task title is required");
+    expect(errorOf(await post({ title: "" })).message).toContain("Task title is required");
     expectError(await post({ title: "   " }), 400, "VALIDATION_ERROR", "title");
     expectError(await post({ title: "x".repeat(501) }), 400, "VALIDATION_ERROR", "title");
     expect((await post({ title: "x".repeat(500) })).status).toBe(201);

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { Delivery, Page, User, WebhookPayload, WebhookWithSecret } from "./api-types";
 import { call, type TestOrg } from "./harness";
 
 /** A request the Node receiver recorded: headers as received, the raw body, its arrival (ms). */
@@ -73,11 +74,8 @@ export function waitForRequests(name: string, count: number, timeoutMs?: number)
   );
 }
 
-export async function createWebhook(
-  org: TestOrg,
-  body: Record<string, unknown>,
-): Promise<{ id: string; secret: string; [field: string]: unknown }> {
-  const res = await call("POST", "/v1/webhooks", { key: org.keys.admin, body });
+export async function createWebhook(org: TestOrg, body: Record<string, unknown>): Promise<WebhookWithSecret> {
+  const res = await call<WebhookWithSecret>("POST", "/v1/webhooks", { key: org.keys.admin, body });
   if (res.status !== 201) throw new Error(`webhook create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -85,23 +83,25 @@ export async function createWebhook(
 // Real deliveries: the API commits an event, the local queue runs the Worker's own
 // consumer, which POSTs to the receiver. These read what arrived and the delivery log.
 
-export async function addMember(org: TestOrg, name = "Ada") {
-  const res = await call("POST", "/v1/users", {
+export async function addMember(org: TestOrg, name = "Ada"): Promise<User> {
+  const res = await call<User>("POST", "/v1/users", {
     key: org.keys.admin,
     body: { name, email: `${name.toLowerCase()}-${crypto.randomUUID()}@example.com` },
   });
   expect(res.status).toBe(201);
-  return res.body as { id: string; name: string; email: string };
+  return res.body;
 }
 
-export function payloadOf(request: ReceivedRequest) {
+export function payloadOf(request: ReceivedRequest): WebhookPayload {
   return JSON.parse(request.body);
 }
 
-export async function deliveriesOf(org: TestOrg, webhookId: string, query = "") {
-  const res = await call("GET", `/v1/webhooks/${webhookId}/deliveries${query}`, { key: org.keys.admin });
+export async function deliveriesOf(org: TestOrg, webhookId: string, query = ""): Promise<Delivery[]> {
+  const res = await call<Page<Delivery>>("GET", `/v1/webhooks/${webhookId}/deliveries${query}`, {
+    key: org.keys.admin,
+  });
   expect(res.status).toBe(200);
-  return res.body.data as Array<Record<string, any>>;
+  return res.body.data;
 }
 
 /** Waits until the webhook's delivery log holds a delivery in `status` (the log is written after the POST). */

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import type { Env, EventsQueueMessage } from "../src/env";
 import worker from "../src/index";
+import type { Webhook } from "./api-types";
 import { call, createOrg, type TestOrg } from "./harness";
 import { createWebhook, receiverEndpoint } from "./webhook-helpers";
 
@@ -123,6 +124,6 @@ export async function attemptsOf(deliveryId: string) {
   return rows.results;
 }
 
-export async function webhookOf(org: TestOrg, id: string) {
-  return (await call("GET", `/v1/webhooks/${id}`, { key: org.keys.admin })).body;
+export async function webhookOf(org: TestOrg, id: string): Promise<Webhook> {
+  return (await call<Webhook>("GET", `/v1/webhooks/${id}`, { key: org.keys.admin })).body;
 }

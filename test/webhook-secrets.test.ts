@@ -12,6 +12,7 @@ import {
   storedKeyId,
   UnreadableSecretError,
 } from "../src/webhooks/secrets";
+import type { WebhookWithSecret } from "./api-types";
 import { call, createOrg, type TestOrg } from "./harness";
 import { createWebhook, receivedBy, receiverEndpoint, verifyInNode, waitForRequests } from "./webhook-helpers";
 
@@ -43,10 +44,10 @@ function decrypt(keys: Env, stored: string, webhookId: string, slot: SecretSlot)
   return decryptSecret(keys, stored, { webhookId, slot });
 }
 
-async function rotate(org: TestOrg, webhookId: string) {
-  const res = await call("POST", `/v1/webhooks/${webhookId}/rotate-secret`, { key: org.keys.admin });
+async function rotate(org: TestOrg, webhookId: string): Promise<WebhookWithSecret> {
+  const res = await call<WebhookWithSecret>("POST", `/v1/webhooks/${webhookId}/rotate-secret`, { key: org.keys.admin });
   expect(res.status).toBe(200);
-  return res.body as { secret: string; previousSecretExpiresAt: string | null };
+  return res.body;
 }
 
 /** An event and a pending delivery of it to the webhook, written straight to D1 (never enqueued). */

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decryptSecret } from "../src/webhooks/secrets";
-import { call, createOrg, expectError, type TestOrg } from "./harness";
+import type { OpenApiDocument, Page, Webhook, WebhookWithSecret } from "./api-types";
+import { call, createOrg, errorOf, expectError, type TestOrg } from "./harness";
 import { createWebhook, HOOK_URL } from "./webhook-helpers";
 
 async function insertProject(org: TestOrg): Promise<string> {
@@ -18,7 +19,7 @@ async function insertProject(org: TestOrg): Promise<string> {
 describe("webhooks: managing (happy paths)", () => {
   it("creates a webhook with a generated whsec_ secret, shown only on create and stored encrypted", async () => {
     const org = await createOrg();
-    const res = await call("POST", "/v1/webhooks", {
+    const res = await call<WebhookWithSecret>("POST", "/v1/webhooks", {
       key: org.keys.admin,
       body: { url: HOOK_URL, events: ["task.created", "task.completed", "task.created"], description: "CI" },
     });
@@ -53,14 +54,14 @@ describe("webhooks: managing (happy paths)", () => {
     expect(got.body).not.toHaveProperty("secret");
     const { secret: _omitted, ...withoutSecret } = res.body;
     expect(got.body).toEqual(withoutSecret);
-    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    const list = await call<Page<Webhook>>("GET", "/v1/webhooks", { key: org.keys.admin });
     expect(list.body.data).toEqual([withoutSecret]);
     expect(list.body.pagination).toEqual({ total: 1, page: 1, limit: 50, totalPages: 1 });
   });
 
   it("accepts a secret of the customer's own and the wildcard subscription", async () => {
     const org = await createOrg();
-    const res = await call("POST", "/v1/webhooks", {
+    const res = await call<WebhookWithSecret>("POST", "/v1/webhooks", {
       key: org.keys.admin,
       body: { url: HOOK_URL, events: ["*"], secret: "your_webhook_secret_12345", enabled: false },
     });
@@ -80,20 +81,23 @@ describe("webhooks: managing (happy paths)", () => {
     });
     expect(hook.filters).toEqual({ projectId, assigneeId: org.member.id });
 
-    const merged = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+    const merged = await call<Webhook>("PATCH", `/v1/webhooks/${hook.id}`, {
       key: org.keys.admin,
       body: { filters: { assigneeId: null } },
     });
     expect(merged.status).toBe(200);
     expect(merged.body.filters).toEqual({ projectId, assigneeId: null });
-    const cleared = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { filters: null } });
+    const cleared = await call<Webhook>("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: org.keys.admin,
+      body: { filters: null },
+    });
     expect(cleared.body.filters).toEqual({ projectId: null, assigneeId: null });
   });
 
   it("updates url, events and description, and changes updatedAt", async () => {
     const org = await createOrg();
     const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });
-    const res = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+    const res = await call<Webhook>("PATCH", `/v1/webhooks/${hook.id}`, {
       key: org.keys.admin,
       body: { url: "https://other.example.com/in", events: ["project.created"], description: "moved" },
     });
@@ -103,7 +107,7 @@ describe("webhooks: managing (happy paths)", () => {
       events: ["project.created"],
       description: "moved",
     });
-    expect(res.body.updatedAt >= (hook.updatedAt as string)).toBe(true);
+    expect(res.body.updatedAt >= hook.updatedAt).toBe(true);
     const unchanged = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: {} });
     expect(unchanged.body).toEqual(res.body);
   });
@@ -129,22 +133,22 @@ describe("webhooks: managing (happy paths)", () => {
 
     const paused = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: org.keys.admin, body: { enabled: false } });
     expect(paused.body).toMatchObject({ enabled: false, disabledReason: null });
-    const onlyEnabled = await call("GET", "/v1/webhooks?enabled=true", { key: org.keys.admin });
+    const onlyEnabled = await call<Page<Webhook>>("GET", "/v1/webhooks?enabled=true", { key: org.keys.admin });
     expect(onlyEnabled.body.data).toEqual([]);
-    const onlyDisabled = await call("GET", "/v1/webhooks?enabled=false", { key: org.keys.admin });
-    expect(onlyDisabled.body.data.map((w: { id: string }) => w.id)).toEqual([hook.id]);
+    const onlyDisabled = await call<Page<Webhook>>("GET", "/v1/webhooks?enabled=false", { key: org.keys.admin });
+    expect(onlyDisabled.body.data.map((w) => w.id)).toEqual([hook.id]);
   });
 
   it("rotates the secret: a new one is shown once and the old one signs until the grace period ends", async () => {
     const org = await createOrg();
     const hook = await createWebhook(org, { url: HOOK_URL, events: ["task.created"] });
     const before = Date.now();
-    const res = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: org.keys.admin });
+    const res = await call<WebhookWithSecret>("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: org.keys.admin });
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(res.body.secret).toMatch(/^whsec_/);
     expect(res.body.secret).not.toBe(hook.secret);
-    const graceEnds = Date.parse(res.body.previousSecretExpiresAt);
+    const graceEnds = Date.parse(res.body.previousSecretExpiresAt!);
     expect(graceEnds - before).toBeGreaterThan(86_390_000);
     expect(graceEnds - before).toBeLessThan(86_410_000);
 
@@ -158,7 +162,7 @@ describe("webhooks: managing (happy paths)", () => {
       hook.secret,
     );
 
-    const given = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, {
+    const given = await call<WebhookWithSecret>("POST", `/v1/webhooks/${hook.id}/rotate-secret`, {
       key: org.keys.admin,
       body: { secret: "my-own-rotated-secret-0001" },
     });
@@ -169,15 +173,15 @@ describe("webhooks: managing (happy paths)", () => {
     const org = await createOrg();
     const headers = { "Idempotency-Key": `create-${crypto.randomUUID()}` };
     const body = { url: HOOK_URL, events: ["task.created"] };
-    const first = await call("POST", "/v1/webhooks", { key: org.keys.admin, body, headers });
-    const replay = await call("POST", "/v1/webhooks", { key: org.keys.admin, body, headers });
+    const first = await call<WebhookWithSecret>("POST", "/v1/webhooks", { key: org.keys.admin, body, headers });
+    const replay = await call<Webhook>("POST", "/v1/webhooks", { key: org.keys.admin, body, headers });
     expect(first.status).toBe(201);
     expect(replay.status).toBe(201);
     expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
     expect(replay.body.id).toBe(first.body.id);
     expect(first.body.secret).toMatch(/^whsec_/);
     expect(replay.body).not.toHaveProperty("secret");
-    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    const list = await call<Page<Webhook>>("GET", "/v1/webhooks", { key: org.keys.admin });
     expect(list.body.pagination.total).toBe(1);
     const stored = await env.DB.prepare("SELECT response_body FROM idempotency_keys WHERE org_id = ?")
       .bind(org.id)
@@ -186,7 +190,7 @@ describe("webhooks: managing (happy paths)", () => {
 
     const rotateHeaders = { "Idempotency-Key": `rotate-${crypto.randomUUID()}` };
     const path = `/v1/webhooks/${first.body.id}/rotate-secret`;
-    const rotated = await call("POST", path, { key: org.keys.admin, headers: rotateHeaders });
+    const rotated = await call<WebhookWithSecret>("POST", path, { key: org.keys.admin, headers: rotateHeaders });
     const rotatedAgain = await call("POST", path, { key: org.keys.admin, headers: rotateHeaders });
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotatedAgain.body).not.toHaveProperty("secret");
@@ -225,16 +229,18 @@ describe("webhooks: managing (happy paths)", () => {
     const ids: string[] = [];
     for (const path of ["c", "a", "b"])
       ids.push((await createWebhook(org, { url: `${HOOK_URL}/${path}`, events: ["*"] })).id);
-    const page = await call("GET", "/v1/webhooks?limit=2&page=2&sortBy=createdAt&order=asc", { key: org.keys.admin });
+    const page = await call<Page<Webhook>>("GET", "/v1/webhooks?limit=2&page=2&sortBy=createdAt&order=asc", {
+      key: org.keys.admin,
+    });
     expect(page.status).toBe(200);
-    expect(page.body.data.map((w: { id: string }) => w.id)).toEqual([ids[2]]);
+    expect(page.body.data.map((w) => w.id)).toEqual([ids[2]]);
     expect(page.body.pagination).toEqual({ total: 3, page: 2, limit: 2, totalPages: 2 });
-    const byUrl = await call("GET", "/v1/webhooks?sortBy=url&order=asc", { key: org.keys.admin });
-    expect(byUrl.body.data.map((w: { url: string }) => w.url.slice(-1))).toEqual(["a", "b", "c"]);
+    const byUrl = await call<Page<Webhook>>("GET", "/v1/webhooks?sortBy=url&order=asc", { key: org.keys.admin });
+    expect(byUrl.body.data.map((w) => w.url.slice(-1))).toEqual(["a", "b", "c"]);
   });
 
   it("documents every webhook operation in the OpenAPI document", async () => {
-    const doc = await call("GET", "/openapi.json");
+    const doc = await call<OpenApiDocument>("GET", "/openapi.json");
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining([
         "/v1/webhooks",
@@ -246,7 +252,7 @@ describe("webhooks: managing (happy paths)", () => {
         "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver",
       ]),
     );
-    expect(doc.body.components.schemas.CreateWebhook.required).toEqual(expect.arrayContaining(["url", "events"]));
+    expect(doc.body.components.schemas.CreateWebhook!.required).toEqual(expect.arrayContaining(["url", "events"]));
   });
 });
 
@@ -270,8 +276,8 @@ describe("webhooks: plan limits", () => {
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(2);
-    expect(results.filter((r) => r.status === 403 && r.body.error.code === "PLAN_LIMIT")).toHaveLength(4);
-    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    expect(results.filter((r) => r.status === 403 && errorOf(r).code === "PLAN_LIMIT")).toHaveLength(4);
+    const list = await call<Page<Webhook>>("GET", "/v1/webhooks", { key: org.keys.admin });
     expect(list.body.pagination.total).toBe(2);
   });
 

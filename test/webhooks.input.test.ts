@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkWebhookUrl } from "../src/webhooks/url-policy";
+import type { Page, Webhook } from "./api-types";
 import { call, createOrg, expectError } from "./harness";
 import { createWebhook, HOOK_URL } from "./webhook-helpers";
 
@@ -53,7 +54,7 @@ describe("webhooks: refused input", () => {
       body: { url: "https://169.254.169.254/" },
     });
     expectError(res, 400, "VALIDATION_ERROR", "url");
-    const unchanged = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    const unchanged = await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
     expect(unchanged.body.url).toBe(HOOK_URL);
   });
 
@@ -143,7 +144,7 @@ describe("webhooks: refused input", () => {
     for (const [body, field] of cases) {
       expectError(await call("POST", "/v1/webhooks", { key: org.keys.admin, body }), 400, "VALIDATION_ERROR", field);
     }
-    const list = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    const list = await call<Page<Webhook>>("GET", "/v1/webhooks", { key: org.keys.admin });
     expect(list.body.pagination.total).toBe(0);
   });
 

@@ -8,7 +8,8 @@ import { sweepUnsentEvents } from "../src/events/sweep";
 import { addUser } from "../src/identity/users";
 import worker from "../src/index";
 import { resendStalledDeliveries } from "../src/webhooks/stalled";
-import { call, createOrg } from "./harness";
+import type { Delivery, Page } from "./api-types";
+import { call, createOrg, errorOf } from "./harness";
 import { createWebhook, receivedBy, receiverEndpoint, waitFor, waitForRequests } from "./webhook-helpers";
 import { deliveryRow, insertEvent, pendingDelivery, runQueue, webhookOf } from "./webhook-queue";
 
@@ -29,8 +30,10 @@ describe("webhooks queue: dead letters", { timeout: 30_000 }, () => {
     expect(await webhookOf(org, hook.id)).toMatchObject({ deliverySuccessRate: 0 });
     // A second dead letter of the same delivery changes nothing (counted once).
     await runQueue("verk-events-dlq", [{ kind: "delivery", deliveryId }]);
-    const failedOnly = await call("GET", `/v1/webhooks/${hook.id}/deliveries?status=failed`, { key: org.keys.admin });
-    expect(failedOnly.body.data.map((d: { id: string }) => d.id)).toEqual([deliveryId]);
+    const failedOnly = await call<Page<Delivery>>("GET", `/v1/webhooks/${hook.id}/deliveries?status=failed`, {
+      key: org.keys.admin,
+    });
+    expect(failedOnly.body.data.map((d) => d.id)).toEqual([deliveryId]);
 
     const redelivered = await call("POST", `/v1/webhooks/${hook.id}/deliveries/${deliveryId}/redeliver`, {
       key: org.keys.admin,
@@ -47,7 +50,7 @@ describe("webhooks queue: dead letters", { timeout: 30_000 }, () => {
       key: org.keys.admin,
     });
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("CONFLICT");
+    expect(errorOf(res).code).toBe("CONFLICT");
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: "pending", attempt_count: 0 });
   });
 
@@ -58,7 +61,7 @@ describe("webhooks queue: dead letters", { timeout: 30_000 }, () => {
       key: org.keys.admin,
     });
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("CONFLICT");
+    expect(errorOf(res).code).toBe("CONFLICT");
   });
 
   it("hands a dead-lettered event back to the outbox for the sweep", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRetryAfter, retryDelaySeconds } from "../src/webhooks/deliver";
+import type { DeliveryDetail, Webhook } from "./api-types";
 import { call, createOrg } from "./harness";
 import {
   addMember,
@@ -49,17 +50,19 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(1700);
 
     const delivery = await settledDelivery(org, hook.id, "succeeded");
-    const detail = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}`, { key: org.keys.admin });
+    const detail = await call<DeliveryDetail>("GET", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}`, {
+      key: org.keys.admin,
+    });
     expect(detail.body.attemptCount).toBe(3);
-    expect(detail.body.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 503, 200]);
-    expect(detail.body.attempts[0].error).toBe("HTTP 500: database down");
-    expect(detail.body.attempts[1].error).toBe("HTTP 503: still down");
-    expect(detail.body.attempts[2].error).toBeNull();
+    expect(detail.body.attempts.map((a) => a.statusCode)).toEqual([500, 503, 200]);
+    expect(detail.body.attempts[0]!.error).toBe("HTTP 500: database down");
+    expect(detail.body.attempts[1]!.error).toBe("HTTP 503: still down");
+    expect(detail.body.attempts[2]!.error).toBeNull();
     const [first, second, third] = detail.body.attempts;
-    expect(Date.parse(first.nextAttemptAt) - Date.parse(first.attemptedAt)).toBe(1000);
-    expect(Date.parse(second.nextAttemptAt) - Date.parse(second.attemptedAt)).toBe(2000);
-    expect(third.nextAttemptAt).toBeNull();
-    const after = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    expect(Date.parse(first!.nextAttemptAt!) - Date.parse(first!.attemptedAt)).toBe(1000);
+    expect(Date.parse(second!.nextAttemptAt!) - Date.parse(second!.attemptedAt)).toBe(2000);
+    expect(third!.nextAttemptAt).toBeNull();
+    const after = await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
     expect(after.body).toMatchObject({ consecutiveFailures: 0, deliverySuccessRate: 1 });
   });
 
@@ -80,10 +83,12 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
     expect(requests[1]!.headers["x-verk-delivery"]).toBe(delivery.id);
     expect(requests[1]!.body).toBe(original!.body);
     await waitFor(async () => {
-      const detail = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}`, { key: org.keys.admin });
+      const detail = await call<DeliveryDetail>("GET", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}`, {
+        key: org.keys.admin,
+      });
       return detail.body.status === "succeeded" && detail.body.attemptCount === 2 ? detail : undefined;
     }, "the redelivery to settle");
-    const after = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    const after = await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
     expect(after.body.deliverySuccessRate).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createOrg, expectError, type TestOrg } from "./harness";
+import type { Page, Webhook } from "./api-types";
+import { call, createOrg, errorOf, expectError, type TestOrg } from "./harness";
 import { createWebhook, HOOK_URL } from "./webhook-helpers";
 
 describe("webhooks: security", () => {
@@ -41,7 +42,7 @@ describe("webhooks: security", () => {
       expectError(await call(method, path, { key: org.keys.write, body }), 403, "FORBIDDEN");
       expectError(await call(method, path, { key: org.member.key, body }), 403, "FORBIDDEN");
     }
-    const still = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    const still = await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
     expect(still.status).toBe(200);
     expect(still.body.description).toBeNull();
   });
@@ -53,9 +54,9 @@ describe("webhooks: security", () => {
     for (const [method, path, body] of operations(hook.id, deliveryId).slice(2)) {
       expectError(await call(method, path, { key: intruder.keys.admin, body }), 404, "NOT_FOUND");
     }
-    const intruderList = await call("GET", "/v1/webhooks", { key: intruder.keys.admin });
+    const intruderList = await call<Page<Webhook>>("GET", "/v1/webhooks", { key: intruder.keys.admin });
     expect(intruderList.body.data).toEqual([]);
-    const still = await call("GET", `/v1/webhooks/${hook.id}`, { key: owner.keys.admin });
+    const still = await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: owner.keys.admin });
     expect(still.body).toMatchObject({ description: null, url: HOOK_URL });
     // A delivery id of another webhook, even of the same organization, is not found under this one.
     const sibling = await createWebhook(owner, { url: HOOK_URL, events: ["*"] });
@@ -81,7 +82,7 @@ describe("webhooks: security", () => {
     ]) {
       const res = await call(method!, path!, { key: org.keys.admin, body: method === "GET" ? undefined : {} });
       expect([401, 404, 405]).toContain(res.status);
-      expect(res.body.error.message).not.toContain("Webhook not found");
+      expect(errorOf(res).message).not.toContain("Webhook not found");
     }
   });
 

@@ -1,5 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import type { DeliveryDetail, Event, Page, Webhook as WebhookResource, WebhookWithSecret } from "./api-types";
 import { call, createOrg } from "./harness";
 import {
   addMember,
@@ -35,8 +36,8 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
     expect(headers["x-verk-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
 
-    const events = await call("GET", `/v1/events?resourceId=${member.id}`, { key: org.keys.admin });
-    const event = events.body.data[0];
+    const events = await call<Page<Event>>("GET", `/v1/events?resourceId=${member.id}`, { key: org.keys.admin });
+    const event = events.body.data[0]!;
     expect(Object.keys(payload)).toEqual([
       "id",
       "event",
@@ -82,7 +83,9 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
       lastStatusCode: 200,
       nextAttemptAt: null,
     });
-    const detail = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}`, { key: org.keys.admin });
+    const detail = await call<DeliveryDetail>("GET", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}`, {
+      key: org.keys.admin,
+    });
     expect(detail.status).toBe(200);
     expect(detail.body.payload).toEqual(payload);
     expect(detail.body.attempts).toEqual([
@@ -95,17 +98,19 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
         nextAttemptAt: null,
       },
     ]);
-    const after = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    const after = await call<WebhookResource>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
     expect(after.body).toMatchObject({ consecutiveFailures: 0, deliverySuccessRate: 1 });
-    expect(after.body.lastTriggeredAt).toEqual(detail.body.attempts[0].attemptedAt);
+    expect(after.body.lastTriggeredAt).toEqual(detail.body.attempts[0]!.attemptedAt);
   });
 
   it("signs with both secrets during a rotation's grace period", async () => {
     const org = await createOrg();
     const { name, url } = receiverEndpoint("rotation");
     const hook = await createWebhook(org, { url, events: ["member.added"] });
-    const rotated = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: org.keys.admin });
-    const newSecret: string = rotated.body.secret;
+    const rotated = await call<WebhookWithSecret>("POST", `/v1/webhooks/${hook.id}/rotate-secret`, {
+      key: org.keys.admin,
+    });
+    const newSecret = rotated.body.secret;
     await addMember(org);
 
     const [request] = await waitForRequests(name, 1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Webhook, WebhookTestResult } from "./api-types";
 import { eventCount } from "./fixtures";
 import { call, createOrg } from "./harness";
 import {
@@ -20,7 +21,7 @@ describe("webhooks: test deliveries", { timeout: 30_000 }, () => {
     const hook = await createWebhook(org, { url, events: ["task.created"] });
     const eventsBefore = await eventCount(org.id);
 
-    const res = await call("POST", `/v1/webhooks/${hook.id}/test`, {
+    const res = await call<WebhookTestResult>("POST", `/v1/webhooks/${hook.id}/test`, {
       key: org.keys.admin,
       body: { eventType: "task.completed" },
     });
@@ -49,7 +50,7 @@ describe("webhooks: test deliveries", { timeout: 30_000 }, () => {
     expect(await eventCount(org.id)).toBe(eventsBefore);
     expect(await deliveriesOf(org, hook.id)).toEqual([]);
 
-    const defaulted = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin });
+    const defaulted = await call<WebhookTestResult>("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin });
     expect(defaulted.body.payload.event).toBe("task.created");
   });
 
@@ -62,16 +63,19 @@ describe("webhooks: test deliveries", { timeout: 30_000 }, () => {
       { status: 200, delayMs: 3000 },
     ]);
 
-    const failed = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin, body: {} });
+    const failed = await call<WebhookTestResult>("POST", `/v1/webhooks/${hook.id}/test`, {
+      key: org.keys.admin,
+      body: {},
+    });
     expect(failed.body).toMatchObject({ success: false, statusCode: 500, error: "HTTP 500: boom" });
-    const slow = await call("POST", `/v1/webhooks/${hook.id}/test`, {
+    const slow = await call<WebhookTestResult>("POST", `/v1/webhooks/${hook.id}/test`, {
       key: org.keys.admin,
       body: { eventType: "comment.created" },
     });
     expect(slow.body).toMatchObject({ success: false, statusCode: null, error: "Timed out after 2000 ms" });
     expect(slow.body.responseTimeMs).toBeGreaterThanOrEqual(1900);
 
-    const after = await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
+    const after = await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
     expect(after.body).toMatchObject({ enabled: true, consecutiveFailures: 0, deliverySuccessRate: null });
   });
 
@@ -81,7 +85,10 @@ describe("webhooks: test deliveries", { timeout: 30_000 }, () => {
     const hook = await createWebhook(org, { url, events: ["*"] });
     const { EVENT_TYPES } = await import("../src/events/catalog");
     for (const eventType of EVENT_TYPES) {
-      const res = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin, body: { eventType } });
+      const res = await call<WebhookTestResult>("POST", `/v1/webhooks/${hook.id}/test`, {
+        key: org.keys.admin,
+        body: { eventType },
+      });
       expect(res.body.success).toBe(true);
       expect(res.body.payload.event).toBe(eventType);
       expect(res.body.payload.data.id).toEqual(expect.any(String));

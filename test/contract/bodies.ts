@@ -1,5 +1,6 @@
+import type { JsonSchema } from "../api-types";
 import { receiverEndpoint } from "../webhook-helpers";
-import { type JsonSchema, resolve, typesOf } from "./document";
+import { resolve, typesOf } from "./document";
 import type { OrgWorld } from "./world";
 
 // ---------------------------------------------------------------------------

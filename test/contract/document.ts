@@ -1,44 +1,10 @@
+import type { JsonSchema, OpenApiDocument } from "../api-types";
 import { call } from "../harness";
 
 /** The OpenAPI document the Worker serves, read once when the suite is collected, and its operations. */
 
 // ---------------------------------------------------------------------------
 // The document
-
-export interface JsonSchema {
-  $ref?: string;
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema;
-  enum?: unknown[];
-  format?: string;
-  pattern?: string;
-  example?: unknown;
-  default?: unknown;
-  minLength?: number;
-  minItems?: number;
-  minimum?: number;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-}
-
-interface Parameter {
-  name: string;
-  in: "path" | "query" | "header" | "cookie";
-  required?: boolean;
-}
-
-interface DocumentedOperation {
-  security?: Record<string, string[]>[];
-  parameters?: Parameter[];
-  requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
-}
-
-export interface OpenApiDocument {
-  paths: Record<string, Record<string, DocumentedOperation>>;
-  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
-}
 
 const docResponse = await call<OpenApiDocument>("GET", "/openapi.json");
 if (docResponse.status !== 200) throw new Error(`GET /openapi.json answered ${docResponse.status}`);

@@ -1,3 +1,4 @@
+import type { CreatedApiKey, CreatedIncomingWebhook, Delivery, ErrorBody, Event, Page } from "../api-types";
 import { makeComment, makeProject, makeTask } from "../fixtures";
 import { ADMIN_TOKEN, type ApiResponse, call, createOrg, type TestOrg } from "../harness";
 import { createWebhook, receiverEndpoint, waitFor } from "../webhook-helpers";
@@ -59,9 +60,12 @@ export const INCOMING_PERMISSIONS = (resolve(doc.components.schemas.CreateIncomi
   .items!.enum ?? []) as string[];
 
 async function createIncomingKey(org: TestOrg, name: string, permissions: string[]) {
-  const res = await call("POST", "/v1/incoming-webhooks", { key: org.keys.admin, body: { name, permissions } });
+  const res = await call<CreatedIncomingWebhook>("POST", "/v1/incoming-webhooks", {
+    key: org.keys.admin,
+    body: { name, permissions },
+  });
   if (res.status !== 201) throw new Error(`incoming webhook create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; key: string };
+  return res.body;
 }
 
 async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWorld> {
@@ -69,7 +73,10 @@ async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWo
   const task = await makeTask(org, project.id);
   const comment = await makeComment(org, task.id);
   // A key of its own, so that a broken guard on revoke or rotate cannot take the suite's keys with it.
-  const apiKey = await call("POST", "/v1/api-keys", { key: org.keys.admin, body: { name: "fixture", scope: "read" } });
+  const apiKey = await call<CreatedApiKey>("POST", "/v1/api-keys", {
+    key: org.keys.admin,
+    body: { name: "fixture", scope: "read" },
+  });
   const webhook = await createWebhook(org, { url: receiverEndpoint("contract").url, events: ["project.created"] });
   const credential = await createIncomingKey(org, "fixture", ["tasks:create"]);
   const full = await createIncomingKey(org, "every permission", INCOMING_PERMISSIONS);
@@ -86,12 +93,12 @@ async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWo
   if (withDelivery) {
     await makeProject(org, { name: "Delivered" }); // project.created → a delivery to the webhook
     ids.delivery = await waitFor(async () => {
-      const res = await call("GET", `/v1/webhooks/${webhook.id}/deliveries`, { key: org.keys.admin });
+      const res = await call<Page<Delivery>>("GET", `/v1/webhooks/${webhook.id}/deliveries`, { key: org.keys.admin });
       return (res.body?.data?.[0]?.id as string | undefined) ?? undefined;
     }, "a delivery of the fixture webhook");
   }
-  const events = await call("GET", "/v1/events?limit=1", { key: org.keys.read });
-  ids.event = events.body.data[0].id;
+  const events = await call<Page<Event>>("GET", "/v1/events?limit=1", { key: org.keys.read });
+  ids.event = events.body.data[0]!.id;
   return { org, ids, incomingKey: full.key };
 }
 
@@ -153,7 +160,7 @@ export function show(res: ApiResponse): string {
 
 /** A refusal in the spec's shape: status, code, the field when given, and the request id in body and header. */
 export function expectRefused(res: ApiResponse, status: number, code: string, field?: string): void {
-  const error = res.body?.error;
+  const error = (res.body as Partial<ErrorBody> | null)?.error;
   const shaped =
     typeof error?.message === "string" &&
     typeof error?.requestId === "string" &&

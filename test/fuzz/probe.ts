@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { ERROR_STATUS } from "../../src/core/errors";
+import type { CreatedApiKey, ErrorBody } from "../api-types";
 import { type ApiResponse, call, type TestOrg } from "../harness";
 import { bodyText } from "./arbitraries";
 
@@ -83,7 +84,7 @@ const REQUESTS_PER_KEY = 300;
 async function keyFor(f: FuzzOrg): Promise<string> {
   f.uses += 1;
   if (f.uses > REQUESTS_PER_KEY * f.keys.length) {
-    const res = await call("POST", "/v1/api-keys", {
+    const res = await call<CreatedApiKey>("POST", "/v1/api-keys", {
       key: f.keys[f.keys.length - 1],
       body: { name: `fuzz ${f.keys.length}`, scope: "admin" },
     });
@@ -116,9 +117,10 @@ export async function probe(f: FuzzOrg, target: Target, body: unknown, idempoten
   if (res.status >= 500) throw new Error(`${context}: ${describeResponse(res)}`);
   if (res.status === 429) throw new Error(`${context}: rate limited; the fuzz must stay under the key's burst limit`);
   if (res.status >= 400) {
-    const error = res.body?.error;
-    const code = error?.code as keyof typeof ERROR_STATUS | undefined;
+    const error = (res.body as Partial<ErrorBody> | null)?.error;
+    const code: keyof typeof ERROR_STATUS | undefined = error?.code;
     const shaped =
+      error !== undefined &&
       code !== undefined &&
       ERROR_STATUS[code] === res.status &&
       typeof error.message === "string" &&

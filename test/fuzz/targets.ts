@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import type { CreatedIncomingWebhook, User } from "../api-types";
 import { makeComment, makeProject, makeTask } from "../fixtures";
 import { call, type TestOrg } from "../harness";
 import { createWebhook, receiverEndpoint } from "../webhook-helpers";
@@ -226,7 +227,7 @@ export const TARGETS: TargetSpec[] = [
     name: "PATCH /v1/users/{id}",
     numRuns: 200,
     build: async (org) => {
-      const target = await call("POST", "/v1/users", {
+      const target = await call<User>("POST", "/v1/users", {
         key: org.keys.admin,
         body: { name: "Target", email: `target-${crypto.randomUUID()}@example.com` },
       });
@@ -316,7 +317,7 @@ export const TARGETS: TargetSpec[] = [
     name: "PATCH /v1/incoming-webhooks/{id}",
     numRuns: 200,
     build: async (org) => {
-      const created = await call("POST", "/v1/incoming-webhooks", {
+      const created = await call<CreatedIncomingWebhook>("POST", "/v1/incoming-webhooks", {
         key: org.keys.admin,
         body: { name: "Target", permissions: ["tasks:create"] },
       });

@@ -66,7 +66,7 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
         `task.updated:${mine.id}`,
       ].sort(),
     );
-    const update = received.map(payloadOf).find((p) => p.event === "task.updated");
+    const update = received.map(payloadOf).find((p) => p.event === "task.updated")!;
     expect(update.changes).toMatchObject({ title: { from: "Mine", to: "Mine!" } });
     expect(update.data).toMatchObject({ id: mine.id, title: "Mine!", assigneeId: org.member.id });
 

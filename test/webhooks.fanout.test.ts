@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Changes } from "../src/core/write-context";
 import type { Env } from "../src/env";
+import type { EventType } from "../src/events/catalog";
 import { fanOutEvent, webhookMatches } from "../src/webhooks/fanout";
+import type { WebhookEvents } from "../src/webhooks/webhooks";
 import { makeProject, makeTask } from "./fixtures";
 import { call, createOrg } from "./harness";
 import {
@@ -166,15 +169,15 @@ describe("webhooks queue: fan-out", () => {
   });
 
   it("matches filters by data, the project itself, and the previous value of a change", () => {
-    const hook = (events: string[], projectId: string | null, assigneeId: string | null) => ({
-      events: JSON.stringify(events),
+    const hook = (events: WebhookEvents, projectId: string | null, assigneeId: string | null) => ({
+      events,
       filterProjectId: projectId,
       filterAssigneeId: assigneeId,
     });
-    const event = (type: string, data: unknown, changes?: unknown) => ({
+    const event = (type: EventType, data: Record<string, unknown>, changes?: Changes) => ({
       type,
-      data: JSON.stringify(data),
-      changes: changes ? JSON.stringify(changes) : null,
+      data,
+      changes: changes ?? null,
     });
     expect(webhookMatches(hook(["*"], "p1", null), event("project.updated", { id: "p1" }))).toBe(true);
     expect(webhookMatches(hook(["*"], "p1", null), event("project.updated", { id: "p2" }))).toBe(false);

@@ -4,7 +4,7 @@ import { nowIso } from "../core/time";
 import { deliveries } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import { returnToOutbox } from "../events/outbox";
-import { clearNextAttempt, settleStatements } from "./deliveries.sql";
+import { clearNextAttempt, settleStatements } from "./deliveries.queries";
 
 /**
  * A message the queue gave up on after its last retry. A delivery ends `failed`

@@ -4,12 +4,17 @@ import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
 import { isoPlusSeconds } from "../core/time";
 import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
-import { clearAttemptNextAttempt, clearNextAttempt, recordAttemptStatements, settleStatements } from "./deliveries.sql";
+import {
+  clearAttemptNextAttempt,
+  clearNextAttempt,
+  recordAttemptStatements,
+  settleStatements,
+} from "./deliveries.queries";
 import { deliveryBody } from "./payload";
 import { decryptSecret, UnreadableSecretError } from "./secrets";
 import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
-import { countWebhookFailure, disableGoneWebhook, recordWebhookSuccess } from "./webhooks.sql";
+import { countWebhookFailure, disableGoneWebhook, recordWebhookSuccess } from "./webhooks.queries";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
 

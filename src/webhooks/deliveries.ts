@@ -9,7 +9,7 @@ import { isGuardFailure, prepared } from "../db/row-guards";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
-import { clearNextAttempt, requireSettled, settleStatements } from "./deliveries.sql";
+import { clearNextAttempt, requireSettled, settleStatements } from "./deliveries.queries";
 import { deliveryBody } from "./payload";
 import { findWebhook, type WebhookScope } from "./webhooks";
 

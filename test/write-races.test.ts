@@ -35,7 +35,7 @@ function racingContext(org: TestOrg, interloper: () => Promise<unknown>): WriteC
   return {
     db: racing,
     orgId: org.id,
-    actor: { userId: org.owner.id, apiKeyId: org.keyIds.write },
+    actor: { userId: org.owner.id, apiKeyId: org.keyIds.write, role: "owner" as const },
     afterCommit: () => {},
   };
 }
@@ -55,14 +55,13 @@ describe("writes that lose a race roll back whole: no change, no event", () => {
     await expect(
       updateTask(
         racingContext(org, () => touch("tasks", task.id)),
-        task.id,
-        { title: "lost" },
+        { id: task.id, patch: { title: "lost" } },
       ),
     ).rejects.toBeInstanceOf(StaleWriteError);
     await expect(
       deleteTask(
         racingContext(org, () => touch("tasks", task.id)),
-        task.id,
+        { id: task.id },
       ),
     ).rejects.toBeInstanceOf(StaleWriteError);
     expect((await row("tasks", task.id))?.title).toBe("Task");
@@ -77,14 +76,13 @@ describe("writes that lose a race roll back whole: no change, no event", () => {
     await expect(
       updateProject(
         racingContext(org, () => touch("projects", project.id)),
-        project.id,
-        { name: "lost" },
+        { id: project.id, patch: { name: "lost" } },
       ),
     ).rejects.toBeInstanceOf(StaleWriteError);
     await expect(
       deleteProject(
         racingContext(org, () => touch("projects", project.id)),
-        project.id,
+        { id: project.id },
       ),
     ).rejects.toBeInstanceOf(StaleWriteError);
     expect((await row("projects", project.id))?.name).toBe("Project");
@@ -96,21 +94,17 @@ describe("writes that lose a race roll back whole: no change, no event", () => {
     const org = await createOrg();
     const task = await makeTask(org, (await makeProject(org)).id);
     const comment = await makeComment(org, task.id);
-    const editor = { userId: org.owner.id, role: "owner" as const };
     const events = await eventCount(org.id);
     await expect(
       updateComment(
         racingContext(org, () => touch("comments", comment.id)),
-        editor,
-        comment.id,
-        { content: "lost" },
+        { id: comment.id, patch: { content: "lost" } },
       ),
     ).rejects.toBeInstanceOf(StaleWriteError);
     await expect(
       deleteComment(
         racingContext(org, () => touch("comments", comment.id)),
-        editor,
-        comment.id,
+        { id: comment.id },
       ),
     ).rejects.toBeInstanceOf(StaleWriteError);
     expect((await row("comments", comment.id))?.content).toBe("A comment");
@@ -129,7 +123,7 @@ describe("writes that lose a race roll back whole: no change, no event", () => {
     await expect(created).rejects.toBeInstanceOf(AppError);
     await expect(created).rejects.toMatchObject({ code: "CONFLICT", field: "projectId" });
     await expect(
-      updateTask(racingContext(org, archive(target.id)), task.id, { projectId: target.id }),
+      updateTask(racingContext(org, archive(target.id)), { id: task.id, patch: { projectId: target.id } }),
     ).rejects.toBeInstanceOf(StaleWriteError);
     expect((await row("tasks", task.id))?.project_id).toBe(project.id);
     const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM tasks WHERE org_id = ?")
@@ -148,7 +142,7 @@ describe("writes that lose a race roll back whole: no change, no event", () => {
         env.DB.prepare("DELETE FROM task_tags WHERE task_id = ?").bind(task.id),
         env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(task.id),
       ]);
-    const attempt = createComment(racingContext(org, removeTask), task.id, { content: "orphan?" });
+    const attempt = createComment(racingContext(org, removeTask), { taskId: task.id, content: "orphan?" });
     await expect(attempt).rejects.toMatchObject({ code: "NOT_FOUND" });
     const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM comments WHERE task_id = ?")
       .bind(task.id)

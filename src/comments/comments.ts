@@ -5,12 +5,11 @@ import { newEtag, newId } from "../core/ids";
 import { offsetOf, type PageRequest, toPage } from "../core/pagination";
 import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
-import { answerStatements, type WriteContext } from "../core/write-context";
+import { type Actor, answerStatements, type WriteContext } from "../core/write-context";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type Comment, comments, tasks } from "../db/schema";
 import { changesBetween } from "../events/changes";
 import { commitWithEvents } from "../events/outbox";
-import type { Role } from "../identity/principal";
 import { existingMemberIds } from "../identity/users";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
 import { findTask } from "../tasks/tasks";
@@ -95,7 +94,7 @@ export interface CommentInput {
   mentions?: string[];
 }
 
-export async function createComment(w: WriteContext, taskId: string, input: CommentInput) {
+export async function createComment(w: WriteContext, { taskId, ...input }: CommentInput & { taskId: string }) {
   const task = await findTask(w.db, w.orgId, taskId);
   const mentions = input.mentions ?? [];
   await checkMentions(w, mentions);
@@ -138,27 +137,19 @@ export async function createComment(w: WriteContext, taskId: string, input: Comm
   return created;
 }
 
-/** Who is editing: only a comment's author, or an organization admin or owner, may change it. */
-export interface Editor {
-  userId: string | null;
-  role: Role;
-}
-
-function assertMayEdit(editor: Editor, comment: Comment): void {
+/** Only a comment's author, or an organization admin or owner, may change it; an incoming-webhook credential never. */
+function assertMayEdit(editor: Actor, comment: Comment): void {
   if (editor.role === "admin" || editor.role === "owner") return;
-  if (editor.userId !== null && editor.userId === comment.authorId) return;
+  if (editor.role && editor.userId !== null && editor.userId === comment.authorId) return;
   throw new AppError("FORBIDDEN", "Only the comment's author or an admin can change or delete it");
 }
 
 export async function updateComment(
   w: WriteContext,
-  editor: Editor,
-  commentId: string,
-  patch: Partial<CommentInput>,
-  ifMatch?: string,
+  { id: commentId, patch, ifMatch }: { id: string; patch: Partial<CommentInput>; ifMatch?: string },
 ) {
   const { comment: current, projectId } = await findComment(w.db, w.orgId, commentId);
-  assertMayEdit(editor, current);
+  assertMayEdit(w.actor, current);
   assertIfMatch(ifMatch, current.etag);
   const given = definedFields(patch);
   if (given.mentions) await checkMentions(w, given.mentions);
@@ -188,9 +179,9 @@ export async function updateComment(
   return versioned(next, projectId);
 }
 
-export async function deleteComment(w: WriteContext, editor: Editor, commentId: string, ifMatch?: string) {
+export async function deleteComment(w: WriteContext, { id: commentId, ifMatch }: { id: string; ifMatch?: string }) {
   const { comment: current, projectId } = await findComment(w.db, w.orgId, commentId);
-  assertMayEdit(editor, current);
+  assertMayEdit(w.actor, current);
   assertIfMatch(ifMatch, current.etag);
   const now = nowIso();
   await commitWithEvents(

@@ -102,9 +102,7 @@ export async function addUser(w: WriteContext, input: { name: string; email: str
 export async function updateUser(
   env: Env,
   w: WriteContext,
-  userId: string,
-  patch: { name?: string; role?: Role },
-  ifMatch?: string,
+  { id: userId, patch, ifMatch }: { id: string; patch: { name?: string; role?: Role }; ifMatch?: string },
 ) {
   const current = await findUser(w.db, w.orgId, userId);
   assertIfMatch(ifMatch, current.etag);
@@ -171,7 +169,7 @@ function assertMayGrant(caller: Actor, target: User, role: Role): void {
 }
 
 /** Removes a member and revokes their keys: themselves, or someone ranked above them; never the owner. */
-export async function removeUser(env: Env, w: WriteContext, userId: string, ifMatch?: string) {
+export async function removeUser(env: Env, w: WriteContext, { id: userId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findUser(w.db, w.orgId, userId);
   assertIfMatch(ifMatch, current.etag);
   if (current.role === "owner") throw new AppError("CONFLICT", "The organization's owner cannot be removed");

@@ -108,9 +108,7 @@ const PROJECT_FIELDS = ["name", "description", "icon", "color", "archived"] as c
 /** Applies a partial update; no effective change answers the current version without an event. */
 export async function updateProject(
   w: WriteContext,
-  projectId: string,
-  patch: Partial<ProjectInput>,
-  ifMatch?: string,
+  { id: projectId, patch, ifMatch }: { id: string; patch: Partial<ProjectInput>; ifMatch?: string },
 ) {
   const current = await findProject(w.db, w.orgId, projectId);
   assertIfMatch(ifMatch, current.etag);
@@ -146,7 +144,7 @@ export async function updateProject(
  * transaction). Subqueries keep each statement's bound parameters constant however
  * many tasks there are. One `project.deleted` event stands for the whole cascade.
  */
-export async function deleteProject(w: WriteContext, projectId: string, ifMatch?: string) {
+export async function deleteProject(w: WriteContext, { id: projectId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findProject(w.db, w.orgId, projectId);
   assertIfMatch(ifMatch, current.etag);
   const projectTaskIds = w.db

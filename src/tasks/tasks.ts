@@ -131,7 +131,10 @@ const TASK_FIELDS = [
  * `task.updated` with the changes, plus `task.completed` when the status became
  * done and `task.assigned` when the assignee changed, all in the change's batch.
  */
-export async function updateTask(w: WriteContext, taskId: string, patch: TaskPatch, ifMatch?: string) {
+export async function updateTask(
+  w: WriteContext,
+  { id: taskId, patch, ifMatch }: { id: string; patch: TaskPatch; ifMatch?: string },
+) {
   const current = await findTask(w.db, w.orgId, taskId);
   assertIfMatch(ifMatch, current.etag);
   const given = definedFields(patch);
@@ -194,7 +197,7 @@ export async function updateTask(w: WriteContext, taskId: string, patch: TaskPat
 }
 
 /** Deletes the task with its tags and comments; one `task.deleted` event carries the task as it was. */
-export async function deleteTask(w: WriteContext, taskId: string, ifMatch?: string) {
+export async function deleteTask(w: WriteContext, { id: taskId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findTask(w.db, w.orgId, taskId);
   assertIfMatch(ifMatch, current.etag);
   const now = nowIso();

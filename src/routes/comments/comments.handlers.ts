@@ -1,23 +1,9 @@
-import type { Context } from "hono";
-import {
-  createComment,
-  deleteComment,
-  type Editor,
-  getComment,
-  listComments,
-  updateComment,
-} from "../../comments/comments";
-import type { AppEnv } from "../../http/context";
+import { createComment, deleteComment, getComment, listComments, updateComment } from "../../comments/comments";
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
 import * as routes from "./comments.routes";
-
-const editorOf = (c: Context<AppEnv>): Editor => {
-  const { userId, role } = c.get("principal");
-  return { userId, role };
-};
 
 /** Mounted at /v1: `/tasks/{taskId}/comments` and `/comments/{id}`. */
 export const commentsRouter = createRouter()
@@ -28,7 +14,7 @@ export const commentsRouter = createRouter()
   .openapi(routes.createComment, async (c) => {
     const { taskId } = c.req.valid("param");
     const answer = answerOnce(c, createdAt("/v1/comments"));
-    return answer.send(await createComment(writeContext(c, answer), taskId, c.req.valid("json")));
+    return answer.send(await createComment(writeContext(c, answer), { taskId, ...c.req.valid("json") }));
   })
   .openapi(routes.getComment, async (c) => {
     const { resource, etag } = await getComment(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
@@ -37,11 +23,15 @@ export const commentsRouter = createRouter()
   })
   .openapi(routes.updateComment, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateComment(writeContext(c), editorOf(c), id, c.req.valid("json"), ifMatchOf(c));
+    const { resource, etag } = await updateComment(writeContext(c), {
+      id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
   .openapi(routes.deleteComment, async (c) => {
-    await deleteComment(writeContext(c), editorOf(c), c.req.valid("param").id, ifMatchOf(c));
+    await deleteComment(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
     return c.body(null, 204);
   });

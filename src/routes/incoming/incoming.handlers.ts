@@ -19,7 +19,11 @@ incomingRouter
   })
   .openapi(routes.updateTask, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateTask(incomingWriteContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    const { resource, etag } = await updateTask(incomingWriteContext(c), {
+      id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
@@ -29,14 +33,18 @@ incomingRouter
   })
   .openapi(routes.updateProject, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateProject(incomingWriteContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    const { resource, etag } = await updateProject(incomingWriteContext(c), {
+      id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
   .openapi(routes.createComment, async (c) => {
     const { taskId } = c.req.valid("param");
     const answer = answerOnce(c, createdAt("/v1/comments"));
-    return answer.send(await createComment(incomingWriteContext(c, answer), taskId, c.req.valid("json")));
+    return answer.send(await createComment(incomingWriteContext(c, answer), { taskId, ...c.req.valid("json") }));
   });
 
 // Unknown paths here are 404s, not a fall-through to API-key authentication.

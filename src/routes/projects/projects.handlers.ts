@@ -20,11 +20,15 @@ export const projectsRouter = createRouter()
   })
   .openapi(routes.updateProject, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateProject(writeContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    const { resource, etag } = await updateProject(writeContext(c), {
+      id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
   .openapi(routes.deleteProject, async (c) => {
-    await deleteProject(writeContext(c), c.req.valid("param").id, ifMatchOf(c));
+    await deleteProject(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
     return c.body(null, 204);
   });

@@ -21,11 +21,15 @@ export const tasksRouter = createRouter()
   })
   .openapi(routes.updateTask, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateTask(writeContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    const { resource, etag } = await updateTask(writeContext(c), {
+      id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
   .openapi(routes.deleteTask, async (c) => {
-    await deleteTask(writeContext(c), c.req.valid("param").id, ifMatchOf(c));
+    await deleteTask(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
     return c.body(null, 204);
   });

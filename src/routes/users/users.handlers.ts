@@ -38,11 +38,15 @@ export const usersRouter = createRouter()
   })
   .openapi(routes.updateUser, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateUser(c.env, writeContext(c), id, c.req.valid("json"), ifMatchOf(c));
+    const { resource, etag } = await updateUser(c.env, writeContext(c), {
+      id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
   .openapi(routes.deleteUser, async (c) => {
-    await removeUser(c.env, writeContext(c), c.req.valid("param").id, ifMatchOf(c));
+    await removeUser(c.env, writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
     return c.body(null, 204);
   });

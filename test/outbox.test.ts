@@ -6,6 +6,7 @@ import type { CommittedEvent } from "../src/core/write-context";
 import { StaleWriteError, type WriteContext } from "../src/core/write-context";
 import { users } from "../src/db/schema";
 import { commitWithEvents } from "../src/events/outbox";
+import { keyRecordsOf } from "../src/identity/key-cache";
 import { createOrg } from "./harness";
 
 function writeContext(orgId: string, committed: CommittedEvent[][]): WriteContext {
@@ -13,6 +14,7 @@ function writeContext(orgId: string, committed: CommittedEvent[][]): WriteContex
     db: drizzle(env.DB),
     orgId,
     actor: { userId: null, apiKeyId: null },
+    keys: keyRecordsOf(env),
     afterCommit: (rows) => committed.push(rows),
   };
 }

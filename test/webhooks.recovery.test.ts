@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import { enqueueEvents } from "../src/events/outbox";
 import { sweepUnsentEvents } from "../src/events/sweep";
+import { keyRecordsOf } from "../src/identity/key-cache";
 import { addUser } from "../src/identity/users";
 import worker from "../src/index";
 import { resendStalledDeliveries } from "../src/webhooks/stalled";
@@ -96,6 +97,7 @@ describe("webhooks queue: no lost events", { timeout: 30_000 }, () => {
         db: drizzle(env.DB),
         orgId: org.id,
         actor: { userId: org.owner.id, apiKeyId: org.keyIds.admin },
+        keys: keyRecordsOf(env),
         afterCommit: (rows) => {
           sent = enqueueEvents(failingQueue, rows);
         },

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createComment, deleteComment, updateComment } from "../src/comments/comments";
 import { AppError } from "../src/core/errors";
 import { StaleWriteError, type WriteContext } from "../src/core/write-context";
+import { keyRecordsOf } from "../src/identity/key-cache";
 import { deleteProject, updateProject } from "../src/projects/projects";
 import { createTask, deleteTask, updateTask } from "../src/tasks/tasks";
 import { eventCount, makeComment, makeProject, makeTask } from "./fixtures";
@@ -36,6 +37,7 @@ function racingContext(org: TestOrg, interloper: () => Promise<unknown>): WriteC
     db: racing,
     orgId: org.id,
     actor: { userId: org.owner.id, apiKeyId: org.keyIds.write, role: "owner" as const },
+    keys: keyRecordsOf(env),
     afterCommit: () => {},
   };
 }

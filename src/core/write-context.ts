@@ -17,6 +17,25 @@ export interface Actor {
 /** `{field: {from, to}}` for each field an update changed. */
 export type Changes = Record<string, { from: unknown; to: unknown }>;
 
+/** Whose keys a change made at `since` affects: a whole organization (plan) or one member (role, removal). */
+export interface KeyOwners {
+  orgId: string;
+  userId?: string;
+  /** Keys revoked before this instant are left alone; those revoked by the change itself are not. */
+  since: string;
+}
+
+/**
+ * The cached key records (each key's Durable Object holds its own), kept true after a
+ * change to keys, roles or plans: implemented in identity/key-cache.ts.
+ */
+export interface KeyRecords {
+  /** Tells a new key's object that the key exists. */
+  provision(keyHash: string): Promise<void>;
+  invalidate(keyHashes: string[]): Promise<void>;
+  invalidateOf(owners: KeyOwners): Promise<void>;
+}
+
 /** An event as handed on once its batch committed: enough to enqueue it. */
 export interface CommittedEvent {
   id: string;
@@ -31,6 +50,8 @@ export interface WriteContext {
   orgId: string;
   actor: Actor;
   afterCommit: (committed: CommittedEvent[]) => void;
+  /** The key records a change to keys, roles or plans must refresh. */
+  keys: KeyRecords;
   /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */
   recordAnswer?: (result: unknown) => BatchItem<"sqlite">[];
 }

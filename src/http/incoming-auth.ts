@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { AppError } from "../core/errors";
 import type { WriteContext } from "../core/write-context";
 import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
+import { keyRecordsOf } from "../identity/key-cache";
 import { ipAllowed } from "../incoming/cidr";
 import {
   findIncomingWebhookByKey,
@@ -72,6 +73,7 @@ export function incomingWriteContext(
     orgId: credential.orgId,
     actor: { userId: null, apiKeyId: null, incomingWebhookId: credential.id },
     afterCommit: enqueueAfterResponse(c),
+    keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
   };
 }

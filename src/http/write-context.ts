@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { WriteContext } from "../core/write-context";
 import { enqueueEvents } from "../events/outbox";
+import { keyRecordsOf } from "../identity/key-cache";
 import type { AppEnv } from "./context";
 
 /**
@@ -14,6 +15,21 @@ export function writeContext(c: Context<AppEnv>, answer?: { record: WriteContext
     orgId: principal.orgId,
     actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
     afterCommit: enqueueAfterResponse(c),
+    keys: keyRecordsOf(c.env),
+    recordAnswer: answer?.record,
+  };
+}
+
+/** The operator's writes (ADMIN_TOKEN): no member acts, so no ranking applies; the organization is the route's. */
+export function operatorContext(
+  c: Context<AppEnv>,
+  answer?: { record: WriteContext["recordAnswer"] },
+): Omit<WriteContext, "orgId"> {
+  return {
+    db: c.get("db"),
+    actor: { userId: null, apiKeyId: null },
+    afterCommit: enqueueAfterResponse(c),
+    keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
   };
 }

@@ -12,7 +12,7 @@ import { type ApiKey, apiKeys, users } from "../db/schema";
 import type { Env } from "../env";
 import { generateApiKey } from "./api-key-format";
 import { invalidateKeys, provisionKey, stillAuthenticates } from "./key-cache";
-import { assertMayManage, maxScopeForRole, type Principal, type Scope, scopeCovers } from "./principal";
+import { assertMayManage, type Caller, maxScopeForRole, type Scope, scopeCovers } from "./principal";
 import { findUser } from "./users";
 
 export function presentApiKey(row: ApiKey) {
@@ -74,52 +74,59 @@ export async function newApiKeyRow(input: {
  * the owner's alone), with a scope the member's role allows.
  */
 export async function createApiKey(
-  env: Env,
-  db: DrizzleD1Database,
-  caller: Principal,
+  w: WriteContext,
   input: { name: string; scope: Scope; expiresAt?: string; userId?: string },
-  recordAnswer?: WriteContext["recordAnswer"],
 ) {
+  const { db } = w;
+  const caller = callerOf(w);
   if (input.expiresAt && input.expiresAt <= nowIso())
     throw validationError("expiresAt", "expiresAt must be in the future");
-  const holder = await findUser(db, caller.orgId, input.userId ?? caller.userId);
+  const holder = await findUser(db, w.orgId, input.userId ?? caller.userId);
   assertMayManage(caller, holder, "create keys for them");
   if (!scopeCovers(maxScopeForRole(holder.role), input.scope)) {
     throw validationError("scope", `A member with the '${holder.role}' role cannot hold a '${input.scope}' key`);
   }
   const { row, key } = await newApiKeyRow({
-    orgId: caller.orgId,
+    orgId: w.orgId,
     userId: holder.id,
     name: input.name,
     scope: input.scope,
     expiresAt: input.expiresAt ?? null,
   });
   const created = { ...presentApiKey(row), key };
-  await db.batch([db.insert(apiKeys).values(row), ...answerStatements({ recordAnswer }, created)]);
-  await provisionKey(env, row.keyHash);
+  await db.batch([db.insert(apiKeys).values(row), ...answerStatements(w, created)]);
+  await w.keys.provision(row.keyHash);
   return created;
 }
 
 /** The member a key acts as, checked against the caller's rank; null once the member was removed (their keys are revoked). */
-async function assertMayManageKeysOf(db: DrizzleD1Database, caller: Principal, key: ApiKey, what: string) {
-  const [holder] = await db
+async function assertMayManageKeysOf(w: WriteContext, key: ApiKey, what: string) {
+  const [holder] = await w.db
     .select()
     .from(users)
-    .where(and(eq(users.orgId, caller.orgId), eq(users.id, key.userId)));
-  if (holder) assertMayManage(caller, holder, what);
+    .where(and(eq(users.orgId, w.orgId), eq(users.id, key.userId)));
+  if (holder) assertMayManage(callerOf(w), holder, what);
   return holder ?? null;
 }
 
-export async function revokeApiKey(env: Env, db: DrizzleD1Database, caller: Principal, keyId: string): Promise<void> {
-  const row = await findApiKey(db, caller.orgId, keyId);
-  await assertMayManageKeysOf(db, caller, row, "revoke their keys");
+/** Keys are managed by members only: the calling member and their role. */
+function callerOf(w: WriteContext): Caller {
+  const { userId, role } = w.actor;
+  if (!userId || !role) throw new AppError("FORBIDDEN", "API keys are managed by members");
+  return { userId, role };
+}
+
+export async function revokeApiKey(w: WriteContext, { id: keyId }: { id: string }): Promise<void> {
+  const { db } = w;
+  const row = await findApiKey(db, w.orgId, keyId);
+  await assertMayManageKeysOf(w, row, "revoke their keys");
   const now = nowIso();
   if (row.revokedAt && row.revokedAt <= now) return;
   await db
     .update(apiKeys)
     .set({ revokedAt: now })
     .where(and(eq(apiKeys.id, keyId), stillAuthenticates(now)));
-  await invalidateKeys(env, [row.keyHash]);
+  await w.keys.invalidate([row.keyHash]);
 }
 
 /**
@@ -129,21 +136,18 @@ export async function revokeApiKey(env: Env, db: DrizzleD1Database, caller: Prin
  * succeeds (the others 409) and a key never has two live successors.
  */
 export async function rotateApiKey(
-  env: Env,
-  db: DrizzleD1Database,
-  caller: Principal,
-  keyId: string,
-  gracePeriodSeconds: number,
-  recordAnswer?: WriteContext["recordAnswer"],
+  w: WriteContext,
+  { id: keyId, gracePeriodSeconds }: { id: string; gracePeriodSeconds: number },
 ) {
-  const old = await findApiKey(db, caller.orgId, keyId);
-  const holder = await assertMayManageKeysOf(db, caller, old, "rotate their keys");
+  const { db } = w;
+  const old = await findApiKey(db, w.orgId, keyId);
+  const holder = await assertMayManageKeysOf(w, old, "rotate their keys");
   const now = nowIso();
   // Already rotated (or revoked): rotating again would mint another live key and could
   // stretch the old key's grace period.
   if (old.revokedAt || !holder) throw alreadyRotated(old.revokedAt ?? now, now);
   const { row, key } = await newApiKeyRow({
-    orgId: caller.orgId,
+    orgId: w.orgId,
     userId: old.userId,
     name: old.name,
     // A demoted member's key is re-issued within what their role now allows.
@@ -157,13 +161,13 @@ export async function rotateApiKey(
       ...requireRow(db, apiKeys, and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)) as SQL),
       db.insert(apiKeys).values(row),
       db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId)),
-      ...answerStatements({ recordAnswer }, rotated),
+      ...answerStatements(w, rotated),
     ]);
   } catch (error) {
     if (isGuardFailure(error)) throw alreadyRotated(revokedAt, now);
     throw error;
   }
-  await Promise.all([invalidateKeys(env, [old.keyHash]), provisionKey(env, row.keyHash)]);
+  await Promise.all([w.keys.invalidate([old.keyHash]), w.keys.provision(row.keyHash)]);
   return rotated;
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, gte, isNull, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import type { KeyOwners, KeyRecords } from "../core/write-context";
 import { apiKeys } from "../db/schema";
 import type { Env } from "../env";
 
@@ -23,14 +24,6 @@ export async function invalidateKeys(env: Env, keyHashes: string[]): Promise<voi
 
 /** Keys invalidated inside the request that changed them; more go through the queue, a page per message. */
 export const INLINE_INVALIDATIONS = 20;
-
-/** Whose keys a change made at `since` affects: a whole organization (plan) or one member (role, removal). */
-export interface KeyOwners {
-  orgId: string;
-  userId?: string;
-  /** Keys revoked before this instant are left alone; those revoked by the change itself are not. */
-  since: string;
-}
 
 /**
  * Invalidates the cached records of every key of `owners` that still authenticates.
@@ -84,4 +77,13 @@ async function activeKeyPage(env: Env, owners: KeyOwners, afterId: string, limit
     )
     .orderBy(asc(apiKeys.id))
     .limit(limit);
+}
+
+/** The key records of this deployment, for a write context. */
+export function keyRecordsOf(env: Env): KeyRecords {
+  return {
+    provision: (keyHash) => provisionKey(env, keyHash),
+    invalidate: (keyHashes) => invalidateKeys(env, keyHashes),
+    invalidateOf: (owners) => invalidateKeysOf(env, owners),
+  };
 }

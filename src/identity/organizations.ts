@@ -21,12 +21,10 @@ export function presentOrganization(row: Organization) {
  * key, written together. The key is returned this once.
  */
 export async function createOrganization(
-  env: Env,
-  db: DrizzleD1Database,
-  afterCommit: WriteContext["afterCommit"],
+  w: Omit<WriteContext, "orgId">,
   input: { name: string; plan: Plan; owner: { name: string; email: string } },
-  recordAnswer?: WriteContext["recordAnswer"],
 ) {
+  const { db } = w;
   const now = nowIso();
   const org: Organization = { id: newId("org"), name: input.name, plan: input.plan, createdAt: now, updatedAt: now };
   const owner: User = {
@@ -52,30 +50,31 @@ export async function createOrganization(
     apiKey: { ...presentApiKey(keyRow), key },
   };
   await commitWithEvents(
-    { db, orgId: org.id, actor: { userId: null, apiKeyId: null }, afterCommit },
+    { ...w, orgId: org.id },
     [
       db.insert(organizations).values(org),
       db.insert(users).values(owner),
       db.insert(apiKeys).values(keyRow),
-      ...answerStatements({ recordAnswer }, created),
+      ...answerStatements(w, created),
     ],
     [{ type: "member.added", resourceType: "member", resourceId: owner.id, data: presentUser(owner) }],
     now,
   );
-  await provisionKey(env, keyRow.keyHash);
+  await w.keys.provision(keyRow.keyHash);
   return created;
 }
 
 export type CreatedOrganization = Awaited<ReturnType<typeof createOrganization>>;
 
 /** Changes the plan; every key's Durable Object re-reads it, so new limits apply to the next request. */
-export async function changePlan(env: Env, db: DrizzleD1Database, orgId: string, plan: Plan) {
+export async function changePlan(w: WriteContext, { plan }: { plan: Plan }) {
+  const { db, orgId } = w;
   const [row] = await db
     .update(organizations)
     .set({ plan, updatedAt: nowIso() })
     .where(eq(organizations.id, orgId))
     .returning();
   if (!row) throw notFound("Organization");
-  await invalidateKeysOf(env, { orgId, since: row.updatedAt });
+  await w.keys.invalidateOf({ orgId, since: row.updatedAt });
   return presentOrganization(row);
 }

@@ -10,7 +10,6 @@ import { type Actor, answerStatements, type Changes, type WriteContext } from ".
 import { findInOrg, listPage } from "../db/org-queries";
 import { requireRow } from "../db/row-guards";
 import { apiKeys, type User, users } from "../db/schema";
-import type { Env } from "../env";
 import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { invalidateKeysOf, stillAuthenticates } from "./key-cache";
 import { assertMayManage, type Caller, outranks, type Role } from "./principal";
@@ -100,7 +99,6 @@ export async function addUser(w: WriteContext, input: { name: string; email: str
  * same batch, so there is always exactly one owner.
  */
 export async function updateUser(
-  env: Env,
   w: WriteContext,
   { id: userId, patch, ifMatch }: { id: string; patch: { name?: string; role?: Role }; ifMatch?: string },
 ) {
@@ -146,8 +144,8 @@ export async function updateUser(
   }
   await commitWithEvents(w, statements, drafts, now, { table: "users", id: userId, etag: current.etag });
   if (changes.role) {
-    await invalidateKeysOf(env, { orgId: w.orgId, userId, since: now });
-    if (formerOwner) await invalidateKeysOf(env, { orgId: w.orgId, userId: formerOwner.id, since: now });
+    await w.keys.invalidateOf({ orgId: w.orgId, userId, since: now });
+    if (formerOwner) await w.keys.invalidateOf({ orgId: w.orgId, userId: formerOwner.id, since: now });
   }
   return { resource: presentUser(next), etag: next.etag };
 }
@@ -169,7 +167,7 @@ function assertMayGrant(caller: Actor, target: User, role: Role): void {
 }
 
 /** Removes a member and revokes their keys: themselves, or someone ranked above them; never the owner. */
-export async function removeUser(env: Env, w: WriteContext, { id: userId, ifMatch }: { id: string; ifMatch?: string }) {
+export async function removeUser(w: WriteContext, { id: userId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findUser(w.db, w.orgId, userId);
   assertIfMatch(ifMatch, current.etag);
   if (current.role === "owner") throw new AppError("CONFLICT", "The organization's owner cannot be removed");
@@ -188,5 +186,5 @@ export async function removeUser(env: Env, w: WriteContext, { id: userId, ifMatc
     now,
     { table: "users", id: userId, etag: current.etag },
   );
-  await invalidateKeysOf(env, { orgId: w.orgId, userId, since: now });
+  await w.keys.invalidateOf({ orgId: w.orgId, userId, since: now });
 }

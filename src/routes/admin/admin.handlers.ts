@@ -7,7 +7,7 @@ import type { AppEnv } from "../../http/context";
 import { answerOnce, idempotency } from "../../http/idempotency";
 import { jsonBodyGuard } from "../../http/json-body";
 import { createRouter } from "../../http/openapi";
-import { enqueueAfterResponse } from "../../http/write-context";
+import { operatorContext } from "../../http/write-context";
 import { type CreatedOrganization, changePlan, createOrganization } from "../../identity/organizations";
 import * as routes from "./admin.routes";
 
@@ -51,10 +51,9 @@ adminRouter
       location: `/v1/admin/organizations/${created.organization.id}`,
       secretPaths: ["apiKey.key"],
     }));
-    return answer.send(
-      await createOrganization(c.env, c.get("db"), enqueueAfterResponse(c), c.req.valid("json"), answer.record),
-    );
+    return answer.send(await createOrganization(operatorContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateOrganization, async (c) => {
-    return c.json(await changePlan(c.env, c.get("db"), c.req.valid("param").id, c.req.valid("json").plan), 200);
+    const w = { ...operatorContext(c), orgId: c.req.valid("param").id };
+    return c.json(await changePlan(w, c.req.valid("json")), 200);
   });

@@ -1,5 +1,6 @@
 import { type Answer, answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { writeContext } from "../../http/write-context";
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../../identity/api-keys";
 import * as routes from "./api-keys.routes";
 
@@ -14,23 +15,16 @@ export const apiKeysRouter = createRouter()
   })
   .openapi(routes.createApiKey, async (c) => {
     const answer = answerOnce(c, keyShownOnce);
-    return answer.send(await createApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("json"), answer.record));
+    return answer.send(await createApiKey(writeContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.revokeApiKey, async (c) => {
-    await revokeApiKey(c.env, c.get("db"), c.get("principal"), c.req.valid("param").id);
+    await revokeApiKey(writeContext(c), { id: c.req.valid("param").id });
     return c.body(null, 204);
   })
   .openapi(routes.rotateApiKey, async (c) => {
     const { gracePeriodSeconds } = c.req.valid("json");
     const answer = answerOnce(c, keyShownOnce);
     return answer.send(
-      await rotateApiKey(
-        c.env,
-        c.get("db"),
-        c.get("principal"),
-        c.req.valid("param").id,
-        gracePeriodSeconds,
-        answer.record,
-      ),
+      await rotateApiKey(writeContext(c, answer), { id: c.req.valid("param").id, gracePeriodSeconds }),
     );
   });

@@ -38,7 +38,7 @@ export const usersRouter = createRouter()
   })
   .openapi(routes.updateUser, async (c) => {
     const { id } = c.req.valid("param");
-    const { resource, etag } = await updateUser(c.env, writeContext(c), {
+    const { resource, etag } = await updateUser(writeContext(c), {
       id,
       patch: c.req.valid("json"),
       ifMatch: ifMatchOf(c),
@@ -47,6 +47,6 @@ export const usersRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteUser, async (c) => {
-    await removeUser(c.env, writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
+    await removeUser(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
     return c.body(null, 204);
   });

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { sha256Hex } from "../core/crypto";
 import { INCOMING_PERMISSIONS, type IncomingPermission } from "../core/enums";
-import { validationError } from "../core/errors";
+import { AppError, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { nowIso } from "../core/time";
@@ -74,13 +74,10 @@ export interface IncomingWebhookInput {
   enabled?: boolean;
 }
 
-export async function createIncomingWebhook(
-  db: DrizzleD1Database,
-  orgId: string,
-  createdBy: string,
-  input: IncomingWebhookInput,
-  recordAnswer?: WriteContext["recordAnswer"],
-) {
+export async function createIncomingWebhook(w: WriteContext, input: IncomingWebhookInput) {
+  const { db, orgId } = w;
+  const createdBy = w.actor.userId;
+  if (!createdBy) throw new AppError("FORBIDDEN", "Incoming webhooks are created by members");
   const ipAllowlist = checkAllowlist(input.ipAllowlist ?? []);
   const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
   const now = nowIso();
@@ -100,7 +97,7 @@ export async function createIncomingWebhook(
     updatedAt: now,
   };
   const created = { ...presentIncomingWebhook(row), key };
-  await db.batch([db.insert(incomingWebhooks).values(row), ...answerStatements({ recordAnswer }, created)]);
+  await db.batch([db.insert(incomingWebhooks).values(row), ...answerStatements(w, created)]);
   return created;
 }
 
@@ -133,13 +130,11 @@ async function writeIfUnchanged(
 }
 
 export async function updateIncomingWebhook(
-  db: DrizzleD1Database,
-  orgId: string,
-  id: string,
-  patch: Partial<IncomingWebhookInput>,
-  ifMatch?: string,
+  w: WriteContext,
+  { id, patch, ifMatch }: { id: string; patch: Partial<IncomingWebhookInput>; ifMatch?: string },
 ) {
-  const current = await findIncomingWebhook(db, orgId, id);
+  const { db } = w;
+  const current = await findIncomingWebhook(db, w.orgId, id);
   const changes: Partial<IncomingWebhook> = {};
   if (patch.name !== undefined) changes.name = patch.name;
   if (patch.permissions !== undefined) changes.permissions = [...new Set(patch.permissions)];
@@ -150,23 +145,20 @@ export async function updateIncomingWebhook(
 }
 
 /** A new key for the credential; the old key stops working at once. */
-export async function rotateIncomingWebhookKey(
-  db: DrizzleD1Database,
-  orgId: string,
-  id: string,
-  recordAnswer?: WriteContext["recordAnswer"],
-) {
-  const current = await findIncomingWebhook(db, orgId, id);
+export async function rotateIncomingWebhookKey(w: WriteContext, { id }: { id: string }) {
+  const { db } = w;
+  const current = await findIncomingWebhook(db, w.orgId, id);
   const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
   const rotated = (next: IncomingWebhook) => ({ ...presentIncomingWebhook(next), key });
   const next = await writeIfUnchanged(db, current, { keyHash: await sha256Hex(key), prefix }, undefined, (next) =>
-    answerStatements({ recordAnswer }, rotated(next)),
+    answerStatements(w, rotated(next)),
   );
   return rotated(next);
 }
 
-export async function deleteIncomingWebhook(db: DrizzleD1Database, orgId: string, id: string, ifMatch?: string) {
-  const current = await findIncomingWebhook(db, orgId, id);
+export async function deleteIncomingWebhook(w: WriteContext, { id, ifMatch }: { id: string; ifMatch?: string }) {
+  const { db } = w;
+  const current = await findIncomingWebhook(db, w.orgId, id);
   assertIfMatch(ifMatch, current.etag);
   await db.delete(incomingWebhooks).where(eq(incomingWebhooks.id, id));
 }

@@ -1,6 +1,7 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { writeContext } from "../../http/write-context";
 import {
   createIncomingWebhook,
   deleteIncomingWebhook,
@@ -22,34 +23,28 @@ export const incomingWebhooksRouter = createRouter()
     return c.json(presentIncomingWebhook(row), 200);
   })
   .openapi(routes.createIncomingWebhook, async (c) => {
-    const { orgId, userId } = c.get("principal");
     const answer = answerOnce(c, (created: { id: string }) => ({
       status: 201,
       body: created,
       location: `/v1/incoming-webhooks/${created.id}`,
       secretPaths: ["key"],
     }));
-    return answer.send(await createIncomingWebhook(c.get("db"), orgId, userId, c.req.valid("json"), answer.record));
+    return answer.send(await createIncomingWebhook(writeContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.updateIncomingWebhook, async (c) => {
-    const { orgId } = c.get("principal");
-    const { resource, etag } = await updateIncomingWebhook(
-      c.get("db"),
-      orgId,
-      c.req.valid("param").id,
-      c.req.valid("json"),
-      ifMatchOf(c),
-    );
+    const { resource, etag } = await updateIncomingWebhook(writeContext(c), {
+      id: c.req.valid("param").id,
+      patch: c.req.valid("json"),
+      ifMatch: ifMatchOf(c),
+    });
     setEtag(c, etag);
     return c.json(resource, 200);
   })
   .openapi(routes.deleteIncomingWebhook, async (c) => {
-    await deleteIncomingWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id, ifMatchOf(c));
+    await deleteIncomingWebhook(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
     return c.body(null, 204);
   })
   .openapi(routes.rotateIncomingWebhook, async (c) => {
     const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated, secretPaths: ["key"] }));
-    return answer.send(
-      await rotateIncomingWebhookKey(c.get("db"), c.get("principal").orgId, c.req.valid("param").id, answer.record),
-    );
+    return answer.send(await rotateIncomingWebhookKey(writeContext(c, answer), { id: c.req.valid("param").id }));
   });

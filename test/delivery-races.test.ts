@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it, vi } from "vitest";
 import { AppError } from "../src/core/errors";
 import type { Env, EventsQueueMessage } from "../src/env";
+import { keyRecordsOf } from "../src/identity/key-cache";
 import { redeliver } from "../src/webhooks/deliveries";
 import type { CreatedApiKey } from "./api-types";
 import { type ApiResponse, call, createOrg, errorOf } from "./harness";
@@ -61,10 +62,18 @@ describe("redeliver: concurrent requests on one delivery", { timeout: 30_000 }, 
         },
       },
     } as unknown as Env;
-    const scope = { db: drizzle(env.DB), orgId: org.id, plan: "enterprise" as const };
+    const scope = {
+      db: drizzle(env.DB),
+      orgId: org.id,
+      actor: { userId: org.owner.id, apiKeyId: org.keyIds.admin, role: "owner" as const },
+      afterCommit: () => {},
+      keys: keyRecordsOf(env),
+      plan: "enterprise" as const,
+      env: countingEnv,
+    };
 
     const outcomes = await Promise.allSettled(
-      Array.from({ length: CALLERS }, () => redeliver(countingEnv, scope, hook.id, deliveryId)),
+      Array.from({ length: CALLERS }, () => redeliver(scope, { webhookId: hook.id, deliveryId })),
     );
 
     expect(sent).toEqual([{ kind: "delivery", deliveryId }]);

@@ -54,6 +54,8 @@ export interface WriteContext {
   keys: KeyRecords;
   /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */
   recordAnswer?: (result: unknown) => BatchItem<"sqlite">[];
+  /** Forgets that stored answer again, when a step after the commit failed and was undone. */
+  releaseAnswer?: () => BatchItem<"sqlite">[];
 }
 
 /** The statements storing this write's answer, for its batch: none unless the request carries an Idempotency-Key. */

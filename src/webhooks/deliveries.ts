@@ -11,7 +11,7 @@ import type { Env, EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
 import { clearNextAttempt, requireSettled, settleStatements } from "./deliveries.queries";
 import { deliveryBody } from "./payload";
-import { findWebhook, type WebhookScope } from "./webhooks";
+import { findWebhook, type WebhookContext } from "./webhooks";
 
 export type DeliveryStatus = Delivery["status"];
 
@@ -44,7 +44,8 @@ export function presentAttempt(row: DeliveryAttempt) {
 export const DELIVERY_SORT_FIELDS = ["createdAt", "updatedAt"] as const;
 
 export async function listDeliveries(
-  scope: WebhookScope,
+  db: DrizzleD1Database,
+  orgId: string,
   webhookId: string,
   query: PageRequest & {
     sortBy: (typeof DELIVERY_SORT_FIELDS)[number];
@@ -53,13 +54,13 @@ export async function listDeliveries(
     event?: EventType;
   },
 ) {
-  await findWebhook(scope.db, scope.orgId, webhookId);
+  await findWebhook(db, orgId, webhookId);
   const where = and(
     eq(deliveries.webhookId, webhookId),
     query.status ? eq(deliveries.status, query.status) : undefined,
     query.event ? eq(deliveries.eventType, query.event) : undefined,
   );
-  return listPage(scope.db, deliveries, where, [deliveries[query.sortBy], deliveries.id], query, presentDelivery);
+  return listPage(db, deliveries, where, [deliveries[query.sortBy], deliveries.id], query, presentDelivery);
 }
 
 async function findDelivery(db: DrizzleD1Database, webhookId: string, deliveryId: string): Promise<Delivery> {
@@ -72,20 +73,23 @@ async function findDelivery(db: DrizzleD1Database, webhookId: string, deliveryId
 }
 
 /** One delivery with every attempt and the exact body it sends (without the per-attempt signature headers). */
-export async function getDelivery(scope: WebhookScope, webhookId: string, deliveryId: string, orgName: string) {
-  await findWebhook(scope.db, scope.orgId, webhookId);
-  const delivery = await findDelivery(scope.db, webhookId, deliveryId);
-  const [attempts, [event]] = await scope.db.batch([
-    scope.db
+export async function getDelivery(
+  db: DrizzleD1Database,
+  organization: { id: string; name: string },
+  webhookId: string,
+  deliveryId: string,
+) {
+  await findWebhook(db, organization.id, webhookId);
+  const delivery = await findDelivery(db, webhookId, deliveryId);
+  const [attempts, [event]] = await db.batch([
+    db
       .select()
       .from(deliveryAttempts)
       .where(eq(deliveryAttempts.deliveryId, deliveryId))
       .orderBy(asc(deliveryAttempts.attemptNumber)),
-    scope.db.select().from(events).where(eq(events.id, delivery.eventId)),
+    db.select().from(events).where(eq(events.id, delivery.eventId)),
   ]);
-  const payload = event
-    ? JSON.parse(deliveryBody(event, { webhookId, deliveryId, organization: { id: scope.orgId, name: orgName } }))
-    : null;
+  const payload = event ? JSON.parse(deliveryBody(event, { webhookId, deliveryId, organization })) : null;
   return { ...presentDelivery(delivery), attempts: attempts.map(presentAttempt), payload };
 }
 
@@ -93,7 +97,11 @@ export async function getDelivery(scope: WebhookScope, webhookId: string, delive
  * Sends a delivery again, whatever its state: it becomes `pending` and a fresh queue
  * message starts the retry schedule from the beginning; attempt numbers continue.
  */
-export async function redeliver(env: Env, scope: WebhookScope, webhookId: string, deliveryId: string) {
+export async function redeliver(
+  scope: WebhookContext,
+  { webhookId, deliveryId }: { webhookId: string; deliveryId: string },
+) {
+  const { env } = scope;
   const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
   if (!webhook.enabled) {
     throw new AppError("CONFLICT", 'The webhook is disabled; re-enable it (PATCH {"enabled": true}) first');

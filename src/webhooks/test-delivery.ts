@@ -8,7 +8,7 @@ import { liveSecretsOrNull, postSigned, UNREADABLE_SECRET_REASON } from "./deliv
 import { deliveryBody } from "./payload";
 import { sampleEventData } from "./samples";
 import { checkWebhookUrl } from "./url-policy";
-import { findWebhook, type WebhookScope } from "./webhooks";
+import { findWebhook, type WebhookContext } from "./webhooks";
 
 /**
  * `POST /v1/webhooks/{id}/test`: one signed attempt with a sample event, made now,
@@ -18,11 +18,10 @@ import { findWebhook, type WebhookScope } from "./webhooks";
  * endpoint never disables it. Disabled webhooks can be tested before re-enabling.
  */
 export async function sendTestDelivery(
-  env: Env,
-  scope: WebhookScope & { orgName: string; actor: Actor },
-  webhookId: string,
-  eventType?: EventType,
+  scope: WebhookContext & { orgName: string },
+  { id: webhookId, eventType }: { id: string; eventType?: EventType },
 ) {
+  const { env } = scope;
   const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
   const subscribed = webhook.events;
   const type: EventType = eventType ?? (subscribed[0] === "*" ? "task.created" : (subscribed[0] ?? EVENT_TYPES[0]));

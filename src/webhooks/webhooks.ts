@@ -23,15 +23,14 @@ export interface WebhookFilters {
   assigneeId: string | null;
 }
 
-/** The organization a webhook request acts for. */
-export interface WebhookScope {
-  db: DrizzleD1Database;
-  orgId: string;
+/**
+ * A write to webhooks: any write's context, plus the organization's plan (its webhook
+ * limit) and the deployment (its settings, the encryption keys of signing secrets, the
+ * events queue).
+ */
+export interface WebhookContext extends WriteContext {
   plan: Plan;
-  /** Stores a POST's answer in the batch of its change (see WriteContext). */
-  recordAnswer?: WriteContext["recordAnswer"];
-  /** Forgets that stored answer again, when a step after the commit failed and was undone. */
-  releaseAnswer?: () => BatchItem<"sqlite">[];
+  env: Env;
 }
 
 export function presentWebhook(row: Webhook, now = nowIso()) {
@@ -88,7 +87,8 @@ export interface CreateWebhookInput {
  * only time the secret is shown besides a rotation. The limit is checked inside
  * the batch of the INSERT, so concurrent creations cannot overshoot it.
  */
-export async function createWebhook(env: Env, scope: WebhookScope, input: CreateWebhookInput) {
+export async function createWebhook(scope: WebhookContext, input: CreateWebhookInput) {
+  const { env } = scope;
   const url = allowedUrl(env, input.url);
   const filters = await checkedFilters(scope, { projectId: null, assigneeId: null }, input.filters);
   const secret = input.secret ?? generateSecret();
@@ -152,7 +152,11 @@ export interface UpdateWebhookInput {
  * the reason it was disabled; `enabled: false` pauses it (no deliveries are made;
  * deliveries already queued end `failed` and can be redelivered after re-enabling).
  */
-export async function updateWebhook(env: Env, scope: WebhookScope, webhookId: string, patch: UpdateWebhookInput) {
+export async function updateWebhook(
+  scope: WebhookContext,
+  { id: webhookId, patch }: { id: string; patch: UpdateWebhookInput },
+) {
+  const { env } = scope;
   const current = await findWebhook(scope.db, scope.orgId, webhookId);
   const set: Partial<Webhook> = {};
   if (patch.url !== undefined) set.url = allowedUrl(env, patch.url);
@@ -183,7 +187,7 @@ export async function updateWebhook(env: Env, scope: WebhookScope, webhookId: st
   return presentWebhook(updated, now);
 }
 
-export async function deleteWebhook(scope: WebhookScope, webhookId: string) {
+export async function deleteWebhook(scope: WriteContext, { id: webhookId }: { id: string }) {
   await findWebhook(scope.db, scope.orgId, webhookId);
   // Its delivery log goes with it; queued delivery messages find no webhook and are dropped.
   const ofWebhook = scope.db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.webhookId, webhookId));
@@ -203,11 +207,10 @@ export async function deleteWebhook(scope: WebhookScope, webhookId: string) {
  * rotating is how such a webhook gets a working secret again.
  */
 export async function rotateWebhookSecret(
-  env: Env,
-  scope: WebhookScope,
-  webhookId: string,
-  input: { secret?: string },
+  scope: WebhookContext,
+  { id: webhookId, ...input }: { id: string; secret?: string },
 ) {
+  const { env } = scope;
   const current = await findWebhook(scope.db, scope.orgId, webhookId);
   const secret = input.secret ?? generateSecret();
   const previous = await readableSecret(env, current);
@@ -277,7 +280,7 @@ function normalisedEvents(events: WebhookEvents): WebhookEvents {
 
 /** Merges a filters patch onto the current filters; each id must exist in the organization. */
 async function checkedFilters(
-  scope: WebhookScope,
+  scope: WriteContext,
   current: WebhookFilters,
   patch: Partial<WebhookFilters> | null | undefined,
 ): Promise<WebhookFilters> {

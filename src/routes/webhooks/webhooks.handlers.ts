@@ -1,7 +1,9 @@
 import type { Context } from "hono";
+import type { WriteContext } from "../../core/write-context";
 import type { AppEnv } from "../../http/context";
 import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { writeContext } from "../../http/write-context";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
 import {
@@ -12,16 +14,16 @@ import {
   presentWebhook,
   rotateWebhookSecret,
   updateWebhook,
-  type WebhookScope,
+  type WebhookContext,
 } from "../../webhooks/webhooks";
 import * as routes from "./webhooks.routes";
 
-function scopeOf(
+/** A webhook write's context: the caller's, plus the plan and the deployment. */
+function webhookContext(
   c: Context<AppEnv>,
-  answer?: { record: WebhookScope["recordAnswer"]; release?: WebhookScope["releaseAnswer"] },
-): WebhookScope {
-  const { orgId, plan } = c.get("principal");
-  return { db: c.get("db"), orgId, plan, recordAnswer: answer?.record, releaseAnswer: answer?.release };
+  answer?: { record: WriteContext["recordAnswer"]; release?: WriteContext["releaseAnswer"] },
+): WebhookContext {
+  return { ...writeContext(c, answer), releaseAnswer: answer?.release, plan: c.get("principal").plan, env: c.env };
 }
 
 export const webhooksRouter = createRouter()
@@ -35,44 +37,46 @@ export const webhooksRouter = createRouter()
       location: `/v1/webhooks/${created.id}`,
       secretPaths: ["secret"],
     }));
-    return answer.send(await createWebhook(c.env, scopeOf(c, answer), c.req.valid("json")));
+    return answer.send(await createWebhook(webhookContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.getWebhook, async (c) => {
     const webhook = await findWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
     return c.json(presentWebhook(webhook), 200);
   })
   .openapi(routes.updateWebhook, async (c) => {
-    return c.json(await updateWebhook(c.env, scopeOf(c), c.req.valid("param").id, c.req.valid("json")), 200);
+    return c.json(
+      await updateWebhook(webhookContext(c), { id: c.req.valid("param").id, patch: c.req.valid("json") }),
+      200,
+    );
   })
   .openapi(routes.deleteWebhook, async (c) => {
-    await deleteWebhook(scopeOf(c), c.req.valid("param").id);
+    await deleteWebhook(writeContext(c), { id: c.req.valid("param").id });
     return c.body(null, 204);
   })
   .openapi(routes.rotateSecret, async (c) => {
     const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated, secretPaths: ["secret"] }));
     return answer.send(
-      await rotateWebhookSecret(c.env, scopeOf(c, answer), c.req.valid("param").id, c.req.valid("json")),
+      await rotateWebhookSecret(webhookContext(c, answer), { id: c.req.valid("param").id, ...c.req.valid("json") }),
     );
   })
   .openapi(routes.testWebhook, async (c) => {
-    const { orgName, userId, apiKeyId } = c.get("principal");
     const result = await sendTestDelivery(
-      c.env,
-      { ...scopeOf(c), orgName, actor: { userId, apiKeyId } },
-      c.req.valid("param").id,
-      c.req.valid("json").eventType,
+      { ...webhookContext(c), orgName: c.get("principal").orgName },
+      { id: c.req.valid("param").id, eventType: c.req.valid("json").eventType },
     );
     return c.json(result, 200);
   })
   .openapi(routes.listDeliveries, async (c) => {
-    return c.json(await listDeliveries(scopeOf(c), c.req.valid("param").id, c.req.valid("query")), 200);
+    const { orgId } = c.get("principal");
+    return c.json(await listDeliveries(c.get("db"), orgId, c.req.valid("param").id, c.req.valid("query")), 200);
   })
   .openapi(routes.getDelivery, async (c) => {
     const { id, deliveryId } = c.req.valid("param");
-    return c.json(await getDelivery(scopeOf(c), id, deliveryId, c.get("principal").orgName), 200);
+    const { orgId, orgName } = c.get("principal");
+    return c.json(await getDelivery(c.get("db"), { id: orgId, name: orgName }, id, deliveryId), 200);
   })
   .openapi(routes.redeliver, async (c) => {
     const { id, deliveryId } = c.req.valid("param");
     const answer = answerOnce(c, (redelivered: unknown) => ({ status: 202, body: redelivered }));
-    return answer.send(await redeliver(c.env, scopeOf(c, answer), id, deliveryId));
+    return answer.send(await redeliver(webhookContext(c, answer), { webhookId: id, deliveryId }));
   });

@@ -68,6 +68,7 @@ describe("redeliver: concurrent requests on one delivery", { timeout: 30_000 }, 
       actor: { userId: org.owner.id, apiKeyId: org.keyIds.admin, role: "owner" as const },
       afterCommit: () => {},
       keys: keyRecordsOf(env),
+      now: () => new Date().toISOString(),
       plan: "enterprise" as const,
       env: countingEnv,
     };

@@ -15,6 +15,7 @@ function writeContext(orgId: string, committed: CommittedEvent[][]): WriteContex
     orgId,
     actor: { userId: null, apiKeyId: null },
     keys: keyRecordsOf(env),
+    now: () => new Date().toISOString(),
     afterCommit: (rows) => committed.push(rows),
   };
 }

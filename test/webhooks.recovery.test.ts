@@ -98,6 +98,7 @@ describe("webhooks queue: no lost events", { timeout: 30_000 }, () => {
         orgId: org.id,
         actor: { userId: org.owner.id, apiKeyId: org.keyIds.admin },
         keys: keyRecordsOf(env),
+        now: () => new Date().toISOString(),
         afterCommit: (rows) => {
           sent = enqueueEvents(failingQueue, rows);
         },

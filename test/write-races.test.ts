@@ -38,6 +38,7 @@ function racingContext(org: TestOrg, interloper: () => Promise<unknown>): WriteC
     orgId: org.id,
     actor: { userId: org.owner.id, apiKeyId: org.keyIds.write, role: "owner" as const },
     keys: keyRecordsOf(env),
+    now: () => new Date().toISOString(),
     afterCommit: () => {},
   };
 }

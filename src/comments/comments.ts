@@ -3,7 +3,6 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { AppError, notFound, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import { offsetOf, type PageRequest, toPage } from "../core/pagination";
-import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
 import { type Actor, answerStatements, type WriteContext } from "../core/write-context";
 import { isGuardFailure, requireRow } from "../db/row-guards";
@@ -98,7 +97,7 @@ export async function createComment(w: WriteContext, { taskId, ...input }: Comme
   const task = await findTask(w.db, w.orgId, taskId);
   const mentions = input.mentions ?? [];
   await checkMentions(w, mentions);
-  const now = nowIso();
+  const now = w.now();
   const row: Comment = {
     id: newId("cmt"),
     orgId: w.orgId,
@@ -153,7 +152,7 @@ export async function updateComment(
   assertIfMatch(ifMatch, current.etag);
   const given = definedFields(patch);
   if (given.mentions) await checkMentions(w, given.mentions);
-  const now = nowIso();
+  const now = w.now();
   const next: Comment = {
     ...current,
     ...(given.content !== undefined ? { content: given.content } : {}),
@@ -183,7 +182,7 @@ export async function deleteComment(w: WriteContext, { id: commentId, ifMatch }:
   const { comment: current, projectId } = await findComment(w.db, w.orgId, commentId);
   assertMayEdit(w.actor, current);
   assertIfMatch(ifMatch, current.etag);
-  const now = nowIso();
+  const now = w.now();
   await commitWithEvents(
     w,
     [w.db.delete(comments).where(eq(comments.id, commentId))],

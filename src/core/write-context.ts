@@ -50,6 +50,8 @@ export interface WriteContext {
   orgId: string;
   actor: Actor;
   afterCommit: (committed: CommittedEvent[]) => void;
+  /** The clock of this write: every timestamp it stores reads it (ISO 8601 UTC). */
+  now: () => string;
   /** The key records a change to keys, roles or plans must refresh. */
   keys: KeyRecords;
   /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { AppError } from "../core/errors";
+import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
 import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
 import { keyRecordsOf } from "../identity/key-cache";
@@ -73,6 +74,7 @@ export function incomingWriteContext(
     orgId: credential.orgId,
     actor: { userId: null, apiKeyId: null, incomingWebhookId: credential.id },
     afterCommit: enqueueAfterResponse(c),
+    now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
   };

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
 import { enqueueEvents } from "../events/outbox";
 import { keyRecordsOf } from "../identity/key-cache";
@@ -15,6 +16,7 @@ export function writeContext(c: Context<AppEnv>, answer?: { record: WriteContext
     orgId: principal.orgId,
     actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
     afterCommit: enqueueAfterResponse(c),
+    now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
   };
@@ -29,6 +31,7 @@ export function operatorContext(
     db: c.get("db"),
     actor: { userId: null, apiKeyId: null },
     afterCommit: enqueueAfterResponse(c),
+    now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
   };

@@ -9,9 +9,8 @@ import { answerStatements, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type ApiKey, apiKeys, users } from "../db/schema";
-import type { Env } from "../env";
 import { generateApiKey } from "./api-key-format";
-import { invalidateKeys, provisionKey, stillAuthenticates } from "./key-cache";
+import { stillAuthenticates } from "./key-cache";
 import { assertMayManage, type Caller, maxScopeForRole, type Scope, scopeCovers } from "./principal";
 import { findUser } from "./users";
 
@@ -120,7 +119,7 @@ export async function revokeApiKey(w: WriteContext, { id: keyId }: { id: string 
   const { db } = w;
   const row = await findApiKey(db, w.orgId, keyId);
   await assertMayManageKeysOf(w, row, "revoke their keys");
-  const now = nowIso();
+  const now = w.now();
   if (row.revokedAt && row.revokedAt <= now) return;
   await db
     .update(apiKeys)
@@ -142,7 +141,7 @@ export async function rotateApiKey(
   const { db } = w;
   const old = await findApiKey(db, w.orgId, keyId);
   const holder = await assertMayManageKeysOf(w, old, "rotate their keys");
-  const now = nowIso();
+  const now = w.now();
   // Already rotated (or revoked): rotating again would mint another live key and could
   // stretch the old key's grace period.
   if (old.revokedAt || !holder) throw alreadyRotated(old.revokedAt ?? now, now);

@@ -1,14 +1,10 @@
 import { eq } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { notFound } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
-import { nowIso } from "../core/time";
 import { answerStatements, type WriteContext } from "../core/write-context";
 import { apiKeys, type Organization, organizations, type User, users } from "../db/schema";
-import type { Env } from "../env";
 import { commitWithEvents } from "../events/outbox";
 import { newApiKeyRow, presentApiKey } from "./api-keys";
-import { invalidateKeysOf, provisionKey } from "./key-cache";
 import type { Plan } from "./plans";
 import { presentUser } from "./users";
 
@@ -25,7 +21,7 @@ export async function createOrganization(
   input: { name: string; plan: Plan; owner: { name: string; email: string } },
 ) {
   const { db } = w;
-  const now = nowIso();
+  const now = w.now();
   const org: Organization = { id: newId("org"), name: input.name, plan: input.plan, createdAt: now, updatedAt: now };
   const owner: User = {
     id: newId("user"),
@@ -71,7 +67,7 @@ export async function changePlan(w: WriteContext, { plan }: { plan: Plan }) {
   const { db, orgId } = w;
   const [row] = await db
     .update(organizations)
-    .set({ plan, updatedAt: nowIso() })
+    .set({ plan, updatedAt: w.now() })
     .where(eq(organizations.id, orgId))
     .returning();
   if (!row) throw notFound("Organization");

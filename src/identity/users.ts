@@ -4,14 +4,13 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { AppError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
-import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
 import { type Actor, answerStatements, type Changes, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
 import { requireRow } from "../db/row-guards";
 import { apiKeys, type User, users } from "../db/schema";
 import { commitWithEvents, type EventDraft } from "../events/outbox";
-import { invalidateKeysOf, stillAuthenticates } from "./key-cache";
+import { stillAuthenticates } from "./key-cache";
 import { assertMayManage, type Caller, outranks, type Role } from "./principal";
 
 export function presentUser(row: User) {
@@ -63,7 +62,7 @@ export async function addUser(w: WriteContext, input: { name: string; email: str
     .from(users)
     .where(and(eq(users.orgId, w.orgId), eq(users.email, email)));
   if (taken) throw new AppError("CONFLICT", "A member with this email already exists", { field: "email" });
-  const now = nowIso();
+  const now = w.now();
   const row: User = {
     id: newId("user"),
     orgId: w.orgId,
@@ -110,7 +109,7 @@ export async function updateUser(
   if (changes.role) assertMayGrant(w.actor, current, patch.role as Role);
   if (Object.keys(changes).length === 0) return { resource: presentUser(current), etag: current.etag };
 
-  const now = nowIso();
+  const now = w.now();
   const next: User = { ...current, ...patch, etag: newEtag(), updatedAt: now };
   const statements: BatchItem<"sqlite">[] = [
     w.db
@@ -172,7 +171,7 @@ export async function removeUser(w: WriteContext, { id: userId, ifMatch }: { id:
   assertIfMatch(ifMatch, current.etag);
   if (current.role === "owner") throw new AppError("CONFLICT", "The organization's owner cannot be removed");
   if (w.actor.role) assertMayManage(w.actor as Caller, current, "remove them");
-  const now = nowIso();
+  const now = w.now();
   await commitWithEvents(
     w,
     [

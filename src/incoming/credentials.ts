@@ -80,7 +80,7 @@ export async function createIncomingWebhook(w: WriteContext, input: IncomingWebh
   if (!createdBy) throw new AppError("FORBIDDEN", "Incoming webhooks are created by members");
   const ipAllowlist = checkAllowlist(input.ipAllowlist ?? []);
   const { key, prefix } = generateSecretKey(INCOMING_KEY_PREFIX);
-  const now = nowIso();
+  const now = w.now();
   const row: IncomingWebhook = {
     id: newId("iwh"),
     orgId,

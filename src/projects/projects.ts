@@ -2,7 +2,6 @@ import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
-import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
 import { answerStatements, type WriteContext } from "../core/write-context";
 import { findInOrg, listPage } from "../db/org-queries";
@@ -79,7 +78,7 @@ export interface ProjectInput {
 }
 
 export async function createProject(w: WriteContext, input: ProjectInput) {
-  const now = nowIso();
+  const now = w.now();
   const row: Project = {
     id: newId("proj"),
     orgId: w.orgId,
@@ -112,7 +111,7 @@ export async function updateProject(
 ) {
   const current = await findProject(w.db, w.orgId, projectId);
   assertIfMatch(ifMatch, current.etag);
-  const now = nowIso();
+  const now = w.now();
   const next: Project = { ...current, ...definedFields(patch), etag: newEtag(), updatedAt: now };
   const changes = changesBetween(presentProject(current), presentProject(next), PROJECT_FIELDS);
   if (Object.keys(changes).length === 0) return versioned(current);
@@ -151,7 +150,7 @@ export async function deleteProject(w: WriteContext, { id: projectId, ifMatch }:
     .select({ id: tasks.id })
     .from(tasks)
     .where(and(eq(tasks.orgId, w.orgId), eq(tasks.projectId, projectId)));
-  const now = nowIso();
+  const now = w.now();
   await commitWithEvents(
     w,
     [

@@ -4,7 +4,6 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../core/enums";
 import { AppError, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
-import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
 import { answerStatements, type Changes, type WriteContext } from "../core/write-context";
 import { findInOrg } from "../db/org-queries";
@@ -66,7 +65,7 @@ export async function getTask(db: DrizzleD1Database, orgId: string, taskId: stri
 
 export async function createTask(w: WriteContext, input: TaskInput) {
   await checkReferences(w, { projectId: input.projectId, assigneeId: input.assigneeId ?? null });
-  const now = nowIso();
+  const now = w.now();
   const status = input.status ?? "todo";
   const tags = input.tags ?? [];
   const row: TaskRow = {
@@ -145,7 +144,7 @@ export async function updateTask(
     assigneeId: reassigning ? given.assigneeId : undefined,
   });
 
-  const now = nowIso();
+  const now = w.now();
   const { tags: newTags, ...scalars } = given;
   const status = scalars.status ?? current.status;
   const next: TaskRow = {
@@ -200,7 +199,7 @@ export async function updateTask(
 export async function deleteTask(w: WriteContext, { id: taskId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findTask(w.db, w.orgId, taskId);
   assertIfMatch(ifMatch, current.etag);
-  const now = nowIso();
+  const now = w.now();
   await commitWithEvents(
     w,
     [

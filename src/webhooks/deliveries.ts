@@ -7,7 +7,7 @@ import { answerStatements } from "../core/write-context";
 import { listPage } from "../db/org-queries";
 import { isGuardFailure, prepared } from "../db/row-guards";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
-import type { Env, EventsQueueMessage } from "../env";
+import type { EventsQueueMessage } from "../env";
 import type { EventType } from "../events/catalog";
 import { clearNextAttempt, requireSettled, settleStatements } from "./deliveries.queries";
 import { deliveryBody } from "./payload";
@@ -110,7 +110,7 @@ export async function redeliver(
   // A pending delivery still has its queue message: a second one would start a second
   // retry chain (double sends) and race the first one's dead letter.
   if (delivery.status === "pending") throw stillPending(delivery.nextAttemptAt);
-  const now = nowIso();
+  const now = scope.now();
   const redelivered = { ...presentDelivery(delivery), status: "pending" as const, nextAttemptAt: null, updatedAt: now };
   // Concurrent calls all read a settled delivery above; only the one whose batch finds
   // it still settled moves it to pending and sends a message: the guard rolls a loser's

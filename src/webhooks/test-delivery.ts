@@ -1,8 +1,6 @@
 import { configFrom } from "../config";
 import { newId } from "../core/ids";
 import { nowIso } from "../core/time";
-import type { Actor } from "../core/write-context";
-import type { Env } from "../env";
 import { EVENT_TYPES, type EventType } from "../events/catalog";
 import { liveSecretsOrNull, postSigned, UNREADABLE_SECRET_REASON } from "./deliver";
 import { deliveryBody } from "./payload";

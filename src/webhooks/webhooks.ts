@@ -1,5 +1,4 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
 import { AppError, validationError } from "../core/errors";
@@ -92,7 +91,7 @@ export async function createWebhook(scope: WebhookContext, input: CreateWebhookI
   const url = allowedUrl(env, input.url);
   const filters = await checkedFilters(scope, { projectId: null, assigneeId: null }, input.filters);
   const secret = input.secret ?? generateSecret();
-  const now = nowIso();
+  const now = scope.now();
   // The id first: the ciphertext is bound to it.
   const id = newId("wh");
   const row: Webhook = {
@@ -175,7 +174,7 @@ export async function updateWebhook(
   if (patch.enabled === false) Object.assign(set, { enabled: false, disabledReason: null });
   if (Object.keys(set).length === 0) return presentWebhook(current);
 
-  const now = nowIso();
+  const now = scope.now();
   const etag = newEtag();
   const [updated] = await scope.db
     .update(webhooks)
@@ -214,7 +213,7 @@ export async function rotateWebhookSecret(
   const current = await findWebhook(scope.db, scope.orgId, webhookId);
   const secret = input.secret ?? generateSecret();
   const previous = await readableSecret(env, current);
-  const now = nowIso();
+  const now = scope.now();
   const updated: Webhook = {
     ...current,
     secretCiphertext: await encryptSecret(env, secret, { webhookId, slot: "current" }),

@@ -14,15 +14,15 @@ import { setEtag } from "./etag";
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-/** Keys sent without an API key (the operator's endpoints) share this scope. */
-const OPERATOR_SCOPE = "operator";
+/** Keys sent without an API key (the operator's endpoints) all belong to this owner. */
+const OPERATOR_OWNER = "operator";
 
 /** A pending row older than this belongs to a request that died; a retry may take it over. */
 const ABANDONED_AFTER_SECONDS = 60;
 
 /** The key a request claimed, while it runs. */
 interface Claim {
-  scope: string;
+  owner: string;
   key: string;
 }
 const claims = new WeakMap<Request, Claim>();
@@ -73,7 +73,7 @@ export function answerOnce<R, S extends 200 | 201 | 202>(c: Context<AppEnv>, bui
           })
           .where(
             and(
-              eq(idempotencyKeys.orgId, claim.scope),
+              eq(idempotencyKeys.orgId, claim.owner),
               eq(idempotencyKeys.key, claim.key),
               isNull(idempotencyKeys.status),
             ),
@@ -88,7 +88,7 @@ export function answerOnce<R, S extends 200 | 201 | 202>(c: Context<AppEnv>, bui
       return [
         db
           .delete(idempotencyKeys)
-          .where(and(eq(idempotencyKeys.orgId, claim.scope), eq(idempotencyKeys.key, claim.key))),
+          .where(and(eq(idempotencyKeys.orgId, claim.owner), eq(idempotencyKeys.key, claim.key))),
       ];
     },
     send: (result: R) => {
@@ -126,10 +126,10 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const db = c.env.DB;
   const principal = c.get("principal");
   const credential = c.get("incomingWebhook");
-  const scope = principal?.orgId ?? credential?.orgId ?? OPERATOR_SCOPE;
+  const owner = principal?.orgId ?? credential?.orgId ?? OPERATOR_OWNER;
   // The calling credential is part of the request: another key (a read key, say)
   // reusing the idempotency key is a different request, never a replay of this one.
-  const caller = principal?.apiKeyId ?? credential?.id ?? OPERATOR_SCOPE;
+  const caller = principal?.apiKeyId ?? credential?.id ?? OPERATOR_OWNER;
   const url = new URL(c.req.url);
   const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${caller}\n${await c.req.text()}`);
   const now = nowIso();
@@ -140,12 +140,12 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       .prepare(
         "DELETE FROM idempotency_keys WHERE org_id = ?1 AND key = ?2 AND (expires_at <= ?3 OR (status IS NULL AND created_at < ?4))",
       )
-      .bind(scope, key, now, isoPlusSeconds(-ABANDONED_AFTER_SECONDS)),
+      .bind(owner, key, now, isoPlusSeconds(-ABANDONED_AFTER_SECONDS)),
     db
       .prepare(
         "INSERT OR IGNORE INTO idempotency_keys (org_id, key, request_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
       )
-      .bind(scope, key, requestHash, now, isoPlusSeconds(configFrom(c.env).idempotencyTtlSeconds)),
+      .bind(owner, key, requestHash, now, isoPlusSeconds(configFrom(c.env).idempotencyTtlSeconds)),
   ]);
 
   if ((claim?.meta.changes ?? 0) === 0) {
@@ -153,14 +153,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       .prepare(
         "SELECT request_hash, status, response_body, location, etag FROM idempotency_keys WHERE org_id = ? AND key = ?",
       )
-      .bind(scope, key)
+      .bind(owner, key)
       .first<StoredResponse>();
     if (stored) return replay(c, stored, requestHash);
     // Released between our insert and our read: the first request failed. Run as new.
   }
 
   let stored = false;
-  claims.set(c.req.raw, { scope, key });
+  claims.set(c.req.raw, { owner, key });
   try {
     await next();
     if (c.res.status >= 200 && c.res.status < 300) {
@@ -172,7 +172,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
           .prepare(
             "UPDATE idempotency_keys SET status = ?, response_body = ?, location = ?, etag = ? WHERE org_id = ? AND key = ?",
           )
-          .bind(c.res.status, body, c.res.headers.get("Location"), etag, scope, key)
+          .bind(c.res.status, body, c.res.headers.get("Location"), etag, owner, key)
           .run();
       }
       stored = true;
@@ -181,7 +181,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     if (!stored) {
       await db
         .prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND key = ? AND status IS NULL")
-        .bind(scope, key)
+        .bind(owner, key)
         .run();
     }
   }

@@ -98,19 +98,19 @@ export async function getDelivery(
  * message starts the retry schedule from the beginning; attempt numbers continue.
  */
 export async function redeliver(
-  scope: WebhookContext,
+  ctx: WebhookContext,
   { webhookId, deliveryId }: { webhookId: string; deliveryId: string },
 ) {
-  const { env } = scope;
-  const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
+  const { env } = ctx;
+  const webhook = await findWebhook(ctx.db, ctx.orgId, webhookId);
   if (!webhook.enabled) {
     throw new AppError("CONFLICT", 'The webhook is disabled; re-enable it (PATCH {"enabled": true}) first');
   }
-  const delivery = await findDelivery(scope.db, webhookId, deliveryId);
+  const delivery = await findDelivery(ctx.db, webhookId, deliveryId);
   // A pending delivery still has its queue message: a second one would start a second
   // retry chain (double sends) and race the first one's dead letter.
   if (delivery.status === "pending") throw stillPending(delivery.nextAttemptAt);
-  const now = scope.now();
+  const now = ctx.now();
   const redelivered = { ...presentDelivery(delivery), status: "pending" as const, nextAttemptAt: null, updatedAt: now };
   // Concurrent calls all read a settled delivery above; only the one whose batch finds
   // it still settled moves it to pending and sends a message: the guard rolls a loser's
@@ -120,7 +120,7 @@ export async function redeliver(
       ...requireSettled(env.DB, delivery.id),
       clearNextAttempt(env.DB, delivery.id),
       ...settleStatements(env.DB, delivery.id, webhookId, "pending", now),
-      ...answerStatements(scope, redelivered).map((statement) => prepared(env.DB, statement)),
+      ...answerStatements(ctx, redelivered).map((statement) => prepared(env.DB, statement)),
     ]);
   } catch (error) {
     if (isGuardFailure(error)) throw stillPending(null);
@@ -133,7 +133,7 @@ export async function redeliver(
     // pending, and forget the stored answer, so a retry with the same key runs again.
     await env.DB.batch([
       ...settleStatements(env.DB, delivery.id, webhookId, delivery.status, nowIso()),
-      ...(scope.releaseAnswer?.() ?? []).map((statement) => prepared(env.DB, statement)),
+      ...(ctx.releaseAnswer?.() ?? []).map((statement) => prepared(env.DB, statement)),
     ]);
     throw error;
   }

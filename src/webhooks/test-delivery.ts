@@ -16,11 +16,11 @@ import { findWebhook, type WebhookContext } from "./webhooks";
  * endpoint never disables it. Disabled webhooks can be tested before re-enabling.
  */
 export async function sendTestDelivery(
-  scope: WebhookContext & { orgName: string },
+  ctx: WebhookContext & { orgName: string },
   { id: webhookId, eventType }: { id: string; eventType?: EventType },
 ) {
-  const { env } = scope;
-  const webhook = await findWebhook(scope.db, scope.orgId, webhookId);
+  const { env } = ctx;
+  const webhook = await findWebhook(ctx.db, ctx.orgId, webhookId);
   const subscribed = webhook.events;
   const type: EventType = eventType ?? (subscribed[0] === "*" ? "task.created" : (subscribed[0] ?? EVENT_TYPES[0]));
   const now = nowIso();
@@ -33,11 +33,11 @@ export async function sendTestDelivery(
       createdAt: now,
       data: sample.data,
       changes: sample.changes ?? null,
-      actorUserId: scope.actor.userId,
-      actorApiKeyId: scope.actor.apiKeyId,
+      actorUserId: ctx.actor.userId,
+      actorApiKeyId: ctx.actor.apiKeyId,
       actorIncomingWebhookId: null,
     },
-    { webhookId: webhook.id, deliveryId, organization: { id: scope.orgId, name: scope.orgName } },
+    { webhookId: webhook.id, deliveryId, organization: { id: ctx.orgId, name: ctx.orgName } },
   );
   const payload = JSON.parse(body) as Record<string, unknown>;
 

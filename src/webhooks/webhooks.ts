@@ -86,17 +86,17 @@ export interface CreateWebhookInput {
  * only time the secret is shown besides a rotation. The limit is checked inside
  * the batch of the INSERT, so concurrent creations cannot overshoot it.
  */
-export async function createWebhook(scope: WebhookContext, input: CreateWebhookInput) {
-  const { env } = scope;
+export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInput) {
+  const { env } = ctx;
   const url = allowedUrl(env, input.url);
-  const filters = await checkedFilters(scope, { projectId: null, assigneeId: null }, input.filters);
+  const filters = await checkedFilters(ctx, { projectId: null, assigneeId: null }, input.filters);
   const secret = input.secret ?? generateSecret();
-  const now = scope.now();
+  const now = ctx.now();
   // The id first: the ciphertext is bound to it.
   const id = newId("wh");
   const row: Webhook = {
     id,
-    orgId: scope.orgId,
+    orgId: ctx.orgId,
     url,
     events: normalisedEvents(input.events),
     filterProjectId: filters.projectId,
@@ -116,23 +116,23 @@ export async function createWebhook(scope: WebhookContext, input: CreateWebhookI
     updatedAt: now,
   };
   const created = { ...presentWebhook(row, now), secret };
-  const limit = PLAN_LIMITS[scope.plan].webhooks;
+  const limit = PLAN_LIMITS[ctx.plan].webhooks;
   if (limit === null) {
-    await scope.db.batch([scope.db.insert(webhooks).values(row), ...answerStatements(scope, created)]);
+    await ctx.db.batch([ctx.db.insert(webhooks).values(row), ...answerStatements(ctx, created)]);
     return created;
   }
   try {
-    await scope.db.batch([
-      scope.db.insert(webhooks).values(row),
+    await ctx.db.batch([
+      ctx.db.insert(webhooks).values(row),
       // Counted after the insert, in the same transaction: concurrent creations cannot overshoot.
-      ...requireAtMost(scope.db, webhooks, eq(webhooks.orgId, scope.orgId), limit),
-      ...answerStatements(scope, created),
+      ...requireAtMost(ctx.db, webhooks, eq(webhooks.orgId, ctx.orgId), limit),
+      ...answerStatements(ctx, created),
     ]);
   } catch (error) {
     if (!isGuardFailure(error)) throw error;
     throw new AppError(
       "PLAN_LIMIT",
-      `The ${scope.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
+      `The ${ctx.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
     );
   }
   return created;
@@ -152,18 +152,18 @@ export interface UpdateWebhookInput {
  * deliveries already queued end `failed` and can be redelivered after re-enabling).
  */
 export async function updateWebhook(
-  scope: WebhookContext,
+  ctx: WebhookContext,
   { id: webhookId, patch }: { id: string; patch: UpdateWebhookInput },
 ) {
-  const { env } = scope;
-  const current = await findWebhook(scope.db, scope.orgId, webhookId);
+  const { env } = ctx;
+  const current = await findWebhook(ctx.db, ctx.orgId, webhookId);
   const set: Partial<Webhook> = {};
   if (patch.url !== undefined) set.url = allowedUrl(env, patch.url);
   if (patch.events !== undefined) set.events = normalisedEvents(patch.events);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.filters !== undefined) {
     const filters = await checkedFilters(
-      scope,
+      ctx,
       { projectId: current.filterProjectId, assigneeId: current.filterAssigneeId },
       patch.filters,
     );
@@ -174,9 +174,9 @@ export async function updateWebhook(
   if (patch.enabled === false) Object.assign(set, { enabled: false, disabledReason: null });
   if (Object.keys(set).length === 0) return presentWebhook(current);
 
-  const now = scope.now();
+  const now = ctx.now();
   const etag = newEtag();
-  const [updated] = await scope.db
+  const [updated] = await ctx.db
     .update(webhooks)
     .set({ ...set, etag, updatedAt: now })
     .where(and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)))
@@ -186,14 +186,14 @@ export async function updateWebhook(
   return presentWebhook(updated, now);
 }
 
-export async function deleteWebhook(scope: WriteContext, { id: webhookId }: { id: string }) {
-  await findWebhook(scope.db, scope.orgId, webhookId);
+export async function deleteWebhook(ctx: WriteContext, { id: webhookId }: { id: string }) {
+  await findWebhook(ctx.db, ctx.orgId, webhookId);
   // Its delivery log goes with it; queued delivery messages find no webhook and are dropped.
-  const ofWebhook = scope.db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.webhookId, webhookId));
-  await scope.db.batch([
-    scope.db.delete(deliveryAttempts).where(inArray(deliveryAttempts.deliveryId, ofWebhook)),
-    scope.db.delete(deliveries).where(eq(deliveries.webhookId, webhookId)),
-    scope.db.delete(webhooks).where(and(eq(webhooks.id, webhookId), eq(webhooks.orgId, scope.orgId))),
+  const ofWebhook = ctx.db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.webhookId, webhookId));
+  await ctx.db.batch([
+    ctx.db.delete(deliveryAttempts).where(inArray(deliveryAttempts.deliveryId, ofWebhook)),
+    ctx.db.delete(deliveries).where(eq(deliveries.webhookId, webhookId)),
+    ctx.db.delete(webhooks).where(and(eq(webhooks.id, webhookId), eq(webhooks.orgId, ctx.orgId))),
   ]);
 }
 
@@ -206,14 +206,14 @@ export async function deleteWebhook(scope: WriteContext, { id: webhookId }: { id
  * rotating is how such a webhook gets a working secret again.
  */
 export async function rotateWebhookSecret(
-  scope: WebhookContext,
+  ctx: WebhookContext,
   { id: webhookId, ...input }: { id: string; secret?: string },
 ) {
-  const { env } = scope;
-  const current = await findWebhook(scope.db, scope.orgId, webhookId);
+  const { env } = ctx;
+  const current = await findWebhook(ctx.db, ctx.orgId, webhookId);
   const secret = input.secret ?? generateSecret();
   const previous = await readableSecret(env, current);
-  const now = scope.now();
+  const now = ctx.now();
   const updated: Webhook = {
     ...current,
     secretCiphertext: await encryptSecret(env, secret, { webhookId, slot: "current" }),
@@ -225,10 +225,10 @@ export async function rotateWebhookSecret(
   };
   const rotated = { ...presentWebhook(updated, now), secret };
   try {
-    await scope.db.batch([
+    await ctx.db.batch([
       // Another change landed between the read and this write (it changed the ETag): nothing is written.
-      ...requireRow(scope.db, webhooks, and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)) as SQL),
-      scope.db
+      ...requireRow(ctx.db, webhooks, and(eq(webhooks.id, webhookId), eq(webhooks.etag, current.etag)) as SQL),
+      ctx.db
         .update(webhooks)
         .set({
           secretCiphertext: updated.secretCiphertext,
@@ -238,7 +238,7 @@ export async function rotateWebhookSecret(
           updatedAt: now,
         })
         .where(eq(webhooks.id, webhookId)),
-      ...answerStatements(scope, rotated),
+      ...answerStatements(ctx, rotated),
     ]);
   } catch (error) {
     if (isGuardFailure(error)) throw new StaleWriteError();
@@ -279,7 +279,7 @@ function normalisedEvents(events: WebhookEvents): WebhookEvents {
 
 /** Merges a filters patch onto the current filters; each id must exist in the organization. */
 async function checkedFilters(
-  scope: WriteContext,
+  ctx: WriteContext,
   current: WebhookFilters,
   patch: Partial<WebhookFilters> | null | undefined,
 ): Promise<WebhookFilters> {
@@ -291,16 +291,16 @@ async function checkedFilters(
   };
   const [project, member] = await Promise.all([
     next.projectId && next.projectId !== current.projectId
-      ? scope.db
+      ? ctx.db
           .select({ id: projects.id })
           .from(projects)
-          .where(and(eq(projects.orgId, scope.orgId), eq(projects.id, next.projectId)))
+          .where(and(eq(projects.orgId, ctx.orgId), eq(projects.id, next.projectId)))
       : undefined,
     next.assigneeId && next.assigneeId !== current.assigneeId
-      ? scope.db
+      ? ctx.db
           .select({ id: users.id })
           .from(users)
-          .where(and(eq(users.orgId, scope.orgId), eq(users.id, next.assigneeId)))
+          .where(and(eq(users.orgId, ctx.orgId), eq(users.id, next.assigneeId)))
       : undefined,
   ]);
   if (project && project.length === 0) {

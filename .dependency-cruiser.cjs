@@ -1,6 +1,6 @@
 // The layers of src/ (docs/architecture.md), checked by `npm run lint:deps` in `npm test`:
 // core ← db ← domain modules ← http ← routes ← app/index. No exceptions list.
-const DOMAIN = "^src/(identity|projects|tasks|comments|events|webhooks|incoming|ratelimit)/";
+const DOMAIN = "^src/(identity|projects|tasks|comments|events|webhooks|incoming-webhooks|ratelimit)/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

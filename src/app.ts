@@ -13,8 +13,8 @@ import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
 import { eventsRouter } from "./routes/events/events.handlers";
-import { incomingRouter } from "./routes/incoming/incoming.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
+import { intakeRouter } from "./routes/intake/intake.handlers";
 import { projectsRouter } from "./routes/projects/projects.handlers";
 import { tasksRouter } from "./routes/tasks/tasks.handlers";
 import { usersRouter } from "./routes/users/users.handlers";
@@ -57,7 +57,7 @@ export function buildApp() {
 
   app.route("/v1/admin", adminRouter);
   // Ahead of the API-key routes: these authenticate with incoming-webhook credentials.
-  app.route("/v1/webhooks/incoming", incomingRouter);
+  app.route("/v1/webhooks/incoming", intakeRouter);
 
   const api = createRouter();
   api.use("*", authenticate, jsonBodyGuard, idempotency);

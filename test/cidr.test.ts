@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cidrContains, ipAllowed, parseCidr, parseIp } from "../src/incoming/cidr";
+import { cidrContains, ipAllowed, parseCidr, parseIp } from "../src/incoming-webhooks/cidr";
 
 // An independent reading of addresses: a family and a BigInt, written out as text here and
 // compared bit by bit, so the allowlist code (ipaddr.js underneath) is checked against arithmetic.

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { cidrContains, ipAllowed, parseCidr, parseIp } from "../src/incoming/cidr";
+import { cidrContains, ipAllowed, parseCidr, parseIp } from "../src/incoming-webhooks/cidr";
 import type { CreatedIncomingWebhook, IncomingWebhook, Page } from "./api-types";
 import { call, createOrg, expectError } from "./harness";
 

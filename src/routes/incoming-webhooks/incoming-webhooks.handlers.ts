@@ -10,7 +10,7 @@ import {
   presentIncomingWebhook,
   rotateIncomingWebhookKey,
   updateIncomingWebhook,
-} from "../../incoming/credentials";
+} from "../../incoming-webhooks/incoming-webhooks";
 import * as routes from "./incoming-webhooks.routes";
 
 export const incomingWebhooksRouter = createRouter()

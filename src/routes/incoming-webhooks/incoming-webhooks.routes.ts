@@ -10,7 +10,7 @@ import {
   preconditionError,
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
-import { INCOMING_PERMISSIONS, INCOMING_SORT_FIELDS } from "../../incoming/credentials";
+import { INCOMING_PERMISSIONS, INCOMING_SORT_FIELDS } from "../../incoming-webhooks/incoming-webhooks";
 import { IdempotencyHeaders } from "../common";
 import { Name, Timestamp } from "../schemas";
 

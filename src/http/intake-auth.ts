@@ -5,13 +5,13 @@ import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
 import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
 import { keyRecordsOf } from "../identity/key-cache";
-import { ipAllowed } from "../incoming/cidr";
+import { ipAllowed } from "../incoming-webhooks/cidr";
 import {
   findIncomingWebhookByKey,
   INCOMING_REQUESTS_PER_MINUTE,
   type IncomingPermission,
   touchIncomingWebhook,
-} from "../incoming/credentials";
+} from "../incoming-webhooks/incoming-webhooks";
 import { bearerToken, clientIp, failAuthentication, isPreflight, rateLimited } from "./auth";
 import type { AppEnv } from "./context";
 import { rateLimitHeaders } from "./rate-limit-headers";
@@ -22,7 +22,7 @@ import { enqueueAfterResponse } from "./write-context";
  * unknown or disabled credential 401 (counted against the client IP like any failed
  * authentication), client IP outside the allowlist 403, over 100 requests a minute 429.
  */
-export const authenticateIncoming = createMiddleware<AppEnv>(async (c, next) => {
+export const authenticateIntake = createMiddleware<AppEnv>(async (c, next) => {
   if (isPreflight(c.req.method)) return next();
   const ip = clientIp(c.req);
   const key = bearerToken(c.req.header("Authorization"));
@@ -64,7 +64,7 @@ export function requirePermission(permission: IncomingPermission) {
 }
 
 /** Domain writes by a credential: same rules and events as the main API, the credential as actor. */
-export function incomingWriteContext(
+export function intakeWriteContext(
   c: Context<AppEnv>,
   answer?: { record: WriteContext["recordAnswer"] },
 ): WriteContext {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requirePermission } from "../../http/incoming-auth";
+import { requirePermission } from "../../http/intake-auth";
 import {
   authErrors,
   conflictError,
@@ -10,7 +10,7 @@ import {
   pathId,
   preconditionError,
 } from "../../http/openapi";
-import type { IncomingPermission } from "../../incoming/credentials";
+import type { IncomingPermission } from "../../incoming-webhooks/incoming-webhooks";
 import { CommentSchema, CreateCommentSchema } from "../comments/comments.routes";
 import { IdempotencyHeaders, IfMatchHeaders } from "../common";
 import { CreateProjectSchema, ProjectSchema, UpdateProjectSchema } from "../projects/projects.routes";

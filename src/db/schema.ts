@@ -272,6 +272,8 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.orgId, t.key] }), index("idempotency_expires").on(t.expiresAt)],
 );
 
+export type IdempotencyKey = typeof idempotencyKeys.$inferSelect;
+
 export const webhooks = sqliteTable(
   "webhooks",
   {

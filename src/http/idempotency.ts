@@ -7,7 +7,8 @@ import { sha256Hex } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { isoPlusSeconds, nowIso } from "../core/time";
 import { quoteEtag } from "../core/versions";
-import { idempotencyKeys } from "../db/schema";
+import { claimIdempotencyKey, pruneExpiredIdempotencyKeys } from "../db/idempotency-keys.queries";
+import { type IdempotencyKey, idempotencyKeys } from "../db/schema";
 import type { AppEnv } from "./context";
 import { setEtag } from "./etag";
 
@@ -28,14 +29,6 @@ interface Claim {
 const claims = new WeakMap<Request, Claim>();
 /** Requests whose response was stored in the batch of their change (see `answerOnce`). */
 const answeredInBatch = new WeakSet<Request>();
-
-interface StoredResponse {
-  request_hash: string;
-  status: number | null;
-  response_body: string | null;
-  location: string | null;
-  etag: string | null;
-}
 
 /** What a write answers: built once from its result, both to send and to store for replays. */
 export interface Answer<B = unknown, S extends 200 | 201 | 202 = 200 | 201 | 202> {
@@ -123,7 +116,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     );
   }
 
-  const db = c.env.DB;
+  const db = c.get("db");
   const principal = c.get("principal");
   const credential = c.get("incomingWebhook");
   const owner = principal?.orgId ?? credential?.orgId ?? OPERATOR_OWNER;
@@ -134,27 +127,21 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${caller}\n${await c.req.text()}`);
   const now = nowIso();
 
-  const [, claim] = await db.batch([
-    // Expired keys and abandoned claims are free again.
-    db
-      .prepare(
-        "DELETE FROM idempotency_keys WHERE org_id = ?1 AND key = ?2 AND (expires_at <= ?3 OR (status IS NULL AND created_at < ?4))",
-      )
-      .bind(owner, key, now, isoPlusSeconds(-ABANDONED_AFTER_SECONDS)),
-    db
-      .prepare(
-        "INSERT OR IGNORE INTO idempotency_keys (org_id, key, request_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-      )
-      .bind(owner, key, requestHash, now, isoPlusSeconds(configFrom(c.env).idempotencyTtlSeconds)),
-  ]);
+  const [, claim] = await c.env.DB.batch(
+    claimIdempotencyKey(c.env.DB, {
+      owner,
+      key,
+      requestHash,
+      now,
+      expiresAt: isoPlusSeconds(configFrom(c.env).idempotencyTtlSeconds),
+      // Expired keys and abandoned claims are free again.
+      abandonedBefore: isoPlusSeconds(-ABANDONED_AFTER_SECONDS),
+    }),
+  );
 
+  const ofThisKey = and(eq(idempotencyKeys.orgId, owner), eq(idempotencyKeys.key, key));
   if ((claim?.meta.changes ?? 0) === 0) {
-    const stored = await db
-      .prepare(
-        "SELECT request_hash, status, response_body, location, etag FROM idempotency_keys WHERE org_id = ? AND key = ?",
-      )
-      .bind(owner, key)
-      .first<StoredResponse>();
+    const [stored] = await db.select().from(idempotencyKeys).where(ofThisKey);
     if (stored) return replay(c, stored, requestHash);
     // Released between our insert and our read: the first request failed. Run as new.
   }
@@ -169,26 +156,21 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         const body = await c.res.clone().text();
         const etag = c.res.headers.get("ETag")?.replace(/^"(.*)"$/, "$1") ?? null;
         await db
-          .prepare(
-            "UPDATE idempotency_keys SET status = ?, response_body = ?, location = ?, etag = ? WHERE org_id = ? AND key = ?",
-          )
-          .bind(c.res.status, body, c.res.headers.get("Location"), etag, owner, key)
-          .run();
+          .update(idempotencyKeys)
+          .set({ status: c.res.status, responseBody: body, location: c.res.headers.get("Location"), etag })
+          .where(ofThisKey);
       }
       stored = true;
     }
   } finally {
     if (!stored) {
-      await db
-        .prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND key = ? AND status IS NULL")
-        .bind(owner, key)
-        .run();
+      await db.delete(idempotencyKeys).where(and(ofThisKey, isNull(idempotencyKeys.status)));
     }
   }
 });
 
-function replay(c: Context<AppEnv>, stored: StoredResponse, requestHash: string): Response {
-  if (stored.request_hash !== requestHash) {
+function replay(c: Context<AppEnv>, stored: IdempotencyKey, requestHash: string): Response {
+  if (stored.requestHash !== requestHash) {
     throw new AppError(
       "CONFLICT",
       `This ${IDEMPOTENCY_HEADER} was already used for a different request (method, path or body); use a new key`,
@@ -204,9 +186,9 @@ function replay(c: Context<AppEnv>, stored: StoredResponse, requestHash: string)
   const headers: Record<string, string> = { "Idempotent-Replayed": "true" };
   if (stored.location) headers.Location = stored.location;
   if (stored.etag) headers.ETag = quoteEtag(stored.etag);
-  if (stored.response_body) headers["Content-Type"] = "application/json";
+  if (stored.responseBody) headers["Content-Type"] = "application/json";
   const status = stored.status as 200;
-  return stored.response_body ? c.body(stored.response_body, status, headers) : c.body(null, status, headers);
+  return stored.responseBody ? c.body(stored.responseBody, status, headers) : c.body(null, status, headers);
 }
 
 /** The response body without the secret fields, for storage. */
@@ -228,12 +210,7 @@ const PRUNE_BATCH = 1000;
 
 /** The cron's share: forgets expired keys (they are already ignored when looked up). */
 export async function pruneIdempotencyKeys(db: D1Database, now = nowIso()): Promise<number> {
-  const result = await db
-    .prepare(
-      "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)",
-    )
-    .bind(now, PRUNE_BATCH)
-    .run();
+  const result = await pruneExpiredIdempotencyKeys(db, now, PRUNE_BATCH).run();
   return result.meta.changes;
 }
 

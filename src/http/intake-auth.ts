@@ -1,10 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { AppError } from "../core/errors";
-import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
 import { INCOMING_KEY_PREFIX, isWellFormedKey } from "../identity/api-key-format";
-import { keyRecordsOf } from "../identity/key-cache";
 import { ipAllowed } from "../incoming-webhooks/cidr";
 import {
   findIncomingWebhookByKey,
@@ -15,7 +13,7 @@ import {
 import { bearerToken, clientIp, failAuthentication, isPreflight, rateLimited } from "./auth";
 import type { AppEnv } from "./context";
 import { rateLimitHeaders } from "./rate-limit-headers";
-import { enqueueAfterResponse } from "./write-context";
+import { type AnswerHooks, sharedWriteParts } from "./write-context";
 
 /**
  * Authenticates `Authorization: Bearer ik_live_…` for the automation endpoints:
@@ -64,18 +62,11 @@ export function requirePermission(permission: IncomingPermission) {
 }
 
 /** Domain writes by a credential: same rules and events as the main API, the credential as actor. */
-export function intakeWriteContext(
-  c: Context<AppEnv>,
-  answer?: { record: WriteContext["recordAnswer"] },
-): WriteContext {
+export function intakeWriteContext(c: Context<AppEnv>, answer?: AnswerHooks): WriteContext {
   const credential = c.get("incomingWebhook");
   return {
-    db: c.get("db"),
+    ...sharedWriteParts(c, answer),
     orgId: credential.orgId,
     actor: { userId: null, apiKeyId: null, incomingWebhookId: credential.id },
-    afterCommit: enqueueAfterResponse(c),
-    now: nowIso,
-    keys: keyRecordsOf(c.env),
-    recordAnswer: answer?.record,
   };
 }

@@ -5,36 +5,37 @@ import { enqueueEvents } from "../events/outbox";
 import { keyRecordsOf } from "../identity/key-cache";
 import type { AppEnv } from "./context";
 
-/**
- * The domain's view of an authenticated write: org, actor, enqueue-after-commit, and
- * (for a POST's `answerOnce`) the statements that store its answer in its batch.
- */
-export function writeContext(c: Context<AppEnv>, answer?: { record: WriteContext["recordAnswer"] }): WriteContext {
-  const principal = c.get("principal");
+/** A POST's Idempotency-Key answer (`answerOnce`): stored in the write's batch, released if the write is undone. */
+export interface AnswerHooks {
+  record: WriteContext["recordAnswer"];
+  release?: WriteContext["releaseAnswer"];
+}
+
+/** What every write context of a request shares: the database, the clock, the event sink, the key records, the answer. */
+export function sharedWriteParts(c: Context<AppEnv>, answer?: AnswerHooks): Omit<WriteContext, "orgId" | "actor"> {
   return {
     db: c.get("db"),
-    orgId: principal.orgId,
-    actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
     afterCommit: enqueueAfterResponse(c),
     now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
+    releaseAnswer: answer?.release,
+  };
+}
+
+/** The domain's view of a write by an API key: its organization and its member. */
+export function writeContext(c: Context<AppEnv>, answer?: AnswerHooks): WriteContext {
+  const principal = c.get("principal");
+  return {
+    ...sharedWriteParts(c, answer),
+    orgId: principal.orgId,
+    actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
   };
 }
 
 /** The operator's writes (ADMIN_TOKEN): no member acts, so no ranking applies; the organization is the route's. */
-export function operatorContext(
-  c: Context<AppEnv>,
-  answer?: { record: WriteContext["recordAnswer"] },
-): Omit<WriteContext, "orgId"> {
-  return {
-    db: c.get("db"),
-    actor: { userId: null, apiKeyId: null },
-    afterCommit: enqueueAfterResponse(c),
-    now: nowIso,
-    keys: keyRecordsOf(c.env),
-    recordAnswer: answer?.record,
-  };
+export function operatorContext(c: Context<AppEnv>, answer?: AnswerHooks): Omit<WriteContext, "orgId"> {
+  return { ...sharedWriteParts(c, answer), actor: { userId: null, apiKeyId: null } };
 }
 
 /** Committed events go to the queue after the response; a failed send is left to the outbox sweep. */

@@ -1,9 +1,8 @@
 import type { Context } from "hono";
-import type { WriteContext } from "../../core/write-context";
 import type { AppEnv } from "../../http/context";
 import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
-import { writeContext } from "../../http/write-context";
+import { type AnswerHooks, writeContext } from "../../http/write-context";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
 import {
@@ -19,11 +18,8 @@ import {
 import * as routes from "./webhooks.routes";
 
 /** A webhook write's context: the caller's, plus the plan and the deployment. */
-function webhookContext(
-  c: Context<AppEnv>,
-  answer?: { record: WriteContext["recordAnswer"]; release?: WriteContext["releaseAnswer"] },
-): WebhookContext {
-  return { ...writeContext(c, answer), releaseAnswer: answer?.release, plan: c.get("principal").plan, env: c.env };
+function webhookContext(c: Context<AppEnv>, answer?: AnswerHooks): WebhookContext {
+  return { ...writeContext(c, answer), plan: c.get("principal").plan, env: c.env };
 }
 
 export const webhooksRouter = createRouter()

@@ -11,7 +11,7 @@ import {
   settleStatements,
 } from "./deliveries.queries";
 import { deliveryBody } from "./payload";
-import { decryptSecret, UnreadableSecretError } from "./secrets";
+import { decryptSecret, unlessUnreadable } from "./secrets";
 import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
 import { countWebhookFailure, disableGoneWebhook, recordWebhookSuccess } from "./webhooks.queries";
@@ -222,32 +222,12 @@ export async function liveSecrets(env: Env, webhook: Webhook, now: string): Prom
   return [current];
 }
 
-/**
- * liveSecrets, or null when a secret cannot be decrypted (a ciphertext copied from
- * another row or column, or a key no longer configured): logged with the webhook and
- * the reason, never a secret or ciphertext. A missing or malformed key still throws.
- */
-export async function liveSecretsOrNull(
-  env: Env,
-  webhook: Webhook,
-  now: string,
-  deliveryId: string,
-): Promise<[string, ...string[]] | null> {
-  try {
-    return await liveSecrets(env, webhook, now);
-  } catch (error) {
-    if (!(error instanceof UnreadableSecretError)) throw error;
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "webhook secret cannot be decrypted; not sent",
-        webhookId: webhook.id,
-        deliveryId,
-        error: error.message,
-      }),
-    );
-    return null;
-  }
+/** liveSecrets, or null (logged) when a secret cannot be decrypted: the delivery is then not sent. */
+export function liveSecretsOrNull(env: Env, webhook: Webhook, now: string, deliveryId: string) {
+  return unlessUnreadable(liveSecrets(env, webhook, now), "webhook secret cannot be decrypted; not sent", {
+    webhookId: webhook.id,
+    deliveryId,
+  });
 }
 
 /** Writes an attempt and its consequences for the delivery and the webhook, each outcome in one batch. */

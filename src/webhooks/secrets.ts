@@ -205,3 +205,22 @@ export async function decryptSecret(keys: WebhookKeys, stored: string, binding: 
   }
   return new TextDecoder().decode(plaintext);
 }
+
+/**
+ * What `read` gives, or null when a secret cannot be decrypted (a ciphertext copied from
+ * another row or column, or a key no longer configured): logged as `msg` with `context`,
+ * never a secret or ciphertext. A missing or malformed key still throws.
+ */
+export async function unlessUnreadable<T>(
+  read: Promise<T>,
+  msg: string,
+  context: Record<string, unknown>,
+): Promise<T | null> {
+  try {
+    return await read;
+  } catch (error) {
+    if (!(error instanceof UnreadableSecretError)) throw error;
+    console.error(JSON.stringify({ level: "error", msg, ...context, error: error.message }));
+    return null;
+  }
+}

@@ -11,7 +11,7 @@ import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
-import { decryptSecret, encryptSecret, generateSecret, UnreadableSecretError } from "./secrets";
+import { decryptSecret, encryptSecret, generateSecret, unlessUnreadable } from "./secrets";
 import { checkWebhookUrl } from "./url-policy";
 
 /** What a webhook subscribes to: catalog event types, or ["*"] for every one (the schema enforces "*" alone). */
@@ -248,21 +248,12 @@ export async function rotateWebhookSecret(
 }
 
 /** The webhook's current secret, or null (logged, without the ciphertext) when it cannot be decrypted. */
-async function readableSecret(env: Env, webhook: Webhook): Promise<string | null> {
-  try {
-    return await decryptSecret(env, webhook.secretCiphertext, { webhookId: webhook.id, slot: "current" });
-  } catch (error) {
-    if (!(error instanceof UnreadableSecretError)) throw error;
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "rotating an undecryptable webhook secret; no previous secret is kept",
-        webhookId: webhook.id,
-        error: error.message,
-      }),
-    );
-    return null;
-  }
+function readableSecret(env: Env, webhook: Webhook): Promise<string | null> {
+  return unlessUnreadable(
+    decryptSecret(env, webhook.secretCiphertext, { webhookId: webhook.id, slot: "current" }),
+    "rotating an undecryptable webhook secret; no previous secret is kept",
+    { webhookId: webhook.id },
+  );
 }
 
 function allowedUrl(env: Env, raw: string): string {

@@ -27,6 +27,9 @@ interface Claim {
   key: string;
 }
 const claims = new WeakMap<Request, Claim>();
+
+/** The row of a claimed key. */
+const rowOf = ({ owner, key }: Claim) => and(eq(idempotencyKeys.orgId, owner), eq(idempotencyKeys.key, key));
 /** Requests whose response was stored in the batch of their change (see `answerOnce`). */
 const answeredInBatch = new WeakSet<Request>();
 
@@ -64,13 +67,7 @@ export function answerOnce<R, S extends 200 | 201 | 202>(c: Context<AppEnv>, bui
             location: answer.location ?? null,
             etag: answer.etag ?? null,
           })
-          .where(
-            and(
-              eq(idempotencyKeys.orgId, claim.owner),
-              eq(idempotencyKeys.key, claim.key),
-              isNull(idempotencyKeys.status),
-            ),
-          ),
+          .where(and(rowOf(claim), isNull(idempotencyKeys.status))),
       ];
     },
     /** Statements that forget the stored answer, for a write undone after its commit. */
@@ -78,11 +75,7 @@ export function answerOnce<R, S extends 200 | 201 | 202>(c: Context<AppEnv>, bui
       const claim = claims.get(c.req.raw);
       if (!claim) return [];
       const db = c.get("db");
-      return [
-        db
-          .delete(idempotencyKeys)
-          .where(and(eq(idempotencyKeys.orgId, claim.owner), eq(idempotencyKeys.key, claim.key))),
-      ];
+      return [db.delete(idempotencyKeys).where(rowOf(claim))];
     },
     send: (result: R) => {
       const answer = build(result);
@@ -139,7 +132,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     }),
   );
 
-  const ofThisKey = and(eq(idempotencyKeys.orgId, owner), eq(idempotencyKeys.key, key));
+  const ofThisKey = rowOf({ owner, key });
   if ((claim?.meta.changes ?? 0) === 0) {
     const [stored] = await db.select().from(idempotencyKeys).where(ofThisKey);
     if (stored) return replay(c, stored, requestHash);

@@ -23,14 +23,16 @@ export function freePort() {
 /**
  * With `persistDir`, runs on that (already migrated) state and leaves it in place on
  * stop, so a benchmark can restart the Worker over the same data; `args` are passed to
- * `wrangler dev` as they are (e.g. `--test-scheduled`).
- * @param {{ vars?: Record<string,string>, port?: number, log?: boolean, persistDir?: string, args?: string[] }} options
+ * `wrangler dev` as they are (e.g. `--test-scheduled`). With `config`, runs another Worker
+ * (that wrangler config file instead of wrangler.toml, e.g. bench/wire/wrangler.toml) and
+ * applies no migrations; it must answer GET /health with 2xx.
+ * @param {{ vars?: Record<string,string>, port?: number, log?: boolean, persistDir?: string, args?: string[], config?: string }} options
  * @returns {Promise<{ url: string, adminToken: string, persistDir: string, stop: () => Promise<void> }>}
  */
 export async function startLocalWorker(options = {}) {
   const ownState = !options.persistDir;
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "verk-local-"));
-  if (ownState) {
+  if (ownState && !options.config) {
     const migrate = spawnSync(
       "npx",
       ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
@@ -50,6 +52,7 @@ export async function startLocalWorker(options = {}) {
   };
   const adminToken = vars.ADMIN_TOKEN;
   const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
+  if (options.config) args.push("--config", options.config);
   args.push("--inspector-port", String(await freePort()), ...(options.args ?? []));
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   // Its own process group, so stopping it also stops workerd.

@@ -4,8 +4,10 @@
 //                            answers with the next scripted response for <name>
 //                            (200 "ok" once the script is used up)
 //   PUT  /control/<name>     {"responses": [{"status", "headers"?, "body"?, "delayMs"?}, …],
-//                            "afterwards"?: {…same…}} scripts the answers, in order; `afterwards`
-//                            answers every request after the list
+//                            "afterwards"?: {…same…}, "failRate"?: 0…1, "failWith"?: {…same…}}
+//                            scripts the answers, in order; `afterwards` answers every request
+//                            after the list; once the list is used up, a random `failRate`
+//                            share of requests gets `failWith` (default 500) instead
 //   GET  /control/<name>     the requests received so far, oldest first
 //   DELETE /control/<name>   forgets the script and the requests
 //   POST /verify             {"body", "headers", "secret"} → {"seed", "standard"}: whether
@@ -44,11 +46,17 @@ export function verifyStandard(payload, headers, secret) {
 /**
  * @typedef {{ status: number, headers?: Record<string, string>, body?: string, delayMs?: number }} ScriptedResponse
  * @typedef {{ method: string, path: string, headers: Record<string, string>, body: string, receivedAt: number }} ReceivedRequest
+ * @typedef {{ failRate?: number, failWith?: ScriptedResponse }} RandomFailures
  */
 
-/** @param {{ port?: number, onRequest?: (name: string, request: ReceivedRequest) => void }} [options] */
+const RANDOM_FAILURE = { status: 500, body: "random failure" };
+
+/**
+ * `onRequest` is called as each request arrives, with the answer it is about to get.
+ * @param {{ port?: number, onRequest?: (name: string, request: ReceivedRequest, answer: ScriptedResponse) => void }} [options]
+ */
 export async function startReceiver(options = {}) {
-  /** @type {Map<string, { script: ScriptedResponse[], afterwards?: ScriptedResponse, received: ReceivedRequest[] }>} */
+  /** @type {Map<string, { script: ScriptedResponse[], afterwards?: ScriptedResponse, failRate?: number, failWith?: ScriptedResponse, received: ReceivedRequest[] }>} */
   const endpoints = new Map();
   const endpoint = (name) => {
     let found = endpoints.get(name);
@@ -84,8 +92,12 @@ export async function startReceiver(options = {}) {
             receivedAt: Date.now(),
           };
           state.received.push(request);
-          options.onRequest?.(name, request);
-          const answer = state.script.shift() ?? state.afterwards ?? { status: 200, body: "ok" };
+          const randomFailure =
+            state.script.length === 0 && state.failRate && Math.random() < state.failRate
+              ? (state.failWith ?? RANDOM_FAILURE)
+              : undefined;
+          const answer = state.script.shift() ?? randomFailure ?? state.afterwards ?? { status: 200, body: "ok" };
+          options.onRequest?.(name, request, answer);
           if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
           if (!res.destroyed) send(answer.status, answer.body ?? "", answer.headers ?? {});
           return;
@@ -105,6 +117,8 @@ export async function startReceiver(options = {}) {
             const state = endpoint(name);
             state.script = [...(config.responses ?? [])];
             state.afterwards = config.afterwards;
+            state.failRate = config.failRate;
+            state.failWith = config.failWith;
             return send(204);
           }
           if (req.method === "GET") {
@@ -137,11 +151,13 @@ export async function startReceiver(options = {}) {
     url: `http://127.0.0.1:${port}`,
     /** @param {string} name */
     received: (name) => endpoints.get(name)?.received ?? [],
-    /** @param {string} name @param {ScriptedResponse[]} responses @param {ScriptedResponse} [afterwards] */
-    script: (name, responses, afterwards) => {
+    /** @param {string} name @param {ScriptedResponse[]} responses @param {ScriptedResponse} [afterwards] @param {RandomFailures} [random] */
+    script: (name, responses, afterwards, random = {}) => {
       const state = endpoint(name);
       state.script = [...responses];
       state.afterwards = afterwards;
+      state.failRate = random.failRate;
+      state.failWith = random.failWith;
     },
     close: () =>
       new Promise((resolve) => {

@@ -17,7 +17,8 @@ export interface Env extends Omit<GeneratedEnv, "EVENTS_QUEUE"> {
  */
 export type EventsQueueMessage =
   | { kind: "event"; eventId: string }
-  | { kind: "delivery"; deliveryId: string }
+  /** `after`: attempts made before this message was sent (1 when the first was made straight after the commit). */
+  | { kind: "delivery"; deliveryId: string; after?: number }
   | InvalidateKeysMessage;
 
 /** A page of cached key records to forget after a plan, role or membership change (see identity/key-cache). */

@@ -97,19 +97,23 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
 // deliveries written straight to D1, never enqueued, so the local queue's own consumer leaves them alone.
 
 describe("webhooks queue: delivery attempts", { timeout: 30_000 }, () => {
-  it("retries failures on the schedule, its last step repeated, until the queue gives up", async () => {
+  it("retries failures on the schedule, its last step repeated, and ends the delivery failed after the last retry", async () => {
     const { org, endpoint, hook, deliveryId } = await pendingDelivery("schedule");
     await scriptReceiver(endpoint.name, [], { status: 500, body: "nope" });
 
     // Schedule "1,2,3" (vitest.config.ts), ±10% jitter rounds away at this size.
     const delays: (number | undefined)[] = [];
-    for (let attempt = 1; attempt <= 7; attempt += 1) {
+    for (let attempt = 1; attempt <= 6; attempt += 1) {
       const { result } = await deliver(deliveryId, attempt);
       expect(result.explicitAcks).toEqual([]);
       expect(result.retryMessages).toHaveLength(1);
       delays.push(result.retryMessages[0]!.delaySeconds);
     }
-    expect(delays).toEqual([1, 2, 3, 3, 3, 3, 3]);
+    expect(delays).toEqual([1, 2, 3, 3, 3, 3]);
+    // The 7th attempt is the last (max_retries 6): it fails, and the delivery ends failed at once.
+    const { result: last, ids } = await deliver(deliveryId, 7);
+    expect(last.explicitAcks).toEqual(ids);
+    expect(last.retryMessages).toEqual([]);
     expect(await receivedBy(endpoint.name)).toHaveLength(7);
 
     const attempts = await attemptsOf(deliveryId);
@@ -118,10 +122,30 @@ describe("webhooks queue: delivery attempts", { timeout: 30_000 }, () => {
     const gaps = attempts.map((a) =>
       a.next_attempt_at ? Date.parse(a.next_attempt_at) - Date.parse(a.attempted_at) : null,
     );
-    // The 7th attempt is past max_retries (6): the queue dead-letters it, nothing is scheduled.
     expect(gaps).toEqual([1000, 2000, 3000, 3000, 3000, 3000, null]);
-    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "pending", attempt_count: 7, last_status_code: 500 });
-    expect(await webhookOf(org, hook.id)).toMatchObject({ consecutiveFailures: 7, enabled: true });
+    expect(await deliveryRow(deliveryId)).toMatchObject({
+      status: "failed",
+      attempt_count: 7,
+      last_status_code: 500,
+      next_attempt_at: null,
+    });
+    expect(await webhookOf(org, hook.id)).toMatchObject({
+      consecutiveFailures: 7,
+      enabled: true,
+      deliverySuccessRate: 0,
+    });
+  });
+
+  it("continues the schedule of a chain whose first attempt was made before its message", async () => {
+    const { endpoint, deliveryId } = await pendingDelivery("after");
+    await scriptReceiver(endpoint.name, [], { status: 500, body: "nope" });
+    // `after: 1`: the first attempt was made straight after the commit; this message makes the second.
+    const second = await runQueue("verk-events", [{ kind: "delivery", deliveryId, after: 1 }], 1);
+    expect(second.result.retryMessages.map((m) => m.delaySeconds)).toEqual([2]);
+    // Its 6th try is the chain's 7th attempt, the last one.
+    const last = await runQueue("verk-events", [{ kind: "delivery", deliveryId, after: 1 }], 6);
+    expect(last.result.explicitAcks).toEqual(last.ids);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "failed", next_attempt_at: null });
   });
 
   it("honours Retry-After on 429, in seconds or as a date, capped at 12 hours", async () => {

@@ -1,6 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type { Role } from "./enums";
+import type { EventType, Role } from "./enums";
 
 /**
  * Who made a change: the key's user, key and the user's role, or an incoming-webhook
@@ -36,9 +36,22 @@ export interface KeyRecords {
   invalidateOf(owners: KeyOwners): Promise<void>;
 }
 
-/** An event as handed on once its batch committed: enough to enqueue it. */
+/**
+ * An event as handed on once its batch committed: the row as stored, so its webhooks
+ * can be sent it straight away without reading it back.
+ */
 export interface CommittedEvent {
   id: string;
+  orgId: string;
+  type: EventType;
+  resourceType: string;
+  resourceId: string;
+  data: Record<string, unknown>;
+  changes: Changes | null;
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+  actorIncomingWebhookId: string | null;
+  createdAt: string;
 }
 
 /**

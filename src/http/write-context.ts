@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
-import { enqueueEvents } from "../events/outbox";
 import { keyRecordsOf } from "../identity/key-cache";
+import { dispatchCommitted } from "../webhooks/dispatch";
 import type { AppEnv } from "./context";
 
 /** A POST's Idempotency-Key answer (`answerOnce`): stored in the write's batch, released if the write is undone. */
@@ -15,7 +15,7 @@ export interface AnswerHooks {
 export function sharedWriteParts(c: Context<AppEnv>, answer?: AnswerHooks): Omit<WriteContext, "orgId" | "actor"> {
   return {
     db: c.get("db"),
-    afterCommit: enqueueAfterResponse(c),
+    afterCommit: dispatchAfterResponse(c),
     now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
@@ -38,7 +38,10 @@ export function operatorContext(c: Context<AppEnv>, answer?: AnswerHooks): Omit<
   return { ...sharedWriteParts(c, answer), actor: { userId: null, apiKeyId: null } };
 }
 
-/** Committed events go to the queue after the response; a failed send is left to the outbox sweep. */
-export function enqueueAfterResponse(c: Context<AppEnv>): WriteContext["afterCommit"] {
-  return (rows) => c.executionCtx.waitUntil(enqueueEvents(c.env, rows));
+/**
+ * Committed events go to their webhooks after the response (webhooks/dispatch.ts);
+ * whatever that cannot finish is left to the queue and the outbox sweep.
+ */
+export function dispatchAfterResponse(c: Context<AppEnv>): WriteContext["afterCommit"] {
+  return (rows) => c.executionCtx.waitUntil(dispatchCommitted(c.env, rows));
 }

@@ -28,7 +28,7 @@ export async function consumeEvents(batch: MessageBatch<EventsQueueMessage>, env
           await invalidateKeyPage(env, body);
           message.ack();
         } else if (body?.kind === "delivery") {
-          const verdict = await attemptDelivery(env, body.deliveryId, message.attempts);
+          const verdict = await attemptDelivery(env, body.deliveryId, message.attempts, Math.random, body.after);
           if (verdict.ack) message.ack();
           else message.retry({ delaySeconds: verdict.delaySeconds });
         } else {

@@ -10,7 +10,7 @@ import {
   recordAttemptStatements,
   settleStatements,
 } from "./deliveries.queries";
-import { deliveryBody } from "./payload";
+import { deliveryBody, type PayloadEvent } from "./payload";
 import { decryptSecret, unlessUnreadable } from "./secrets";
 import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
@@ -133,16 +133,82 @@ export type QueueVerdict = { ack: true } | { ack: false; delaySeconds: number };
 
 const ACK: QueueVerdict = { ack: true };
 
+/** What an attempt came to, before it is recorded: the outcome decides what is written and whether to retry. */
+export type Outcome =
+  | { kind: "succeeded"; result: AttemptResult }
+  /** 410 Gone: the receiver asks us to stop; the webhook is disabled. */
+  | { kind: "gone"; result: AttemptResult }
+  /** Any other failure: counts against the webhook and is retried on the schedule. */
+  | { kind: "failed"; result: AttemptResult }
+  /** Never sent (webhook disabled, URL no longer allowed, secret unreadable): the delivery ends failed. */
+  | { kind: "notSent"; reason: string };
+
+/** One delivery to attempt: its id, the event it carries, the webhook it goes to, and whose organization. */
+export interface AttemptTarget {
+  deliveryId: string;
+  event: PayloadEvent;
+  webhook: Webhook;
+  organization: { id: string; name: string };
+}
+
+/**
+ * Makes one attempt of a delivery: checks the webhook may be sent to, signs the body
+ * with its live secrets and POSTs it. Writes nothing; the caller records the outcome.
+ */
+export async function makeAttempt(env: Env, target: AttemptTarget, now: number): Promise<Outcome> {
+  const config = configFrom(env);
+  const { webhook, deliveryId } = target;
+  if (!webhook.enabled) {
+    return {
+      kind: "notSent",
+      reason: `Not sent: the webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ""}`,
+    };
+  }
+  const verdict = checkWebhookUrl(webhook.url, { allowLocalhost: config.webhookAllowLocalhost });
+  if (!verdict.ok) return { kind: "notSent", reason: `Not sent: ${verdict.reason}` };
+  const secrets = await liveSecretsOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
+  if (!secrets) return { kind: "notSent", reason: UNREADABLE_SECRET_REASON };
+
+  const body = deliveryBody(target.event, { webhookId: webhook.id, deliveryId, organization: target.organization });
+  const result = await postSigned(
+    config,
+    { url: webhook.url, eventType: target.event.type, deliveryId, body, secrets },
+    now,
+  );
+  if (result.ok) return { kind: "succeeded", result };
+  if (result.statusCode === 410) return { kind: "gone", result };
+  return { kind: "failed", result };
+}
+
+/**
+ * When the attempt numbered `attempt` (1-based, within the current chain of attempts)
+ * failed: the next one, or null once the queue's retries are used up (the attempt
+ * after the first plus `eventsQueueMaxRetries` is the last).
+ */
+export function nextAttemptDelay(
+  config: Config,
+  result: AttemptResult,
+  attempt: number,
+  random: () => number = Math.random,
+): number | null {
+  if (attempt > config.eventsQueueMaxRetries) return null;
+  return result.retryAfterSeconds ?? retryDelaySeconds(config.webhookRetryScheduleSeconds, attempt, random);
+}
+
 /**
  * One attempt of one delivery, as the queue consumer runs it for a `delivery`
- * message. `messageAttempts` is the queue's count for this message (1 on the first
- * try); a redelivery starts a new message and so the schedule again.
+ * message. The attempt's place in its chain is `after` (attempts made before this
+ * message was sent: 1 when the first attempt was made straight after the commit)
+ * plus `messageAttempts`, the queue's count for this message; a redelivery starts a
+ * new message, and so the schedule, again. The last attempt of a chain that fails
+ * ends the delivery `failed` at once.
  */
 export async function attemptDelivery(
   env: Env,
   deliveryId: string,
   messageAttempts: number,
   random: () => number = Math.random,
+  after = 0,
 ): Promise<QueueVerdict> {
   const config = configFrom(env);
   const db = drizzle(env.DB);
@@ -158,52 +224,29 @@ export async function attemptDelivery(
   const { delivery, event, webhook } = row;
 
   const now = Date.now();
-  const nowText = new Date(now).toISOString();
-  const record = new AttemptRecorder(env.DB, delivery.id, webhook.id, nowText);
-
-  if (!webhook.enabled) {
-    await record.notSent(
-      `Not sent: the webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ""}`,
-    );
-    return ACK;
-  }
-  const verdict = checkWebhookUrl(webhook.url, { allowLocalhost: config.webhookAllowLocalhost });
-  if (!verdict.ok) {
-    await record.notSent(`Not sent: ${verdict.reason}`);
-    return ACK;
-  }
-
-  const secrets = await liveSecretsOrNull(env, webhook, nowText, delivery.id);
-  if (!secrets) {
-    await record.notSent(UNREADABLE_SECRET_REASON);
-    return ACK;
-  }
-
-  const body = deliveryBody(event, {
-    webhookId: webhook.id,
-    deliveryId: delivery.id,
-    organization: { id: delivery.orgId, name: row.orgName },
-  });
-  const result = await postSigned(
-    config,
-    { url: webhook.url, eventType: event.type, deliveryId: delivery.id, body, secrets },
+  const record = new AttemptRecorder(env.DB, delivery.id, webhook.id, new Date(now).toISOString());
+  const outcome = await makeAttempt(
+    env,
+    { deliveryId: delivery.id, event, webhook, organization: { id: delivery.orgId, name: row.orgName } },
     now,
   );
-
-  if (result.ok) {
-    await record.succeeded(result);
-    return ACK;
+  switch (outcome.kind) {
+    case "notSent":
+      await record.notSent(outcome.reason);
+      return ACK;
+    case "succeeded":
+      await record.succeeded(outcome.result);
+      return ACK;
+    case "gone":
+      await record.gone(outcome.result);
+      return ACK;
+    case "failed": {
+      const delaySeconds = nextAttemptDelay(config, outcome.result, after + messageAttempts, random);
+      const nextAttemptAt = delaySeconds === null ? null : isoPlusSeconds(delaySeconds, now);
+      const stillEnabled = await record.failed(outcome.result, nextAttemptAt, config.webhookDisableAfterFailures);
+      return stillEnabled && delaySeconds !== null ? { ack: false, delaySeconds } : ACK;
+    }
   }
-  if (result.statusCode === 410) {
-    await record.gone(result);
-    return ACK;
-  }
-  const delaySeconds =
-    result.retryAfterSeconds ?? retryDelaySeconds(config.webhookRetryScheduleSeconds, messageAttempts, random);
-  // Past the queue's last retry the message goes to the dead-letter queue: no next attempt.
-  const nextAttemptAt = messageAttempts <= config.eventsQueueMaxRetries ? isoPlusSeconds(delaySeconds, now) : null;
-  const stillEnabled = await record.failed(result, nextAttemptAt, config.webhookDisableAfterFailures);
-  return stillEnabled ? { ack: false, delaySeconds } : ACK;
 }
 
 /**
@@ -271,9 +314,9 @@ class AttemptRecorder {
   }
 
   /**
-   * A failed attempt that the queue will retry: counts against the webhook, which is
-   * disabled once `disableAfter` failures run consecutively. Returns whether the
-   * webhook is still enabled; when not, the delivery ends `failed` here.
+   * A failed attempt: counts against the webhook, which is disabled once `disableAfter`
+   * failures run consecutively. Returns whether the webhook is still enabled; when not,
+   * or when no next attempt is due (`nextAttemptAt` null), the delivery ends `failed` here.
    */
   async failed(result: AttemptResult, nextAttemptAt: string | null, disableAfter: number): Promise<boolean> {
     const results = await this.db.batch<{ enabled: number }>([
@@ -281,7 +324,7 @@ class AttemptRecorder {
       countWebhookFailure(this.db, this.webhookId, disableAfter, this.now),
     ]);
     const enabled = results.at(-1)?.results[0]?.enabled === 1;
-    if (!enabled) {
+    if (!enabled || nextAttemptAt === null) {
       await this.db.batch([
         ...this.settle("failed"),
         clearNextAttempt(this.db, this.deliveryId),

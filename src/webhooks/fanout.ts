@@ -1,7 +1,7 @@
 import { and, eq, inArray, lte } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
-import { newId } from "../core/ids";
+import { BASE62 } from "../core/ids";
 import { nowIso } from "../core/time";
 import { type Delivery, deliveries, type EventRow, events, type Webhook, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
@@ -46,6 +46,22 @@ export function webhookMatches(webhook: Subscription, event: MatchableEvent): bo
 }
 
 /**
+ * The id of the delivery of `eventId` to `webhookId`: derived from the pair, so every
+ * path that sends the pair (straight after the commit, the queue's fan-out, a repeat of
+ * either after a crash) signs with the same `webhook-id` and a receiver can drop the
+ * duplicate that at-least-once delivery allows.
+ */
+export async function deliveryIdFor(eventId: string, webhookId: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(`${eventId}:${webhookId}`)));
+  let id = "del_";
+  // 20 base62 characters, as newId makes, from the digest's first 20 bytes (a slight bias is harmless here).
+  for (const byte of digest.subarray(0, 20)) id += BASE62[byte % 62];
+  return id;
+}
+
+const encoder = new TextEncoder();
+
+/**
  * Fans one committed event out: one delivery record per matching webhook
  * (unique per (webhook, event), so a repeated event message creates none), then one
  * queue message per delivery not yet attempted. A crash between the insert and the
@@ -73,21 +89,21 @@ export async function fanOutEvent(env: Env, eventId: string): Promise<string[]> 
   if (!event) return [];
 
   const now = nowIso();
-  const rows: Delivery[] = subscribed
-    .filter((webhook) => webhookMatches(webhook, event))
-    .map((webhook) => ({
-      id: newId("del"),
-      orgId: event.orgId,
-      webhookId: webhook.id,
-      eventId: event.id,
-      eventType: event.type,
-      status: "pending",
-      attemptCount: 0,
-      lastStatusCode: null,
-      nextAttemptAt: null,
-      createdAt: now,
-      updatedAt: now,
-    }));
+  const matching = subscribed.filter((webhook) => webhookMatches(webhook, event));
+  const ids = await Promise.all(matching.map((webhook) => deliveryIdFor(event.id, webhook.id)));
+  const rows: Delivery[] = matching.map((webhook, i) => ({
+    id: ids[i]!,
+    orgId: event.orgId,
+    webhookId: webhook.id,
+    eventId: event.id,
+    eventType: event.type,
+    status: "pending",
+    attemptCount: 0,
+    lastStatusCode: null,
+    nextAttemptAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }));
   // Every unattempted delivery of this event, including ones an earlier, interrupted
   // run of this message inserted but never sent. Looked up by (webhook, event): the
   // unique index serves it.

@@ -1,0 +1,231 @@
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { configFrom } from "../config";
+import { runCapped } from "../core/concurrency";
+import { newId } from "../core/ids";
+import { isoPlusSeconds } from "../core/time";
+import type { CommittedEvent } from "../core/write-context";
+import { isGuardFailure } from "../db/row-guards";
+import { organizations, type Webhook, webhooks } from "../db/schema";
+import type { Env, EventsQueueMessage } from "../env";
+import { enqueueEvents } from "../events/outbox";
+import { makeAttempt, nextAttemptDelay, type Outcome } from "./deliver";
+import {
+  type AttemptInsert,
+  type DeliveryInsert,
+  recordFirstAttemptsStatements,
+  type WebhookHealth,
+} from "./dispatch.queries";
+import { deliveryIdFor, webhookMatches } from "./fanout";
+
+/** How much one invocation sends straight after a commit. */
+export interface DispatchLimits {
+  /**
+   * (event, webhook) pairs, at most; whole events beyond it go through the queue
+   * (event messages, fanned out by the consumer).
+   */
+  pairs: number;
+  /**
+   * POSTs in flight at once. Production lets six connections wait for response
+   * headers per invocation (fetch and D1 alike); the record batch needs one.
+   */
+  concurrency: number;
+  /** POSTs in flight at once to one webhook, so one slow receiver cannot take every slot. */
+  perWebhook: number;
+  /**
+   * No first attempt starts later than this after the commit: `waitUntil` gives a
+   * response 30 s, and an attempt may take WEBHOOK_TIMEOUT_MS; the rest go to the queue.
+   */
+  budgetMs: number;
+}
+
+export const DISPATCH_LIMITS: DispatchLimits = { pairs: 200, concurrency: 5, perWebhook: 2, budgetMs: 10_000 };
+
+/**
+ * Sends committed events to their webhooks straight after the response: reads the
+ * organization's webhooks (one D1 query), makes each matching delivery's first attempt
+ * (`limits.concurrency` at once, `limits.perWebhook` per webhook), records every
+ * delivery, attempt and webhook counter in one D1 batch, and queues only what must be
+ * retried, as delayed `delivery` messages. Events beyond `limits.pairs`, and anything
+ * this run cannot finish, take the queue path; if this run dies before its record, the
+ * events are still unmarked and the outbox sweep sends them through the queue, where the
+ * same delivery ids make any repeat recognisable to the receiver.
+ */
+export async function dispatchCommitted(
+  env: Env,
+  committed: CommittedEvent[],
+  limits: DispatchLimits = DISPATCH_LIMITS,
+): Promise<void> {
+  if (committed.length === 0) return;
+  try {
+    await dispatch(env, committed, limits);
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "sending events straight after the commit failed; handing them to the queue",
+        eventIds: committed.map((e) => e.id),
+        error: String(error),
+      }),
+    );
+    await enqueueEvents(env, committed);
+  }
+}
+
+interface Pair {
+  event: CommittedEvent;
+  webhook: Webhook;
+  deliveryId: string;
+}
+
+async function dispatch(env: Env, committed: CommittedEvent[], limits: DispatchLimits): Promise<void> {
+  const config = configFrom(env);
+  const orgId = committed[0]!.orgId;
+  const db = drizzle(env.DB);
+  const [hooks, [org]] = await db.batch([
+    db.select().from(webhooks).where(eq(webhooks.orgId, orgId)),
+    db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)),
+  ]);
+  if (!org) return;
+
+  // Whole events, in order, while their pairs fit the inline budget; the rest go to the queue.
+  const inline: CommittedEvent[] = [];
+  const pairs: Omit<Pair, "deliveryId">[] = [];
+  for (const event of committed) {
+    if (event.orgId !== orgId) break;
+    // A webhook hears of events from its creation on; disabled ones get their (not sent) delivery too.
+    const matching = hooks.filter((hook) => hook.createdAt <= event.createdAt && webhookMatches(hook, event));
+    if (pairs.length + matching.length > limits.pairs) break;
+    inline.push(event);
+    for (const webhook of matching) pairs.push({ event, webhook });
+  }
+  const queued = committed.slice(inline.length);
+  if (inline.length === 0) return enqueueEvents(env, queued);
+
+  const withIds: Pair[] = await Promise.all(
+    pairs.map(async (pair) => ({ ...pair, deliveryId: await deliveryIdFor(pair.event.id, pair.webhook.id) })),
+  );
+  const organization = { id: orgId, name: org.name };
+  const { results, unstarted } = await runCapped(
+    withIds.map((pair) => ({
+      lane: pair.webhook.id,
+      run: async () => {
+        const startedAt = Date.now();
+        return { startedAt, outcome: await makeAttempt(env, { ...pair, organization }, startedAt) };
+      },
+    })),
+    { total: limits.concurrency, perLane: limits.perWebhook, deadline: Date.now() + limits.budgetMs },
+  );
+
+  const now = new Date().toISOString();
+  const deliveries: DeliveryInsert[] = [];
+  const attempts: AttemptInsert[] = [];
+  const health = new Map<string, WebhookHealth>();
+  const retries: { deliveryId: string; delaySeconds: number }[] = [];
+  withIds.forEach((pair, index) => {
+    const row = {
+      id: pair.deliveryId,
+      orgId,
+      webhookId: pair.webhook.id,
+      eventId: pair.event.id,
+      eventType: pair.event.type,
+    };
+    const made = results.get(index);
+    if (!made) {
+      // Not started in time: a pending delivery whose message makes its first attempt.
+      deliveries.push({ ...row, status: "pending", attemptCount: 0, lastStatusCode: null, nextAttemptAt: null });
+      return;
+    }
+    const { outcome, startedAt } = made;
+    const attemptedAt = new Date(startedAt).toISOString();
+    let nextAttemptAt: string | null = null;
+    if (outcome.kind === "failed") {
+      const delaySeconds = nextAttemptDelay(config, outcome.result, 1);
+      if (delaySeconds !== null) {
+        nextAttemptAt = isoPlusSeconds(delaySeconds, startedAt);
+        retries.push({ deliveryId: pair.deliveryId, delaySeconds });
+      }
+    }
+    const result = outcome.kind === "notSent" ? null : outcome.result;
+    deliveries.push({
+      ...row,
+      status: statusAfter(outcome, nextAttemptAt),
+      attemptCount: 1,
+      lastStatusCode: result?.statusCode ?? null,
+      nextAttemptAt,
+    });
+    attempts.push({
+      id: newId("att"),
+      deliveryId: pair.deliveryId,
+      attemptedAt,
+      statusCode: result?.statusCode ?? null,
+      responseTimeMs: result?.responseTimeMs ?? null,
+      error: outcome.kind === "notSent" ? outcome.reason : (result?.error ?? null),
+      nextAttemptAt,
+    });
+    if (outcome.kind !== "notSent") countAttempt(health, pair.webhook.id, outcome.kind, attemptedAt);
+  });
+
+  const { statements, settledByDisable } = recordFirstAttemptsStatements(env.DB, {
+    deliveries,
+    attempts,
+    health: [...health.values()],
+    eventIds: inline.map((e) => e.id),
+    disableAfter: config.webhookDisableAfterFailures,
+    now,
+  });
+  let settled = new Set<string>();
+  try {
+    const written = await env.DB.batch<{ id: string }>(statements);
+    if (settledByDisable !== null) settled = new Set(written[settledByDisable]?.results.map((r) => r.id));
+  } catch (error) {
+    // Another path recorded these deliveries meanwhile (the outbox sweep's fan-out); its
+    // own messages attempt them. What this run sent was a duplicate the ids make plain.
+    if (isGuardFailure(error)) return enqueueEvents(env, queued);
+    throw error;
+  }
+
+  const messages: MessageSendRequest<EventsQueueMessage>[] = [
+    ...retries
+      .filter((r) => !settled.has(r.deliveryId))
+      .map((r) => ({
+        body: { kind: "delivery" as const, deliveryId: r.deliveryId, after: 1 },
+        delaySeconds: r.delaySeconds,
+      })),
+    ...unstarted.map((index) => ({ body: { kind: "delivery" as const, deliveryId: withIds[index]!.deliveryId } })),
+  ];
+  try {
+    for (let i = 0; i < messages.length; i += 100) await env.EVENTS_QUEUE.sendBatch(messages.slice(i, i + 100));
+  } catch (error) {
+    // Recorded as pending with their due time: the stalled-delivery sweep re-sends them.
+    console.error(
+      JSON.stringify({ level: "error", msg: "retry messages not sent; the stall sweep will", error: String(error) }),
+    );
+  }
+  if (queued.length > 0) await enqueueEvents(env, queued);
+}
+
+function statusAfter(outcome: Outcome, nextAttemptAt: string | null): DeliveryInsert["status"] {
+  if (outcome.kind === "succeeded") return "succeeded";
+  if (outcome.kind === "failed" && nextAttemptAt !== null) return "pending";
+  return "failed";
+}
+
+/** Folds one attempt, in order, into its webhook's run of consecutive failures. */
+function countAttempt(
+  health: Map<string, WebhookHealth>,
+  webhookId: string,
+  kind: "succeeded" | "failed" | "gone",
+  attemptedAt: string,
+) {
+  const h = health.get(webhookId) ?? { id: webhookId, failures: 0, succeeded: 0, gone: 0, triggeredAt: attemptedAt };
+  if (attemptedAt > h.triggeredAt) h.triggeredAt = attemptedAt;
+  if (kind === "succeeded") {
+    h.succeeded = 1;
+    h.failures = 0;
+  } else {
+    h.failures += 1;
+    if (kind === "gone") h.gone = 1;
+  }
+  health.set(webhookId, h);
+}

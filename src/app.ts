@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import { createMiddleware } from "hono/factory";
 import { authenticate } from "./http/auth";
-import type { AppEnv } from "./http/context";
+import { documentBookmark, withDbSession } from "./http/db-session";
 import { idempotency } from "./http/idempotency";
 import { jsonBodyGuard } from "./http/json-body";
 import { handleError, handleNotFound } from "./http/on-error";
@@ -29,29 +27,16 @@ const healthRoute = createRoute({
   responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up") },
 });
 
-/** One drizzle instance per D1 binding, made once per isolate rather than per request. */
-const databases = new WeakMap<D1Database, DrizzleD1Database>();
-
-const withDb = createMiddleware<AppEnv>(async (c, next) => {
-  let db = databases.get(c.env.DB);
-  if (!db) {
-    db = drizzle(c.env.DB);
-    databases.set(c.env.DB, db);
-  }
-  c.set("db", db);
-  await next();
-});
-
 /**
- * Middleware order: request id and log → db → authentication and rate limit (API key,
- * operator token or incoming-webhook credential) → body guard (413/415/INVALID_JSON) →
- * idempotency → route validation → handler. Nothing reads the body of a request that
+ * Middleware order: request id and log → D1 session (`X-Verk-Bookmark`) → authentication
+ * and rate limit (API key, operator token or incoming-webhook credential) → body guard
+ * (413/415/INVALID_JSON) → idempotency → route validation → handler. Nothing reads the body of a request that
  * has not authenticated, and a valid key's bad body still counts against its limits.
  * Every failure leaves through `handleError`.
  */
 export function buildApp() {
   const app = createRouter();
-  app.use("*", requestContext, withDb);
+  app.use("*", requestContext, withDbSession);
 
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
 
@@ -87,7 +72,7 @@ export function buildApp() {
     description: "An incoming-webhook credential's key: `ik_live_…`",
   });
   registerOutgoingWebhook(app.openAPIRegistry);
-  app.doc31("/openapi.json", {
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "Verk API",
@@ -96,7 +81,8 @@ export function buildApp() {
         "Task management with signed outgoing webhooks. Errors: `{error: {code, message, field?, requestId}}`.",
     },
     servers: [{ url: "/" }],
-  });
+  };
+  app.get("/openapi.json", (c) => c.json(documentBookmark(app.getOpenAPI31Document(documentConfig))));
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Verk API reference" }));
 
   app.notFound(handleNotFound);

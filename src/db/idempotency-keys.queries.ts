@@ -7,7 +7,7 @@
  * batch, whether this request took the key (0: someone holds it).
  */
 export function claimIdempotencyKey(
-  db: D1Database,
+  db: Pick<D1Database, "prepare">,
   claim: { owner: string; key: string; requestHash: string; now: string; expiresAt: string; abandonedBefore: string },
 ): [D1PreparedStatement, D1PreparedStatement] {
   return [

@@ -120,8 +120,9 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${caller}\n${await c.req.text()}`);
   const now = nowIso();
 
-  const [, claim] = await c.env.DB.batch(
-    claimIdempotencyKey(c.env.DB, {
+  const session = c.get("session");
+  const [, claim] = await session.batch(
+    claimIdempotencyKey(session, {
       owner,
       key,
       requestHash,

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
-import { attemptDelivery, UNREADABLE_SECRET_REASON } from "../src/webhooks/deliver";
+import { attemptDelivery } from "../src/webhooks/attempts";
+import { UNREADABLE_SECRET_REASON } from "../src/webhooks/deliver";
 import { reencryptWebhookSecrets } from "../src/webhooks/reencrypt";
 import {
   bytesToBase64,

@@ -4,6 +4,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { events } from "../src/db/schema";
 import type { Env } from "../src/env";
+import { attemptDeliveries, BATCH_LIMITS } from "../src/webhooks/attempts";
 import { DISPATCH_LIMITS, dispatchCommitted } from "../src/webhooks/dispatch";
 import type { DeliveryDetail } from "./api-types";
 import { call, createOrg, type TestOrg } from "./harness";
@@ -17,7 +18,7 @@ import {
   waitFor,
   waitForRequests,
 } from "./webhook-helpers";
-import { attemptsOf, deliveryRow, insertEvent, webhookOf } from "./webhook-queue";
+import { attemptsOf, deliveryRow, insertEvent, pendingDelivery, webhookOf } from "./webhook-queue";
 
 // The first attempt is made straight after the commit (src/webhooks/dispatch.ts); only
 // retries, and what one run cannot finish, go through the queue.
@@ -170,5 +171,41 @@ describe("webhooks: first attempt straight after the commit", { timeout: 30_000 
       expect(await deliveryRow(row!.id)).toMatchObject({ status: "failed", attempt_count: 1, next_attempt_at: null });
       expect((await attemptsOf(row!.id))[0]).toMatchObject({ status_code: 500, next_attempt_at: null });
     }
+  });
+});
+
+describe("webhooks queue: a batch of delivery messages", { timeout: 30_000 }, () => {
+  it("attempts every message of a batch, acking each by its own outcome, a repeated message once", async () => {
+    const ok = await pendingDelivery("batch-one");
+    const bad = await pendingDelivery("batch-two");
+    await scriptReceiver(bad.endpoint.name, [{ status: 500 }]);
+    const verdicts = await attemptDeliveries(env as Env, [
+      { deliveryId: ok.deliveryId, attempts: 1 },
+      { deliveryId: bad.deliveryId, attempts: 1 },
+      { deliveryId: ok.deliveryId, attempts: 1 },
+    ]);
+    expect(verdicts).toEqual([{ ack: true }, { ack: false, delaySeconds: 1 }, { ack: true }]);
+    expect(await receivedBy(ok.endpoint.name)).toHaveLength(1);
+    expect(await deliveryRow(ok.deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1 });
+    expect(await deliveryRow(bad.deliveryId)).toMatchObject({ status: "pending", attempt_count: 1 });
+  });
+
+  it("re-sends what it could not start in time as a copy that keeps its place in the retry schedule", async () => {
+    const { endpoint, deliveryId } = await pendingDelivery("batch-deferred");
+    await scriptReceiver(endpoint.name, [], { status: 500 });
+    // The message's 2nd try, not started: acked, and a copy comes back DEFER_SECONDS later.
+    const [verdict] = await attemptDeliveries(env as Env, [{ deliveryId, attempts: 2 }], Math.random, {
+      ...BATCH_LIMITS,
+      budgetMs: 0,
+    });
+    expect(verdict).toEqual({ ack: true });
+    expect(await receivedBy(endpoint.name)).toHaveLength(0);
+    await waitForRequests(endpoint.name, 1, 20_000);
+    // The copy made the chain's 2nd attempt: its next one is the schedule's 2nd step (2 s), not the 1st.
+    const [attempt] = await waitFor(
+      async () => ((await attemptsOf(deliveryId)).length > 0 ? attemptsOf(deliveryId) : undefined),
+      "the attempt to be recorded",
+    );
+    expect(Date.parse(attempt!.next_attempt_at!) - Date.parse(attempt!.attempted_at)).toBe(2000);
   });
 });

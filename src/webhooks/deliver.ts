@@ -1,20 +1,10 @@
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
-import { isoPlusSeconds } from "../core/time";
-import { deliveries, events, organizations, type Webhook, webhooks } from "../db/schema";
+import type { Webhook } from "../db/schema";
 import type { Env } from "../env";
-import {
-  clearAttemptNextAttempt,
-  clearNextAttempt,
-  recordAttemptStatements,
-  settleStatements,
-} from "./deliveries.queries";
 import { deliveryBody, type PayloadEvent } from "./payload";
 import { decryptSecret, unlessUnreadable } from "./secrets";
 import { signatureHeaders } from "./signing";
 import { checkWebhookUrl } from "./url-policy";
-import { countWebhookFailure, disableGoneWebhook, recordWebhookSuccess } from "./webhooks.queries";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
 
@@ -128,11 +118,6 @@ export function retryDelaySeconds(schedule: number[], attempt: number, random: (
   return Math.min(Math.max(jittered, 0), MAX_QUEUE_DELAY_SECONDS);
 }
 
-/** What the consumer does with the message: acknowledge it, or retry it after a delay. */
-export type QueueVerdict = { ack: true } | { ack: false; delaySeconds: number };
-
-const ACK: QueueVerdict = { ack: true };
-
 /** What an attempt came to, before it is recorded: the outcome decides what is written and whether to retry. */
 export type Outcome =
   | { kind: "succeeded"; result: AttemptResult }
@@ -142,6 +127,10 @@ export type Outcome =
   | { kind: "failed"; result: AttemptResult }
   /** Never sent (webhook disabled, URL no longer allowed, secret unreadable): the delivery ends failed. */
   | { kind: "notSent"; reason: string };
+
+function notSent(reason: string): Outcome {
+  return { kind: "notSent", reason: truncate(reason) };
+}
 
 /** One delivery to attempt: its id, the event it carries, the webhook it goes to, and whose organization. */
 export interface AttemptTarget {
@@ -159,15 +148,12 @@ export async function makeAttempt(env: Env, target: AttemptTarget, now: number):
   const config = configFrom(env);
   const { webhook, deliveryId } = target;
   if (!webhook.enabled) {
-    return {
-      kind: "notSent",
-      reason: `Not sent: the webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ""}`,
-    };
+    return notSent(`Not sent: the webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ""}`);
   }
   const verdict = checkWebhookUrl(webhook.url, { allowLocalhost: config.webhookAllowLocalhost });
-  if (!verdict.ok) return { kind: "notSent", reason: `Not sent: ${verdict.reason}` };
+  if (!verdict.ok) return notSent(`Not sent: ${verdict.reason}`);
   const secrets = await liveSecretsOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
-  if (!secrets) return { kind: "notSent", reason: UNREADABLE_SECRET_REASON };
+  if (!secrets) return notSent(UNREADABLE_SECRET_REASON);
 
   const body = deliveryBody(target.event, { webhookId: webhook.id, deliveryId, organization: target.organization });
   const result = await postSigned(
@@ -196,60 +182,6 @@ export function nextAttemptDelay(
 }
 
 /**
- * One attempt of one delivery, as the queue consumer runs it for a `delivery`
- * message. The attempt's place in its chain is `after` (attempts made before this
- * message was sent: 1 when the first attempt was made straight after the commit)
- * plus `messageAttempts`, the queue's count for this message; a redelivery starts a
- * new message, and so the schedule, again. The last attempt of a chain that fails
- * ends the delivery `failed` at once.
- */
-export async function attemptDelivery(
-  env: Env,
-  deliveryId: string,
-  messageAttempts: number,
-  random: () => number = Math.random,
-  after = 0,
-): Promise<QueueVerdict> {
-  const config = configFrom(env);
-  const db = drizzle(env.DB);
-  const [row] = await db
-    .select({ delivery: deliveries, event: events, webhook: webhooks, orgName: organizations.name })
-    .from(deliveries)
-    .innerJoin(events, eq(events.id, deliveries.eventId))
-    .innerJoin(organizations, eq(organizations.id, deliveries.orgId))
-    .leftJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
-    .where(eq(deliveries.id, deliveryId));
-  // Gone with its webhook, already settled, or a stale duplicate message: nothing to do.
-  if (!row?.webhook || row.delivery.status !== "pending") return ACK;
-  const { delivery, event, webhook } = row;
-
-  const now = Date.now();
-  const record = new AttemptRecorder(env.DB, delivery.id, webhook.id, new Date(now).toISOString());
-  const outcome = await makeAttempt(
-    env,
-    { deliveryId: delivery.id, event, webhook, organization: { id: delivery.orgId, name: row.orgName } },
-    now,
-  );
-  switch (outcome.kind) {
-    case "notSent":
-      await record.notSent(outcome.reason);
-      return ACK;
-    case "succeeded":
-      await record.succeeded(outcome.result);
-      return ACK;
-    case "gone":
-      await record.gone(outcome.result);
-      return ACK;
-    case "failed": {
-      const delaySeconds = nextAttemptDelay(config, outcome.result, after + messageAttempts, random);
-      const nextAttemptAt = delaySeconds === null ? null : isoPlusSeconds(delaySeconds, now);
-      const stillEnabled = await record.failed(outcome.result, nextAttemptAt, config.webhookDisableAfterFailures);
-      return stillEnabled && delaySeconds !== null ? { ack: false, delaySeconds } : ACK;
-    }
-  }
-}
-
-/**
  * The secrets that sign now: the current one, and the previous one during its grace
  * period. Throws UnreadableSecretError when either cannot be decrypted.
  */
@@ -273,73 +205,6 @@ export function liveSecretsOrNull(env: Env, webhook: Webhook, now: string, deliv
   });
 }
 
-/** Writes an attempt and its consequences for the delivery and the webhook, each outcome in one batch. */
-class AttemptRecorder {
-  constructor(
-    private readonly db: D1Database,
-    private readonly deliveryId: string,
-    private readonly webhookId: string,
-    private readonly now: string,
-  ) {}
-
-  /** The attempt row (numbered from the delivery's count) and the delivery's own counters. */
-  private attempt(result: Partial<AttemptResult>, nextAttemptAt: string | null): D1PreparedStatement[] {
-    return recordAttemptStatements(this.db, this.deliveryId, this.now, {
-      statusCode: result.statusCode ?? null,
-      responseTimeMs: result.responseTimeMs ?? null,
-      error: result.error ?? null,
-      nextAttemptAt,
-    });
-  }
-
-  private settle(to: "succeeded" | "failed"): D1PreparedStatement[] {
-    return settleStatements(this.db, this.deliveryId, this.webhookId, to, this.now);
-  }
-
-  async succeeded(result: AttemptResult): Promise<void> {
-    await this.db.batch([
-      ...this.attempt(result, null),
-      ...this.settle("succeeded"),
-      recordWebhookSuccess(this.db, this.webhookId, this.now),
-    ]);
-  }
-
-  /** 410 Gone: the receiver asks us to stop; the webhook is disabled at once. */
-  async gone(result: AttemptResult): Promise<void> {
-    await this.db.batch([
-      ...this.attempt(result, null),
-      ...this.settle("failed"),
-      disableGoneWebhook(this.db, this.webhookId, this.now),
-    ]);
-  }
-
-  /**
-   * A failed attempt: counts against the webhook, which is disabled once `disableAfter`
-   * failures run consecutively. Returns whether the webhook is still enabled; when not,
-   * or when no next attempt is due (`nextAttemptAt` null), the delivery ends `failed` here.
-   */
-  async failed(result: AttemptResult, nextAttemptAt: string | null, disableAfter: number): Promise<boolean> {
-    const results = await this.db.batch<{ enabled: number }>([
-      ...this.attempt(result, nextAttemptAt),
-      countWebhookFailure(this.db, this.webhookId, disableAfter, this.now),
-    ]);
-    const enabled = results.at(-1)?.results[0]?.enabled === 1;
-    if (!enabled || nextAttemptAt === null) {
-      await this.db.batch([
-        ...this.settle("failed"),
-        clearNextAttempt(this.db, this.deliveryId),
-        clearAttemptNextAttempt(this.db, this.deliveryId, this.now),
-      ]);
-    }
-    return enabled;
-  }
-
-  /** The delivery cannot be sent at all (webhook disabled, URL no longer allowed): it ends `failed`. */
-  async notSent(reason: string): Promise<void> {
-    await this.db.batch([...this.attempt({ error: truncate(reason) }, null), ...this.settle("failed")]);
-  }
-}
-
 async function readSnippet(response: Response, maxChars: number): Promise<string> {
   const reader = response.body?.getReader();
   if (!reader) return "";
@@ -359,6 +224,6 @@ async function readSnippet(response: Response, maxChars: number): Promise<string
   return text.slice(0, maxChars).replace(/\s+/g, " ").trim();
 }
 
-function truncate(text: string): string {
+export function truncate(text: string): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }

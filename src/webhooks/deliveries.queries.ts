@@ -80,6 +80,40 @@ export function recordAttemptStatements(
 }
 
 /**
+ * After a failed attempt counted against its webhook: when that disabled the webhook,
+ * the delivery ends `failed` with nothing scheduled (settleStatements and the clears,
+ * each conditional on the webhook being disabled at that point of the batch).
+ * Raw: the condition reads the webhook row the batch's earlier statement just updated.
+ */
+export function settleIfDisabledStatements(
+  db: D1Database,
+  deliveryId: string,
+  webhookId: string,
+  attemptedAt: string,
+): D1PreparedStatement[] {
+  const disabled = "(SELECT enabled FROM webhooks WHERE id = ?) = 0";
+  return [
+    db
+      .prepare(
+        `UPDATE webhooks SET failed_count = failed_count + 1
+         WHERE id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE id = ? AND status = 'pending') AND ${disabled}`,
+      )
+      .bind(webhookId, deliveryId, webhookId),
+    db
+      .prepare(
+        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = ?
+         WHERE id = ? AND status = 'pending' AND ${disabled}`,
+      )
+      .bind(attemptedAt, deliveryId, webhookId),
+    db
+      .prepare(
+        `UPDATE delivery_attempts SET next_attempt_at = NULL WHERE delivery_id = ? AND attempted_at = ? AND ${disabled}`,
+      )
+      .bind(deliveryId, attemptedAt, webhookId),
+  ];
+}
+
+/**
  * The delivery has no next attempt scheduled (it settled, or a fresh message restarts its schedule).
  * Raw D1 for batching with settleStatements.
  */

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { configFrom } from "../config";
+import { type Config, configFrom } from "../config";
 import { runCapped } from "../core/concurrency";
 import { newId } from "../core/ids";
 import { isoPlusSeconds } from "../core/time";
@@ -114,7 +114,7 @@ async function dispatch(env: Env, committed: CommittedEvent[], limits: DispatchL
         return { startedAt, outcome: await makeAttempt(env, { ...pair, organization }, startedAt) };
       },
     })),
-    { total: limits.concurrency, perLane: limits.perWebhook, deadline: Date.now() + limits.budgetMs },
+    { total: limits.concurrency, perLane: limits.perWebhook, deadline: Date.now() + startBudgetMs(config, limits) },
   );
 
   const now = new Date().toISOString();
@@ -203,6 +203,14 @@ async function dispatch(env: Env, committed: CommittedEvent[], limits: DispatchL
     );
   }
   if (queued.length > 0) await enqueueEvents(env, queued);
+}
+
+/** `waitUntil` ends 30 s after the response: the last attempt must start early enough to be recorded before then. */
+const WAIT_UNTIL_MS = 30_000;
+const RECORD_MARGIN_MS = 5_000;
+
+function startBudgetMs(config: Config, limits: DispatchLimits): number {
+  return Math.max(0, Math.min(limits.budgetMs, WAIT_UNTIL_MS - RECORD_MARGIN_MS - config.webhookTimeoutMs));
 }
 
 function statusAfter(outcome: Outcome, nextAttemptAt: string | null): DeliveryInsert["status"] {

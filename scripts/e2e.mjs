@@ -1,14 +1,14 @@
 // `npm run e2e`: the webhook pipeline end to end, as deployed code runs it locally.
 //
 // Starts `wrangler dev` (local D1, Durable Objects and Queues with the real consumer,
-// retry delays and dead-letter queue of wrangler.toml) on a free port with a fresh
+// retry delays and dead-letter queue of wrangler.toml; first attempts straight after the commit) on a free port with a fresh
 // database, a seconds-long retry schedule, and a real HTTP receiver on 127.0.0.1.
 // Then, through the public API only: creates an organization and webhooks; creates,
 // updates, assigns, completes and deletes tasks; and checks that every expected event
 // arrives (at least once, one delivery id and one body across retries), that every
 // signature verifies (seed code and standardwebhooks), that a receiver failing twice
 // gets the delivery on attempt 3 with all three in the log, that an always-failing
-// receiver ends `failed` through the dead-letter queue, and that 410 disables a
+// receiver ends `failed` after its last retry (1 + max_retries attempts), and that 410 disables a
 // webhook; and that a task created through an incoming-webhook credential is announced,
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
@@ -206,7 +206,7 @@ async function main() {
     check(receiver.received("gone").length === 1, "410 was not retried");
     console.log(`  ✓ disabled: ${goneWebhook.disabledReason}`);
 
-    step("dead receiver: always 500, ends failed through the dead-letter queue");
+    step("dead receiver: always 500, ends failed after its last retry");
     const deadDelivery = await waitFor(
       async () => {
         const list = await expectStatus(200, "GET", `/v1/webhooks/${dead.id}/deliveries`, { key });
@@ -226,7 +226,7 @@ async function main() {
       .map((r, i) => ((r.receivedAt - deadRequests[i].receivedAt) / 1000).toFixed(1));
     console.log(`  ✓ failed after 7 attempts, gaps ${deadGaps.join(", ")} s (schedule ${RETRY_SCHEDULE})`);
 
-    step("redelivering the dead-lettered delivery to a recovered receiver");
+    step("redelivering the failed delivery to a recovered receiver");
     receiver.script("dead", [], { status: 200 });
     await expectStatus(202, "POST", `/v1/webhooks/${dead.id}/deliveries/${deadDelivery.id}/redeliver`, { key });
     await waitFor(async () => {

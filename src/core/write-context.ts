@@ -62,7 +62,13 @@ export interface WriteContext {
   db: DrizzleD1Database;
   orgId: string;
   actor: Actor;
-  afterCommit: (committed: CommittedEvent[]) => void;
+  /** Hands committed events on (to their webhooks), with the results of `commitReads`. */
+  afterCommit: (committed: CommittedEvent[], reads: unknown[]) => void;
+  /**
+   * Reads that join a commit's batch when it carries events: what `afterCommit` needs,
+   * read in the same D1 round trip and transaction as the change.
+   */
+  commitReads?: (orgId: string) => BatchItem<"sqlite">[];
   /** The clock of this write: every timestamp it stores reads it (ISO 8601 UTC). */
   now: () => string;
   /** The key records a change to keys, roles or plans must refresh. */

@@ -47,7 +47,8 @@ export interface Guard {
 /**
  * Commits `statements` and the events' rows in one D1 batch (one transaction), so a
  * change never exists without its event nor an event without its change; then hands
- * the events to `afterCommit`. With a `guard`, the batch first checks the row still
+ * the events to `afterCommit`, with the results of the context's `commitReads` (read in
+ * the same batch, so they see the database as the change left it). With a `guard`, the batch first checks the row still
  * has the ETag it was read with and otherwise rolls back whole (StaleWriteError).
  */
 export async function commitWithEvents(
@@ -61,16 +62,18 @@ export async function commitWithEvents(
   const table = guard && GUARDED_TABLES[guard.table];
   const guarded =
     guard && table ? requireRow(w.db, table, and(eq(table.id, guard.id), eq(table.etag, guard.etag)) as SQL) : [];
-  const all = [...guarded, ...statements, ...rows.map((row) => w.db.insert(events).values(row))];
+  const reads = rows.length > 0 ? (w.commitReads?.(w.orgId) ?? []) : [];
+  const all = [...guarded, ...statements, ...rows.map((row) => w.db.insert(events).values(row)), ...reads];
   const [first, ...rest] = all;
   if (!first) return;
+  let results: unknown[];
   try {
-    await w.db.batch([first, ...rest]);
+    results = await w.db.batch([first, ...rest]);
   } catch (error) {
     if (guard && isGuardFailure(error)) throw new StaleWriteError();
     throw error;
   }
-  if (rows.length > 0) w.afterCommit(rows);
+  if (rows.length > 0) w.afterCommit(rows, results.slice(results.length - reads.length));
 }
 
 /**

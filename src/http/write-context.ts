@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
 import { keyRecordsOf } from "../identity/key-cache";
-import { dispatchCommitted } from "../webhooks/dispatch";
+import { DISPATCH_LIMITS, dispatchCommitted, dispatchReads } from "../webhooks/dispatch";
 import type { AppEnv } from "./context";
 
 /** A POST's Idempotency-Key answer (`answerOnce`): stored in the write's batch, released if the write is undone. */
@@ -16,6 +16,7 @@ export function sharedWriteParts(c: Context<AppEnv>, answer?: AnswerHooks): Omit
   return {
     db: c.get("db"),
     afterCommit: dispatchAfterResponse(c),
+    commitReads: (orgId) => [...dispatchReads(c.get("db"), orgId)],
     now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,
@@ -39,9 +40,10 @@ export function operatorContext(c: Context<AppEnv>, answer?: AnswerHooks): Omit<
 }
 
 /**
- * Committed events go to their webhooks after the response (webhooks/dispatch.ts);
+ * Committed events go to their webhooks after the response (webhooks/dispatch.ts), the
+ * webhooks read in the commit's own batch (`commitReads`);
  * whatever that cannot finish is left to the queue and the outbox sweep.
  */
 export function dispatchAfterResponse(c: Context<AppEnv>): WriteContext["afterCommit"] {
-  return (rows) => c.executionCtx.waitUntil(dispatchCommitted(c.env, rows));
+  return (rows, reads) => c.executionCtx.waitUntil(dispatchCommitted(c.env, rows, DISPATCH_LIMITS, reads));
 }

@@ -1,4 +1,5 @@
 import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
+import { boundedMemo } from "../core/memo";
 import type { Webhook } from "../db/schema";
 import type { Env } from "../env";
 import { deliveryBody, type PayloadEvent } from "./payload";
@@ -140,6 +141,9 @@ export interface AttemptTarget {
   organization: { id: string; name: string };
 }
 
+/** The URL policy's verdicts by URL: the same few URLs are checked on every delivery. */
+const urlVerdicts = boundedMemo<ReturnType<typeof checkWebhookUrl>>(1_000);
+
 /**
  * Makes one attempt of a delivery: checks the webhook may be sent to, signs the body
  * with its live secrets and POSTs it. Writes nothing; the caller records the outcome.
@@ -150,7 +154,10 @@ export async function makeAttempt(env: Env, target: AttemptTarget, now: number):
   if (!webhook.enabled) {
     return notSent(`Not sent: the webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ""}`);
   }
-  const verdict = checkWebhookUrl(webhook.url, { allowLocalhost: config.webhookAllowLocalhost });
+  const allowLocalhost = config.webhookAllowLocalhost;
+  const verdict = urlVerdicts.get(`${allowLocalhost}\n${webhook.url}`, () =>
+    checkWebhookUrl(webhook.url, { allowLocalhost }),
+  );
   if (!verdict.ok) return notSent(`Not sent: ${verdict.reason}`);
   const secrets = await liveSecretsOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
   if (!secrets) return notSent(UNREADABLE_SECRET_REASON);

@@ -1,3 +1,4 @@
+import { boundedMemo } from "../core/memo";
 import type { Env } from "../env";
 
 /**
@@ -180,6 +181,22 @@ export async function encryptSecret(keys: WebhookKeys, secret: string, binding: 
  */
 export async function decryptSecret(keys: WebhookKeys, stored: string, binding: SecretBinding): Promise<string> {
   const { byId } = await keyring(keys);
+  // Every delivery decrypts its webhook's secret: remember what this isolate decrypted,
+  // keyed by everything the result depends on (ciphertext, row, slot, the key's bytes).
+  const key = byId.get(storedKeyId(stored) ?? "");
+  if (!key) return decryptUncached(byId, stored, binding);
+  const memoKey = `${binding.webhookId}\n${binding.slot}\n${key.base64}\n${stored}`;
+  const decrypted = decrypted_.get(memoKey, () => decryptUncached(byId, stored, binding));
+  // A failure is not remembered: the same call throws again, and a later one may succeed.
+  return decrypted.catch((error) => {
+    decrypted_.forget(memoKey);
+    throw error;
+  });
+}
+
+const decrypted_ = boundedMemo<Promise<string>>(1_000);
+
+async function decryptUncached(byId: Map<string, DataKey>, stored: string, binding: SecretBinding): Promise<string> {
   const match = STORED_PATTERN.exec(stored);
   if (!match) throw new UnreadableSecretError(binding, "it is not in k<key id>.<iv>.<ciphertext> form");
   const [, keyId, ivText, ciphertextText] = match as unknown as [string, string, string, string];

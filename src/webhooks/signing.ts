@@ -1,21 +1,36 @@
 import { toHex } from "../core/crypto";
+import { boundedMemo } from "../core/memo";
 import { bytesToBase64, standardWebhooksKey } from "./secrets";
 
 const encoder = new TextEncoder();
 
-export async function hmacSha256(key: Uint8Array, message: string): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
+async function hmacSha256(key: CryptoKey, message: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+}
+
+/** Imported HMAC keys by scheme and secret: every delivery of a webhook signs with the same ones. */
+const hmacKeys = boundedMemo<Promise<CryptoKey>>(2_000);
+
+function hmacKey(scheme: "verk" | "standard", secret: string): Promise<CryptoKey> {
+  return hmacKeys.get(`${scheme}\n${secret}`, () =>
+    crypto.subtle.importKey(
+      "raw",
+      scheme === "verk" ? encoder.encode(secret) : standardWebhooksKey(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    ),
+  );
 }
 
 /** `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the secret's UTF-8 bytes: what receivers' verification snippets in the README compute. */
 export async function verkSignature(secret: string, body: string): Promise<string> {
-  return `sha256=${toHex(await hmacSha256(encoder.encode(secret), body))}`;
+  return `sha256=${toHex(await hmacSha256(await hmacKey("verk", secret), body))}`;
 }
 
 /** Standard Webhooks `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. */
 export async function standardSignature(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  return `v1,${bytesToBase64(await hmacSha256(standardWebhooksKey(secret), `${id}.${timestamp}.${body}`))}`;
+  return `v1,${bytesToBase64(await hmacSha256(await hmacKey("standard", secret), `${id}.${timestamp}.${body}`))}`;
 }
 
 export interface SigningInput {

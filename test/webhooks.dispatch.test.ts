@@ -76,6 +76,17 @@ describe("webhooks: first attempt straight after the commit", { timeout: 30_000 
     expect(await webhookOf(org, okHook.id)).toMatchObject({ consecutiveFailures: 0, deliverySuccessRate: 1 });
   });
 
+  it("marks the events of an organization without webhooks sent in the write's own commit", async () => {
+    const org = await createOrg();
+    await addMember(org);
+    // Visible as soon as the write answered, stamped with the event's own time: no step after the commit set it.
+    const rows = await env.DB.prepare("SELECT created_at, enqueued_at FROM events WHERE org_id = ?")
+      .bind(org.id)
+      .all<{ created_at: string; enqueued_at: string | null }>();
+    expect(rows.results.length).toBeGreaterThan(0);
+    for (const row of rows.results) expect(row.enqueued_at).toBe(row.created_at);
+  });
+
   it("records each (event, webhook) once: a repeated run sends the same delivery id and changes no record", async () => {
     const org = await createOrg();
     const endpoint = receiverEndpoint("dispatch-twice");

@@ -68,7 +68,7 @@ export interface WriteContext {
    * Reads that join a commit's batch when it carries events: what `afterCommit` needs,
    * read in the same D1 round trip and transaction as the change.
    */
-  commitReads?: (orgId: string) => BatchItem<"sqlite">[];
+  commitReads?: (orgId: string, eventIds: string[]) => BatchItem<"sqlite">[];
   /** The clock of this write: every timestamp it stores reads it (ISO 8601 UTC). */
   now: () => string;
   /** The key records a change to keys, roles or plans must refresh. */

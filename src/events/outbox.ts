@@ -62,7 +62,13 @@ export async function commitWithEvents(
   const table = guard && GUARDED_TABLES[guard.table];
   const guarded =
     guard && table ? requireRow(w.db, table, and(eq(table.id, guard.id), eq(table.etag, guard.etag)) as SQL) : [];
-  const reads = rows.length > 0 ? (w.commitReads?.(w.orgId) ?? []) : [];
+  const reads =
+    rows.length > 0
+      ? (w.commitReads?.(
+          w.orgId,
+          rows.map((row) => row.id),
+        ) ?? [])
+      : [];
   const all = [...guarded, ...statements, ...rows.map((row) => w.db.insert(events).values(row)), ...reads];
   const [first, ...rest] = all;
   if (!first) return;

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { nowIso } from "../core/time";
 import type { WriteContext } from "../core/write-context";
 import { keyRecordsOf } from "../identity/key-cache";
-import { DISPATCH_LIMITS, dispatchCommitted, dispatchReads } from "../webhooks/dispatch";
+import { commitStatements, DISPATCH_LIMITS, dispatchCommitted } from "../webhooks/dispatch";
 import type { AppEnv } from "./context";
 
 /** A POST's Idempotency-Key answer (`answerOnce`): stored in the write's batch, released if the write is undone. */
@@ -16,7 +16,7 @@ export function sharedWriteParts(c: Context<AppEnv>, answer?: AnswerHooks): Omit
   return {
     db: c.get("db"),
     afterCommit: dispatchAfterResponse(c),
-    commitReads: (orgId) => [...dispatchReads(c.get("db"), orgId)],
+    commitReads: (orgId, eventIds) => commitStatements(c.get("db"), orgId, eventIds),
     now: nowIso,
     keys: keyRecordsOf(c.env),
     recordAnswer: answer?.record,

@@ -1,4 +1,5 @@
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom } from "../config";
 import { runCapped } from "../core/concurrency";
@@ -6,7 +7,7 @@ import { newId } from "../core/ids";
 import { isoPlusSeconds } from "../core/time";
 import type { CommittedEvent } from "../core/write-context";
 import { isGuardFailure } from "../db/row-guards";
-import { organizations, type Webhook, webhooks } from "../db/schema";
+import { events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import { enqueueEvents } from "../events/outbox";
 import { makeAttempt, nextAttemptDelay, type Outcome } from "./deliver";
@@ -79,18 +80,37 @@ interface Pair {
   deliveryId: string;
 }
 
-/**
- * What dispatch reads before sending: the organization's webhooks and its name. A write
- * puts these in its commit's batch (`WriteContext.commitReads`), saving a round trip.
- */
-export function dispatchReads(db: DrizzleD1Database, orgId: string) {
+/** What dispatch reads before sending: the organization's webhooks and its name. */
+function dispatchReads(db: DrizzleD1Database, orgId: string) {
   return [
     db.select().from(webhooks).where(eq(webhooks.orgId, orgId)),
     db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)),
   ] as const;
 }
 
-type DispatchReads = [Webhook[], { name: string }[]];
+/**
+ * What a write adds to its commit's batch (`WriteContext.commitReads`), saving dispatch
+ * a round trip: dispatch's reads, and, when the organization has no webhook, the mark
+ * that its events are sent, so such a write costs one D1 round trip in all. Both see the
+ * database as the commit leaves it: either the events are marked or there are webhooks.
+ */
+export function commitStatements(db: DrizzleD1Database, orgId: string, eventIds: string[]): BatchItem<"sqlite">[] {
+  return [
+    ...dispatchReads(db, orgId),
+    db
+      .update(events)
+      .set({ enqueuedAt: sql`${events.createdAt}` })
+      .where(
+        and(
+          sql`${events.id} IN (SELECT value FROM json_each(${JSON.stringify(eventIds)}))`,
+          sql`NOT EXISTS (SELECT 1 FROM ${webhooks} WHERE ${webhooks.orgId} = ${orgId})`,
+        ),
+      ),
+  ];
+}
+
+/** dispatchReads' results; with a third, they came from the commit, whose batch already marked events of an organization without webhooks. */
+type DispatchReads = [Webhook[], { name: string }[], unknown?];
 
 async function dispatch(
   env: Env,
@@ -101,8 +121,8 @@ async function dispatch(
   const config = configFrom(env);
   const orgId = committed[0]!.orgId;
   const db = drizzle(env.DB);
-  const [hooks, [org]] = preread ?? ((await db.batch(dispatchReads(db, orgId))) as DispatchReads);
-  if (!org) return;
+  const [hooks, [org], markedInCommit]: DispatchReads = preread ?? [...(await db.batch(dispatchReads(db, orgId)))];
+  if (!org || (hooks.length === 0 && markedInCommit !== undefined)) return;
 
   // Whole events, in order, while their pairs fit the inline budget; the rest go to the queue.
   const inline: CommittedEvent[] = [];

@@ -1,10 +1,13 @@
-// `npm run bench:lists`: do task lists stay fast as an organization grows?
+// `npm run bench:lists`: do task lists and the event log stay fast as an organization grows?
 // In one run against local D1 under `wrangler dev` (127.0.0.1 only), it seeds one
-// organization with 1,000 tasks (plus constant noise in three other organizations),
-// measures page 1 and the last page of three lists, grows the organization to
-// 100,000 tasks, measures again, and prints the 100k/1k ratios and each query's
-// EXPLAIN QUERY PLAN (the exact SQL the Worker runs, built by src/tasks/task-query.ts).
-// Target: page 1 at 100x the data within 3x the time.
+// organization with 1,000 tasks and 1,000 events (plus constant noise in three other
+// organizations), measures page 1 and the last page of three task lists and page 1 of
+// four event lists, grows the organization to 100,000 tasks and 1,000,000 events,
+// measures again, and prints the ratios and each query's EXPLAIN QUERY PLAN (the exact
+// SQL the Worker runs, built by src/tasks/task-query.ts and src/events/log.ts).
+// Targets: task page 1 at 100x the data within 3x the time; event page 1 (no filter,
+// and by type) at 1000x the events within 1.5x the time. Event totals with `resourceId`
+// or `since` are COUNT(*) over the matching events: measured and printed, not targeted.
 //
 // Seeding writes the local D1 SQLite file directly (node:sqlite, one transaction),
 // while the Worker is stopped: the fast equivalent of `wrangler d1 execute --file`.
@@ -24,6 +27,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const NOISE = Number(process.env.BENCH_NOISE ?? 30_000);
+const EVENTS_SMALL = Number(process.env.BENCH_EVENTS_SMALL ?? 1_000);
+const EVENTS_LARGE = Number(process.env.BENCH_EVENTS_LARGE ?? 1_000_000);
+const EVENT_NOISE = Number(process.env.BENCH_EVENT_NOISE ?? 30_000);
+const TASK_TARGET = 3;
+const EVENT_TARGET = 1.5;
 const PAGE1_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 80);
 const DEEP_SAMPLES = Math.max(10, Math.round(PAGE1_SAMPLES / 4));
 const PROJECTS = 20;
@@ -44,6 +52,7 @@ function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+const eventLabel = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
 const pick = (rand, list) => list[Math.floor(rand() * list.length)];
 const id = (prefix, n, salt) => `${prefix}_${salt}${String(n).padStart(12, "0")}`.slice(0, prefix.length + 21);
 
@@ -56,8 +65,14 @@ async function loadQueryBuilder(dir) {
     entry,
     `import { drizzle } from "drizzle-orm/d1";
 import { taskListQueries } from ${JSON.stringify(join(ROOT, "src/tasks/task-query.ts"))};
+import { eventListQueries } from ${JSON.stringify(join(ROOT, "src/events/log.ts"))};
+export { EVENT_TYPES } from ${JSON.stringify(join(ROOT, "src/core/enums.ts"))};
 export function sqlOf(orgId, query) {
   const { page, total } = taskListQueries(drizzle({}), orgId, query);
+  return { page: page.toSQL(), total: total.toSQL() };
+}
+export function eventSqlOf(orgId, query) {
+  const { page, total } = eventListQueries(drizzle({}), orgId, query);
   return { page: page.toSQL(), total: total.toSQL() };
 }
 `,
@@ -175,6 +190,47 @@ function seedTasks(db, world, orgId, from, to, salt) {
   db.exec("COMMIT");
 }
 
+const EVENT_EPOCH_SECONDS = Date.parse("2024-01-01T00:00:00Z") / 1000;
+/** Consecutive events that share their resources: each resource then has the same few events at any size. */
+const EVENTS_PER_GROUP = 70;
+
+/** The createdAt of event number `n` of the bench organization (one a second). */
+const eventTime = (n) => new Date((EVENT_EPOCH_SECONDS + n) * 1000).toISOString();
+
+/**
+ * Events number `from`..`to-1` of an organization, generated inside SQLite (WITH
+ * RECURSIVE) in one transaction: one a second, types in turn, already enqueued (so no
+ * sweep picks them up). The `event_counts` trigger fires for every row, exactly as for
+ * the API's writes; the run checks the counts against the log afterwards.
+ */
+function seedEvents(db, world, orgId, from, to, salt, types) {
+  const typeOf = `CASE i % ${types.length} ${types.map((t, k) => `WHEN ${k} THEN '${t}'`).join(" ")} END`;
+  db.exec("BEGIN");
+  db.prepare(
+    `INSERT INTO events (id, org_id, type, resource_type, resource_id, data, changes, actor_user_id, actor_api_key_id,
+       created_at, enqueued_at)
+     WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?2),
+       e AS (SELECT i, ${typeOf} AS type, strftime('%Y-%m-%dT%H:%M:%fZ', ?3 + i, 'unixepoch') AS at FROM n),
+       r AS (SELECT i, type, at, substr(type, 1, instr(type, '.') - 1) AS rtype FROM e)
+     SELECT printf('evt_%s%016d', ?4, i), ?5, type, rtype, printf('%s_%s%012d', rtype, ?4, i / ${EVENTS_PER_GROUP}),
+       json_object('id', printf('%s_%s%012d', rtype, ?4, i / ${EVENTS_PER_GROUP}), 'seeded', 1), NULL, ?6, ?7, at, at
+     FROM r`,
+  ).run(from, to, EVENT_EPOCH_SECONDS, salt, orgId, world.members.get(orgId)[0], id("key", 0, "bench"));
+  db.exec("COMMIT");
+}
+
+/** The kept counts must equal the log: the totals measured would otherwise be wrong, not just fast. */
+function checkEventCounts(db) {
+  const wrong = db
+    .prepare(
+      `SELECT e.org_id, e.type, e.n AS logged, coalesce(c.n, 0) AS kept
+       FROM (SELECT org_id, type, COUNT(*) AS n FROM events GROUP BY org_id, type) e
+       LEFT JOIN event_counts c ON c.org_id = e.org_id AND c.type = e.type WHERE coalesce(c.n, 0) != e.n`,
+    )
+    .all();
+  if (wrong.length > 0) throw new Error(`event_counts disagrees with the log: ${JSON.stringify(wrong.slice(0, 5))}`);
+}
+
 // ---------------------------------------------------------------- measuring
 
 async function sample(url, path, keys, count) {
@@ -203,6 +259,43 @@ function listsUnderTest(world) {
     },
     { name: "dueDate sort (asc)", query: { sortBy: "dueDate", order: "asc" }, path: "sortBy=dueDate&order=asc" },
   ];
+}
+
+/** The event lists measured: the first two are the target; the others count matching events. */
+function eventListsUnderTest(size) {
+  // A resource in the middle of the log (its events are the same few at any size), and
+  // the newest 10% of the log: COUNT(*) over the matches grows with them.
+  const resourceId = `task_b${String(Math.floor(EVENTS_SMALL / 2 / EVENTS_PER_GROUP)).padStart(12, "0")}`;
+  const since = eventTime(Math.floor(size * 0.9));
+  return [
+    { name: "no filter", query: {}, path: "", kept: true },
+    { name: "type=task.updated", query: { type: "task.updated" }, path: "type=task.updated", kept: true },
+    { name: "resourceId (COUNT(*))", query: { resourceId }, path: `resourceId=${resourceId}`, kept: false },
+    {
+      name: "since newest 10% (COUNT(*))",
+      query: { since },
+      path: `since=${encodeURIComponent(since)}`,
+      kept: false,
+    },
+  ];
+}
+
+async function measureEvents(url, world, size, label) {
+  // The machine's drift between the two phases, seen by a request that touches no data.
+  await sample(url, "/health", world.keys, 5);
+  const health = await sample(url, "/health", world.keys, PAGE1_SAMPLES);
+  console.log(`  [${label} events] GET /health (reference, no data)       p50 ${health.p50.toFixed(2).padStart(6)} ms`);
+  const results = [];
+  for (const list of eventListsUnderTest(size)) {
+    const path = `/v1/events?limit=50${list.path ? `&${list.path}` : ""}`;
+    await sample(url, path, world.keys, 5); // warm-up
+    const first = await sample(url, path, world.keys, PAGE1_SAMPLES);
+    results.push({ list: list.name, kept: list.kept, total: first.body.pagination.total, page1: first.p50 });
+    console.log(
+      `  [${label} events] ${list.name.padEnd(28)} total ${String(first.body.pagination.total).padStart(7)}  page 1 p50 ${first.p50.toFixed(2).padStart(6)} ms (p90 ${first.p90.toFixed(2)})`,
+    );
+  }
+  return { health: health.p50, lists: results };
 }
 
 async function measure(url, world, label) {
@@ -240,33 +333,69 @@ try {
     seedTasks(db, world, orgId, 0, Math.round(NOISE / world.noiseOrgs.length), `n${i}`);
   }
   seedTasks(db, world, world.benchOrg, 0, SMALL, "b");
+  for (const [i, orgId] of world.noiseOrgs.entries()) {
+    seedEvents(db, world, orgId, 0, Math.round(EVENT_NOISE / world.noiseOrgs.length), `n${i}`, builder.EVENT_TYPES);
+  }
+  seedEvents(db, world, world.benchOrg, 0, EVENTS_SMALL, "b", builder.EVENT_TYPES);
+  checkEventCounts(db);
   db.close();
-  console.log(`seeded ${SMALL} tasks in the bench organization and ${NOISE} in 3 others`);
+  console.log(
+    `seeded ${SMALL} tasks and ${EVENTS_SMALL} events in the bench organization, ${NOISE} tasks and ${EVENT_NOISE} events in 3 others`,
+  );
 
   worker = await startWorker(persistDir, adminToken);
   const small = await measure(worker.url, world, `${SMALL / 1000}k`);
+  const smallEvents = await measureEvents(worker.url, world, EVENTS_SMALL, eventLabel(EVENTS_SMALL));
   await worker.stop();
 
   db = new DatabaseSync(file);
-  const t0 = performance.now();
+  let t0 = performance.now();
   seedTasks(db, world, world.benchOrg, SMALL, LARGE, "b");
-  db.close();
   console.log(`grew the bench organization to ${LARGE} tasks (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  t0 = performance.now();
+  seedEvents(db, world, world.benchOrg, EVENTS_SMALL, EVENTS_LARGE, "b", builder.EVENT_TYPES);
+  const seeded = (performance.now() - t0) / 1000;
+  checkEventCounts(db);
+  db.close();
+  console.log(`grew it to ${EVENTS_LARGE} events (${seeded.toFixed(1)} s; event_counts checked against the log)`);
 
   worker = await startWorker(persistDir, adminToken);
   const large = await measure(worker.url, world, `${LARGE / 1000}k`);
+  const largeEvents = await measureEvents(worker.url, world, EVENTS_LARGE, eventLabel(EVENTS_LARGE));
   await worker.stop();
   worker = undefined;
 
-  console.log(`\nratios ${LARGE / 1000}k / ${SMALL / 1000}k (p50; target for page 1: <= 3.0)\n`);
+  console.log(`\ntask lists: ratios ${LARGE / 1000}k / ${SMALL / 1000}k (p50; target for page 1: <= ${TASK_TARGET})\n`);
   let ok = true;
   for (const [i, s] of small.entries()) {
     const l = large[i];
     const r1 = l.page1 / s.page1;
     const rd = l.deep / s.deep;
-    ok &&= r1 <= 3;
+    ok &&= r1 <= TASK_TARGET;
     console.log(
-      `  ${s.list.padEnd(32)} page 1 ${s.page1.toFixed(2).padStart(6)} -> ${l.page1.toFixed(2).padStart(6)} ms  x${r1.toFixed(2)} ${r1 <= 3 ? "ok" : "OVER"}   last page (${s.lastPage} -> ${l.lastPage}) ${s.deep.toFixed(2)} -> ${l.deep.toFixed(2)} ms  x${rd.toFixed(2)}`,
+      `  ${s.list.padEnd(32)} page 1 ${s.page1.toFixed(2).padStart(6)} -> ${l.page1.toFixed(2).padStart(6)} ms  x${r1.toFixed(2)} ${r1 <= TASK_TARGET ? "ok" : "OVER"}   last page (${s.lastPage} -> ${l.lastPage}) ${s.deep.toFixed(2)} -> ${l.deep.toFixed(2)} ms  x${rd.toFixed(2)}`,
+    );
+  }
+
+  console.log(
+    `\nevent lists: ratios ${eventLabel(EVENTS_LARGE)} / ${eventLabel(EVENTS_SMALL)} events (page 1 p50; target: <= ${EVENT_TARGET} for the lists whose total is kept)\n`,
+  );
+  const drift = largeEvents.health / smallEvents.health;
+  console.log(
+    `  machine drift between the phases: GET /health p50 ${smallEvents.health.toFixed(2)} -> ${largeEvents.health.toFixed(2)} ms (x${drift.toFixed(2)}: if far from 1, the machine's load changed between the phases; repeat the run)`,
+  );
+  let eventsOk = true;
+  for (const [i, s] of smallEvents.lists.entries()) {
+    const l = largeEvents.lists[i];
+    const r = l.page1 / s.page1;
+    if (s.kept) eventsOk &&= r <= EVENT_TARGET;
+    const verdict = s.kept
+      ? r <= EVENT_TARGET
+        ? "PASS"
+        : "OVER"
+      : "(total is COUNT(*) over the matches: not targeted)";
+    console.log(
+      `  ${s.list.padEnd(28)} total ${String(s.total).padStart(5)} -> ${String(l.total).padStart(7)}  page 1 ${s.page1.toFixed(2).padStart(6)} -> ${l.page1.toFixed(2).padStart(6)} ms  x${r.toFixed(2)} ${verdict}`,
     );
   }
 
@@ -319,8 +448,53 @@ try {
       `  ${list.name.padEnd(32)} task_counts ${kept.toFixed(3).padStart(7)} ms   COUNT(*) ${counted.toFixed(3).padStart(7)} ms`,
     );
   }
+
+  console.log(`\nevent list plans (EXPLAIN QUERY PLAN of the SQL the Worker sends, at ${EVENTS_LARGE} events)\n`);
+  const eventQuery = (list) => ({ page: 1, limit: 50, sortBy: "createdAt", order: "desc", ...list.query });
+  for (const list of eventListsUnderTest(EVENTS_LARGE)) {
+    const { page, total } = builder.eventSqlOf(world.benchOrg, eventQuery(list));
+    for (const [what, q] of [
+      ["page ", page],
+      ["total", total],
+    ]) {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
+        .all(...q.params)
+        .map((row) => row.detail);
+      const scan = plan.some((d) => /^SCAN events\b/.test(d));
+      console.log(`  ${list.name.padEnd(28)} ${what}  ${plan.join(" | ")}${scan ? "   <-- FULL SCAN" : ""}`);
+    }
+  }
+
+  console.log(
+    `\nevent totals in SQLite alone at ${EVENTS_LARGE} events (mean of 50): what the Worker runs vs COUNT(*)\n`,
+  );
+  for (const list of eventListsUnderTest(EVENTS_LARGE)) {
+    const { total } = builder.eventSqlOf(world.benchOrg, eventQuery(list));
+    const where = [
+      "org_id = ?",
+      list.query.type && "type = ?",
+      list.query.resourceId && "resource_id = ?",
+      list.query.since && "created_at >= ?",
+    ].filter(Boolean);
+    const params = [world.benchOrg, list.query.type, list.query.resourceId, list.query.since].filter(Boolean);
+    const used = timeIt(db.prepare(total.sql), total.params);
+    const counted = timeIt(db.prepare(`SELECT COUNT(*) FROM events WHERE ${where.join(" AND ")}`), params);
+    console.log(
+      `  ${list.name.padEnd(28)} ${total.sql.includes("event_counts") ? "event_counts" : "COUNT(*)    "} ${used.toFixed(3).padStart(8)} ms   COUNT(*) ${counted.toFixed(3).padStart(8)} ms`,
+    );
+  }
   db.close();
-  console.log(ok ? `\nPASS: page 1 within 3x at ${LARGE / SMALL}x the data` : "\nOVER TARGET: see the ratios above");
+  console.log(
+    ok
+      ? `\nPASS: task page 1 within ${TASK_TARGET}x at ${LARGE / SMALL}x the data`
+      : "\nOVER: task page 1, see the ratios above",
+  );
+  console.log(
+    eventsOk
+      ? `PASS: event page 1 (no filter, type) within ${EVENT_TARGET}x at ${EVENTS_LARGE / EVENTS_SMALL}x the events`
+      : "OVER: event page 1, see the ratios above",
+  );
 } finally {
   if (worker) await worker.stop();
   if (!process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
+import { type EventListQuery, eventListQueries } from "../src/events/log";
 import type { Event, Page, User } from "./api-types";
 import { eventCount, eventsFor, expectClientError, ids, makeComment, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError } from "./harness";
@@ -153,6 +155,44 @@ describe("event log: listing", () => {
     expectError(await call("GET", "/v1/events?actor=me", { key: org.keys.read }), 400, "VALIDATION_ERROR", "actor");
     for (const id of ["x", `evt_${"a".repeat(80)}`, "%00"]) {
       expectClientError(await call("GET", `/v1/events/${id}`, { key: org.keys.read }), `GET ${id}`);
+    }
+  });
+});
+
+describe("event log: totals", () => {
+  it("unfiltered and type-filtered totals are read from event_counts; resourceId and since count the log", async () => {
+    const org = await createOrg();
+    const project = await makeProject(org);
+    const logged = await eventCount(org.id);
+    // A counter that disagrees with the log shows which one a total was read from.
+    await env.DB.prepare("UPDATE event_counts SET n = n + 1000 WHERE org_id = ? AND type = 'project.created'")
+      .bind(org.id)
+      .run();
+    const total = async (query: string) =>
+      (await call<Page<Event>>("GET", `/v1/events${query}`, { key: org.keys.read })).body.pagination.total;
+    expect(await total("")).toBe(logged + 1000);
+    expect(await total("?type=project.created")).toBe(1001);
+    expect(await total(`?resourceId=${project.id}`)).toBe(1);
+    expect(await total("?since=2000-01-01T00:00:00Z")).toBe(logged);
+  });
+
+  it("no total scans the log: kept counts without filters or by type, an index otherwise", async () => {
+    const base = { page: 1, limit: 50, sortBy: "createdAt", order: "desc" } as const;
+    const planOf = async (query: Partial<EventListQuery>) => {
+      const built = eventListQueries(drizzle(env.DB), "org_plan", { ...base, ...query }).total.toSQL();
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${built.sql}`)
+        .bind(...built.params)
+        .all<{ detail: string }>();
+      return results.map((r) => r.detail).join(" | ");
+    };
+    for (const query of [{}, { type: "task.updated" as const }]) {
+      const plan = await planOf(query);
+      expect(plan, JSON.stringify(query)).toContain("event_counts");
+      expect(plan, JSON.stringify(query)).not.toMatch(/\bevents\b/);
+    }
+    for (const query of [{ resourceId: "task_x" }, { since: "2026-01-01T00:00:00.000Z" }]) {
+      const plan = await planOf(query);
+      expect(plan, JSON.stringify(query)).toMatch(/SEARCH events USING (COVERING )?INDEX \w+ \(org_id=\? AND/);
     }
   });
 });

@@ -30,10 +30,42 @@ export interface ListRequest extends PageRequest {
 }
 
 /**
- * One page of `table` rows matching `where`, ordered by `sortKeys` (end them with a
- * unique column so pages are stable), and the total — in one D1 round trip — shaped
- * as `{data, pagination}` by `present`. `totalQuery` replaces the COUNT(*) when a kept
- * counter knows the total (it must select one row `{ total }`).
+ * The page query and the total query of a list, unexecuted (a bench or a test can
+ * print their plans): `table` rows matching `where`, ordered by `sortKeys` (end them
+ * with a unique column so pages are stable). `keptTotal` replaces the COUNT(*) when a
+ * kept counter knows the total; it must select one row `{ total }`.
+ */
+export function pageQueries<T extends SQLiteTable>(
+  db: DrizzleD1Database,
+  table: T,
+  where: SQL | undefined,
+  sortKeys: (SQLiteColumn | SQL)[],
+  query: ListRequest,
+  keptTotal?: SQLiteSelectTotal,
+) {
+  const direction = query.order === "asc" ? asc : desc;
+  const page = db
+    .select()
+    .from(table as SQLiteTable)
+    .where(where)
+    .orderBy(...sortKeys.map((key) => direction(key)))
+    .limit(query.limit)
+    .offset(offsetOf(query));
+  const total =
+    keptTotal ??
+    db
+      .select({ total: count() })
+      .from(table as SQLiteTable)
+      .where(where);
+  return { page, total };
+}
+
+/** A query selecting one row `{ total }`. */
+type SQLiteSelectTotal = BatchItem<"sqlite"> & { toSQL(): { sql: string; params: unknown[] } };
+
+/**
+ * One page of `table` rows and the total (`pageQueries`), read in one D1 round trip
+ * (one consistent snapshot), shaped as `{data, pagination}` by `present`.
  */
 export async function listPage<T extends SQLiteTable, Out>(
   db: DrizzleD1Database,
@@ -42,21 +74,10 @@ export async function listPage<T extends SQLiteTable, Out>(
   sortKeys: (SQLiteColumn | SQL)[],
   query: ListRequest,
   present: (row: T["$inferSelect"]) => Out,
-  _totalQuery?: BatchItem<"sqlite">,
+  keptTotal?: SQLiteSelectTotal,
 ) {
-  const direction = query.order === "asc" ? asc : desc;
-  const [rows, [totals]] = await db.batch([
-    db
-      .select()
-      .from(table as SQLiteTable)
-      .where(where)
-      .orderBy(...sortKeys.map((key) => direction(key)))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db
-      .select({ total: count() })
-      .from(table as SQLiteTable)
-      .where(where),
-  ]);
-  return toPage((rows as T["$inferSelect"][]).map(present), totals?.total ?? 0, query);
+  const { page, total } = pageQueries(db, table, where, sortKeys, query, keptTotal);
+  const [rows, totals] = await db.batch([page, total]);
+  const [first] = totals as { total: number | string }[];
+  return toPage((rows as T["$inferSelect"][]).map(present), Number(first?.total ?? 0), query);
 }

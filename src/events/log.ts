@@ -2,7 +2,7 @@ import { and, eq, gte, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { notFound } from "../core/errors";
 import type { PageRequest } from "../core/pagination";
-import { listPage } from "../db/org-queries";
+import { listPage, pageQueries } from "../db/org-queries";
 import { type EventRow, eventCounts, events } from "../db/schema";
 import type { EventType } from "./catalog";
 
@@ -39,16 +39,30 @@ export interface EventListQuery extends PageRequest {
 /**
  * The organization's event log, newest first by default; each filter has its own
  * index. Unfiltered and type-filtered totals come from `event_counts` (kept by a
- * trigger), so they cost the same at a million events as at ten.
+ * trigger), so they cost the same at a million events as at ten; with `resourceId` or
+ * `since` the total counts the matching events through that filter's index.
  */
 export async function listEvents(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
+  const { where, keptTotal } = eventListParts(db, orgId, query);
+  return listPage(db, events, where, EVENT_SORT_KEYS, query, presentEvent, keptTotal);
+}
+
+/** The page and total queries `listEvents` runs, unexecuted (the bench and the tests print their plans). */
+export function eventListQueries(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
+  const { where, keptTotal } = eventListParts(db, orgId, query);
+  return pageQueries(db, events, where, EVENT_SORT_KEYS, query, keptTotal);
+}
+
+const EVENT_SORT_KEYS = [events.createdAt, events.id];
+
+function eventListParts(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
   const where = and(
     eq(events.orgId, orgId),
     query.type !== undefined ? eq(events.type, query.type) : undefined,
     query.resourceId !== undefined ? eq(events.resourceId, query.resourceId) : undefined,
     query.since !== undefined ? gte(events.createdAt, query.since) : undefined,
   );
-  const kept =
+  const keptTotal =
     query.resourceId === undefined && query.since === undefined
       ? db
           .select({ total: sql<number>`coalesce(sum(${eventCounts.n}), 0)` })
@@ -57,7 +71,7 @@ export async function listEvents(db: DrizzleD1Database, orgId: string, query: Ev
             and(eq(eventCounts.orgId, orgId), query.type !== undefined ? eq(eventCounts.type, query.type) : undefined),
           )
       : undefined;
-  return listPage(db, events, where, [events.createdAt, events.id], query, presentEvent, kept);
+  return { where, keptTotal };
 }
 
 export async function getEvent(db: DrizzleD1Database, orgId: string, eventId: string) {

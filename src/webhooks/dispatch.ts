@@ -43,8 +43,9 @@ export interface DispatchLimits {
 export const DISPATCH_LIMITS: DispatchLimits = { pairs: 200, concurrency: 5, perWebhook: 2, budgetMs: 10_000 };
 
 /**
- * Sends committed events to their webhooks straight after the response: reads the
- * organization's webhooks (one D1 query), makes each matching delivery's first attempt
+ * Sends committed events to their webhooks straight after the response: takes the
+ * organization's webhooks as the commit's batch read them (`preread`; read here when
+ * not given), makes each matching delivery's first attempt
  * (`limits.concurrency` at once, `limits.perWebhook` per webhook), records every
  * delivery, attempt and webhook counter in one D1 batch, and queues only what must be
  * retried, as delayed `delivery` messages. Events beyond `limits.pairs`, and anything

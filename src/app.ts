@@ -10,6 +10,7 @@ import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
+import { documentConfig } from "./routes/document";
 import { eventsRouter } from "./routes/events/events.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
 import { intakeRouter } from "./routes/intake/intake.handlers";
@@ -22,7 +23,8 @@ import { webhooksRouter } from "./routes/webhooks/webhooks.handlers";
 const healthRoute = createRoute({
   method: "get",
   path: "/health",
-  tags: ["Operations"],
+  operationId: "getHealth",
+  tags: ["Health"],
   summary: "Liveness: answers without touching storage",
   responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up") },
 });
@@ -72,16 +74,6 @@ export function buildApp() {
     description: "An incoming-webhook credential's key: `ik_live_…`",
   });
   registerOutgoingWebhook(app.openAPIRegistry);
-  const documentConfig = {
-    openapi: "3.1.0",
-    info: {
-      title: "Verk API",
-      version: "1.0.0",
-      description:
-        "Task management with signed outgoing webhooks. Errors: `{error: {code, message, field?, requestId}}`.",
-    },
-    servers: [{ url: "/" }],
-  };
   app.get("/openapi.json", (c) => c.json(documentBookmark(app.getOpenAPI31Document(documentConfig))));
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Verk API reference" }));
 

@@ -86,6 +86,9 @@ export interface DocumentedParameter {
 }
 
 export interface DocumentedOperation {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
   security?: Record<string, string[]>[];
   parameters?: DocumentedParameter[];
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
@@ -94,6 +97,9 @@ export interface DocumentedOperation {
 
 export interface OpenApiDocument {
   openapi: string;
+  info: { title: string; version: string; description?: string };
+  servers?: { url: string; description?: string }[];
+  tags?: { name: string; description?: string }[];
   paths: Record<string, Record<string, DocumentedOperation>>;
   /** OpenAPI 3.1 webhooks: what Verk sends to subscribed URLs. */
   webhooks: Record<string, Record<string, DocumentedOperation>>;

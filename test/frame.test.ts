@@ -151,3 +151,65 @@ describe("request bodies as clients really send them", () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
   });
 });
+
+describe("OpenAPI document: names for generated clients", async () => {
+  const { body: doc } = await call<OpenApiDocument>("GET", "/openapi.json");
+  const operations = [
+    ...Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })),
+    ),
+    ...Object.entries(doc.webhooks).flatMap(([hook, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ name: `webhook ${hook} ${method.toUpperCase()}`, op })),
+    ),
+  ];
+
+  it("gives every operation a camelCase operationId, a summary and exactly one tag", () => {
+    expect(operations.length).toBeGreaterThan(40);
+    for (const { name, op } of operations) {
+      expect(op.operationId, name).toMatch(/^[a-z][a-zA-Z0-9]+$/);
+      expect(op.summary?.trim(), name).toBeTruthy();
+      expect(op.tags, name).toHaveLength(1);
+    }
+  });
+
+  it("keeps operationIds unique and stable: generated SDKs name their methods after them", () => {
+    const ids = operations.map(({ op }) => op.operationId ?? "");
+    expect(new Set(ids).size).toBe(ids.length);
+    // Renaming one breaks every generated client: change this list only on purpose.
+    expect([...ids].sort()).toEqual(
+      [
+        ...["getHealth", "createOrganization", "updateOrganization"],
+        ...["listTasks", "getTask", "createTask", "updateTask", "deleteTask"],
+        ...["listProjects", "getProject", "createProject", "updateProject", "deleteProject"],
+        ...["listComments", "getComment", "createComment", "updateComment", "deleteComment"],
+        ...["listUsers", "getCurrentUser", "getUser", "createUser", "updateUser", "deleteUser"],
+        ...["listApiKeys", "createApiKey", "revokeApiKey", "rotateApiKey", "listEvents", "getEvent"],
+        ...["listWebhooks", "getWebhook", "createWebhook", "updateWebhook", "deleteWebhook"],
+        ...["rotateWebhookSecret", "sendWebhookTest", "listWebhookDeliveries", "getWebhookDelivery"],
+        ...["redeliverWebhookDelivery", "receiveWebhookEvent"],
+        ...["listIncomingWebhooks", "getIncomingWebhook", "createIncomingWebhook", "updateIncomingWebhook"],
+        ...["deleteIncomingWebhook", "rotateIncomingWebhookKey"],
+        ...["createTaskViaIntake", "updateTaskViaIntake", "createProjectViaIntake", "updateProjectViaIntake"],
+        ...["createCommentViaIntake"],
+      ].sort(),
+    );
+  });
+
+  it("declares every tag it uses, once, with a description, and no tag it does not use", () => {
+    const declared = (doc.tags ?? []).map((t) => t.name);
+    expect(new Set(declared).size).toBe(declared.length);
+    for (const tag of doc.tags ?? []) expect(tag.description?.trim(), tag.name).toBeTruthy();
+    const used = new Set(operations.flatMap(({ op }) => op.tags ?? []));
+    expect([...used].sort()).toEqual([...declared].sort());
+  });
+
+  it("names its servers and declares every security scheme an operation requires", () => {
+    expect(doc.servers?.map((s) => s.url)).toEqual(expect.arrayContaining(["http://127.0.0.1:8787"]));
+    const schemes = new Set(Object.keys(doc.components.securitySchemes));
+    for (const { name, op } of operations) {
+      for (const requirement of op.security ?? []) {
+        for (const scheme of Object.keys(requirement)) expect(schemes.has(scheme), `${name}: ${scheme}`).toBe(true);
+      }
+    }
+  });
+});

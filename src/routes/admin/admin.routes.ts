@@ -30,24 +30,28 @@ export const CreatedOrganizationSchema = z
 
 export const UpdateOrganizationSchema = z.strictObject({ plan: z.enum(PLANS) }).openapi("UpdateOrganization");
 
-const tags = ["Operator"];
+const tags = ["Organizations"];
 const adminSecurity = [{ adminToken: [] }];
 
 export const createOrganization = createRoute({
+  operationId: "createOrganization",
   method: "post",
   path: "/organizations",
   tags,
-  summary: "Create an organization with its owner and first admin key (ADMIN_TOKEN)",
+  summary: "Create an organization",
+  description: "With its owner and the owner's first admin key (shown once). Operator only: ADMIN_TOKEN.",
   security: adminSecurity,
   request: { body: jsonBody(CreateOrganizationSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedOrganizationSchema, "The organization, owner and key"), ...authErrors },
 });
 
 export const updateOrganization = createRoute({
+  operationId: "updateOrganization",
   method: "patch",
   path: "/organizations/{id}",
   tags,
-  summary: "Change an organization's plan (ADMIN_TOKEN); limits apply at once",
+  summary: "Change an organization's plan",
+  description: "The new plan's limits apply to the next request. Operator only: ADMIN_TOKEN.",
   security: adminSecurity,
   request: { params: idParams(), body: jsonBody(UpdateOrganizationSchema) },
   responses: { 200: jsonResponse(OrganizationSchema, "The organization"), ...authErrors, ...notFoundError },

@@ -51,6 +51,7 @@ export const RotateApiKeySchema = z
 const tags = ["API keys"];
 
 export const listApiKeys = createRoute({
+  operationId: "listApiKeys",
   method: "get",
   path: "/",
   tags,
@@ -61,6 +62,7 @@ export const listApiKeys = createRoute({
 });
 
 export const createApiKey = createRoute({
+  operationId: "createApiKey",
   method: "post",
   path: "/",
   tags,
@@ -71,6 +73,7 @@ export const createApiKey = createRoute({
 });
 
 export const revokeApiKey = createRoute({
+  operationId: "revokeApiKey",
   method: "delete",
   path: "/{id}",
   tags,
@@ -81,10 +84,12 @@ export const revokeApiKey = createRoute({
 });
 
 export const rotateApiKey = createRoute({
+  operationId: "rotateApiKey",
   method: "post",
   path: "/{id}/rotate",
   tags,
-  summary: "Replace a key with a new one; the old one is revoked now or after a grace period",
+  summary: "Rotate an API key",
+  description: "Replaces the key with a new one, shown once; the old one is revoked now or after `gracePeriodSeconds`.",
   ...needs("admin"),
   request: { params: idParams(), body: jsonBody(RotateApiKeySchema, false), headers: IdempotencyHeaders },
   responses: {

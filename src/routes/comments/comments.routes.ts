@@ -55,6 +55,7 @@ const tags = ["Comments"];
 const taskParams = z.object({ taskId: pathId("taskId") });
 
 export const listComments = createRoute({
+  operationId: "listComments",
   method: "get",
   path: "/tasks/{taskId}/comments",
   tags,
@@ -69,6 +70,7 @@ export const listComments = createRoute({
 });
 
 export const createComment = createRoute({
+  operationId: "createComment",
   method: "post",
   path: "/tasks/{taskId}/comments",
   tags,
@@ -84,6 +86,7 @@ export const createComment = createRoute({
 });
 
 export const getComment = createRoute({
+  operationId: "getComment",
   method: "get",
   path: "/comments/{id}",
   tags,
@@ -99,6 +102,7 @@ export const getComment = createRoute({
 });
 
 export const updateComment = createRoute({
+  operationId: "updateComment",
   method: "patch",
   path: "/comments/{id}",
   tags,
@@ -115,6 +119,7 @@ export const updateComment = createRoute({
 });
 
 export const deleteComment = createRoute({
+  operationId: "deleteComment",
   method: "delete",
   path: "/comments/{id}",
   tags,

@@ -32,6 +32,7 @@ export const EventSchema = z
 const tags = ["Events"];
 
 export const listEvents = createRoute({
+  operationId: "listEvents",
   method: "get",
   path: "/",
   tags,
@@ -48,6 +49,7 @@ export const listEvents = createRoute({
 });
 
 export const getEvent = createRoute({
+  operationId: "getEvent",
   method: "get",
   path: "/{id}",
   tags,

@@ -67,6 +67,7 @@ export const UpdateIncomingWebhookSchema = z
 const tags = ["Incoming webhooks"];
 
 export const listIncomingWebhooks = createRoute({
+  operationId: "listIncomingWebhooks",
   method: "get",
   path: "/",
   tags,
@@ -80,6 +81,7 @@ export const listIncomingWebhooks = createRoute({
 });
 
 export const getIncomingWebhook = createRoute({
+  operationId: "getIncomingWebhook",
   method: "get",
   path: "/{id}",
   tags,
@@ -95,6 +97,7 @@ export const getIncomingWebhook = createRoute({
 });
 
 export const createIncomingWebhook = createRoute({
+  operationId: "createIncomingWebhook",
   method: "post",
   path: "/",
   tags,
@@ -105,6 +108,7 @@ export const createIncomingWebhook = createRoute({
 });
 
 export const updateIncomingWebhook = createRoute({
+  operationId: "updateIncomingWebhook",
   method: "patch",
   path: "/{id}",
   tags,
@@ -121,6 +125,7 @@ export const updateIncomingWebhook = createRoute({
 });
 
 export const deleteIncomingWebhook = createRoute({
+  operationId: "deleteIncomingWebhook",
   method: "delete",
   path: "/{id}",
   tags,
@@ -131,6 +136,7 @@ export const deleteIncomingWebhook = createRoute({
 });
 
 export const rotateIncomingWebhook = createRoute({
+  operationId: "rotateIncomingWebhookKey",
   method: "post",
   path: "/{id}/rotate",
   tags,

@@ -21,7 +21,7 @@ import { CreateTaskSchema, TaskSchema, UpdateTaskSchema } from "../tasks/tasks.r
  * incoming-webhook credential (`Authorization: Bearer ik_live_…`). Same bodies, rules
  * and events as the main API; each needs one permission of the credential.
  */
-const tags = ["Incoming webhooks"];
+const tags = ["Intake"];
 
 /** The credential permission an operation needs: documented in its security requirement and enforced, from one place. */
 function needsPermission(permission: IncomingPermission) {
@@ -29,6 +29,7 @@ function needsPermission(permission: IncomingPermission) {
 }
 
 export const createTask = createRoute({
+  operationId: "createTaskViaIntake",
   method: "post",
   path: "/tasks",
   tags,
@@ -39,6 +40,7 @@ export const createTask = createRoute({
 });
 
 export const updateTask = createRoute({
+  operationId: "updateTaskViaIntake",
   method: "patch",
   path: "/tasks/{id}",
   tags,
@@ -55,6 +57,7 @@ export const updateTask = createRoute({
 });
 
 export const createProject = createRoute({
+  operationId: "createProjectViaIntake",
   method: "post",
   path: "/projects",
   tags,
@@ -65,6 +68,7 @@ export const createProject = createRoute({
 });
 
 export const updateProject = createRoute({
+  operationId: "updateProjectViaIntake",
   method: "patch",
   path: "/projects/{id}",
   tags,
@@ -81,6 +85,7 @@ export const updateProject = createRoute({
 });
 
 export const createComment = createRoute({
+  operationId: "createCommentViaIntake",
   method: "post",
   path: "/tasks/{taskId}/comments",
   tags,

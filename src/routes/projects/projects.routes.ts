@@ -65,6 +65,7 @@ export const UpdateProjectSchema = z
 const tags = ["Projects"];
 
 export const listProjects = createRoute({
+  operationId: "listProjects",
   method: "get",
   path: "/",
   tags,
@@ -75,6 +76,7 @@ export const listProjects = createRoute({
 });
 
 export const getProject = createRoute({
+  operationId: "getProject",
   method: "get",
   path: "/{id}",
   tags,
@@ -90,6 +92,7 @@ export const getProject = createRoute({
 });
 
 export const createProject = createRoute({
+  operationId: "createProject",
   method: "post",
   path: "/",
   tags,
@@ -104,6 +107,7 @@ export const createProject = createRoute({
 });
 
 export const updateProject = createRoute({
+  operationId: "updateProject",
   method: "patch",
   path: "/{id}",
   tags,
@@ -120,6 +124,7 @@ export const updateProject = createRoute({
 });
 
 export const deleteProject = createRoute({
+  operationId: "deleteProject",
   method: "delete",
   path: "/{id}",
   tags,

@@ -91,6 +91,7 @@ export const TaskListQuerySchema = listQuery(TASK_SORT_FIELDS, "createdAt", {
 const tags = ["Tasks"];
 
 export const listTasks = createRoute({
+  operationId: "listTasks",
   method: "get",
   path: "/",
   tags,
@@ -103,6 +104,7 @@ export const listTasks = createRoute({
 });
 
 export const getTask = createRoute({
+  operationId: "getTask",
   method: "get",
   path: "/{id}",
   tags,
@@ -118,6 +120,7 @@ export const getTask = createRoute({
 });
 
 export const createTask = createRoute({
+  operationId: "createTask",
   method: "post",
   path: "/",
   tags,
@@ -132,10 +135,12 @@ export const createTask = createRoute({
 });
 
 export const updateTask = createRoute({
+  operationId: "updateTask",
   method: "patch",
   path: "/{id}",
   tags,
-  summary: "Update a task (partial; null clears description, assigneeId, dueDate)",
+  summary: "Update a task",
+  description: "Partial: absent fields are kept; null clears description, assigneeId and dueDate.",
   ...needs("write"),
   request: { params: idParams(), body: jsonBody(UpdateTaskSchema), headers: IfMatchHeaders },
   responses: {
@@ -148,6 +153,7 @@ export const updateTask = createRoute({
 });
 
 export const deleteTask = createRoute({
+  operationId: "deleteTask",
   method: "delete",
   path: "/{id}",
   tags,

@@ -42,9 +42,10 @@ export const UpdateUserSchema = z
   })
   .openapi("UpdateUser");
 
-const tags = ["Members"];
+const tags = ["Users"];
 
 export const listUsers = createRoute({
+  operationId: "listUsers",
   method: "get",
   path: "/",
   tags,
@@ -57,6 +58,7 @@ export const listUsers = createRoute({
 });
 
 export const getMe = createRoute({
+  operationId: "getCurrentUser",
   method: "get",
   path: "/me",
   tags,
@@ -67,6 +69,7 @@ export const getMe = createRoute({
 });
 
 export const getUser = createRoute({
+  operationId: "getUser",
   method: "get",
   path: "/{id}",
   tags,
@@ -77,6 +80,7 @@ export const getUser = createRoute({
 });
 
 export const createUser = createRoute({
+  operationId: "createUser",
   method: "post",
   path: "/",
   tags,
@@ -87,6 +91,7 @@ export const createUser = createRoute({
 });
 
 export const updateUser = createRoute({
+  operationId: "updateUser",
   method: "patch",
   path: "/{id}",
   tags,
@@ -103,6 +108,7 @@ export const updateUser = createRoute({
 });
 
 export const deleteUser = createRoute({
+  operationId: "deleteUser",
   method: "delete",
   path: "/{id}",
   tags,

@@ -45,6 +45,7 @@ type Registry = ReturnType<typeof createRouter>["openAPIRegistry"];
 
 export function registerOutgoingWebhook(registry: Registry): void {
   registry.registerWebhook({
+    operationId: "receiveWebhookEvent",
     method: "post",
     path: "verk-event",
     tags: ["Webhooks"],

@@ -176,6 +176,7 @@ function deliveryParams() {
 const tags = ["Webhooks"];
 
 export const listWebhooks = createRoute({
+  operationId: "listWebhooks",
   method: "get",
   path: "/",
   tags,
@@ -190,6 +191,7 @@ export const listWebhooks = createRoute({
 });
 
 export const createWebhook = createRoute({
+  operationId: "createWebhook",
   method: "post",
   path: "/",
   tags,
@@ -204,6 +206,7 @@ export const createWebhook = createRoute({
 });
 
 export const getWebhook = createRoute({
+  operationId: "getWebhook",
   method: "get",
   path: "/{id}",
   tags,
@@ -214,10 +217,12 @@ export const getWebhook = createRoute({
 });
 
 export const updateWebhook = createRoute({
+  operationId: "updateWebhook",
   method: "patch",
   path: "/{id}",
   tags,
-  summary: 'Change a webhook; {"enabled": true} re-enables it and resets its failures (admin)',
+  summary: "Update a webhook (admin)",
+  description: '`{"enabled": true}` re-enables a disabled webhook and resets its failure count.',
   ...needs("admin"),
   request: { params: webhookIdParams(), body: jsonBody(UpdateWebhookSchema) },
   responses: {
@@ -229,6 +234,7 @@ export const updateWebhook = createRoute({
 });
 
 export const deleteWebhook = createRoute({
+  operationId: "deleteWebhook",
   method: "delete",
   path: "/{id}",
   tags,
@@ -239,10 +245,12 @@ export const deleteWebhook = createRoute({
 });
 
 export const rotateSecret = createRoute({
+  operationId: "rotateWebhookSecret",
   method: "post",
   path: "/{id}/rotate-secret",
   tags,
-  summary: "Replace the signing secret; the old one keeps signing beside it for the grace period (admin)",
+  summary: "Rotate a webhook's signing secret (admin)",
+  description: "The new secret is shown once; the old one keeps signing beside it for the grace period.",
   ...needs("admin"),
   request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false), headers: IdempotencyHeaders },
   responses: {
@@ -254,18 +262,20 @@ export const rotateSecret = createRoute({
 });
 
 export const testWebhook = createRoute({
+  operationId: "sendWebhookTest",
   method: "post",
   path: "/{id}/test",
   tags,
-  summary: "Send a signed sample event now and report the endpoint's answer (admin)",
+  summary: "Send a test event to a webhook (admin)",
   description:
-    "One attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
+    "Sends a signed sample event now and reports the endpoint's answer: one attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
   ...needs("admin"),
   request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false), headers: IdempotencyHeaders },
   responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
 });
 
 export const listDeliveries = createRoute({
+  operationId: "listWebhookDeliveries",
   method: "get",
   path: "/{id}/deliveries",
   tags,
@@ -286,6 +296,7 @@ export const listDeliveries = createRoute({
 });
 
 export const getDelivery = createRoute({
+  operationId: "getWebhookDelivery",
   method: "get",
   path: "/{id}/deliveries/{deliveryId}",
   tags,
@@ -296,6 +307,7 @@ export const getDelivery = createRoute({
 });
 
 export const redeliver = createRoute({
+  operationId: "redeliverWebhookDelivery",
   method: "post",
   path: "/{id}/deliveries/{deliveryId}/redeliver",
   tags,

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { authenticate } from "./http/auth";
+import { corsPolicy } from "./http/cors";
 import { documentBookmark, withDbSession } from "./http/db-session";
 import { idempotency } from "./http/idempotency";
 import { jsonBodyGuard } from "./http/json-body";
@@ -30,7 +31,8 @@ const healthRoute = createRoute({
 });
 
 /**
- * Middleware order: request id and log → D1 session (`X-Verk-Bookmark`) → authentication
+ * Middleware order: request id and log → CORS (a preflight is answered here, 204, before
+ * anything is authenticated or counted) → D1 session (`X-Verk-Bookmark`) → authentication
  * and rate limit (API key, operator token or incoming-webhook credential) → body guard
  * (413/415/INVALID_JSON) → idempotency → route validation → handler. Nothing reads the body of a request that
  * has not authenticated, and a valid key's bad body still counts against its limits.
@@ -38,7 +40,7 @@ const healthRoute = createRoute({
  */
 export function buildApp() {
   const app = createRouter();
-  app.use("*", requestContext, withDbSession);
+  app.use("*", requestContext, corsPolicy, withDbSession);
 
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
 

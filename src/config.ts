@@ -33,6 +33,34 @@ const retrySchedule = z
     return steps;
   });
 
+/**
+ * `*` (the default) or a comma-separated list of origins, each exactly as a browser sends
+ * it in `Origin` (scheme, host, port if not the default; no path or trailing slash), so
+ * that comparing the header with an entry is a plain string match.
+ */
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((raw, ctx): "*" | string[] => {
+    if (raw === undefined || raw.trim() === "" || raw.trim() === "*") return "*";
+    const origins = raw.split(",").map((s) => s.trim());
+    const bad = origins.filter((origin) => !isOrigin(origin));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected '*' or comma-separated origins like 'https://app.example.com' (no path, no trailing slash), got '${bad.join("', '")}'`,
+      });
+      return z.NEVER;
+    }
+    return origins;
+  });
+
+function isOrigin(entry: string): boolean {
+  if (!URL.canParse(entry)) return false;
+  const url = new URL(entry);
+  return (url.protocol === "https:" || url.protocol === "http:") && url.origin === entry;
+}
+
 const flag = z
   .enum(["true", "false"], { error: (issue) => `expected 'true' or 'false', got '${String(issue.input)}'` })
   .optional()
@@ -58,6 +86,7 @@ const ConfigSchema = z
     IDEMPOTENCY_TTL_SECONDS: count(86400),
     DELIVERY_RETENTION_DAYS: count(30),
     DELIVERY_STALL_SECONDS: count(3600),
+    CORS_ALLOWED_ORIGINS: corsOrigins,
     ADMIN_TOKEN: z.string().optional(),
     WEBHOOK_ENCRYPTION_KEY: z.string().optional(),
     WEBHOOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
@@ -75,6 +104,8 @@ const ConfigSchema = z
     idempotencyTtlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
     deliveryRetentionDays: vars.DELIVERY_RETENTION_DAYS,
     deliveryStallSeconds: vars.DELIVERY_STALL_SECONDS,
+    /** Origins whose pages may read this API's answers (`Access-Control-Allow-Origin`); `*`: any. */
+    corsAllowedOrigins: vars.CORS_ALLOWED_ORIGINS,
     adminToken: vars.ADMIN_TOKEN,
     webhookEncryptionKey: vars.WEBHOOK_ENCRYPTION_KEY,
     webhookEncryptionKeyPrevious: vars.WEBHOOK_ENCRYPTION_KEY_PREVIOUS,

@@ -20,12 +20,23 @@ describe("configuration", () => {
     expect(config.authFailuresPerMinute).toBe(20);
   });
 
+  it("CORS_ALLOWED_ORIGINS: '*' when unset, otherwise the listed origins", () => {
+    expect(configFrom(withVars({ CORS_ALLOWED_ORIGINS: undefined })).corsAllowedOrigins).toBe("*");
+    expect(
+      configFrom(withVars({ CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173" }))
+        .corsAllowedOrigins,
+    ).toEqual(["https://app.example.com", "http://localhost:5173"]);
+  });
+
   it.each([
     ["AUTH_FAILURES_PER_MINUTE", "abc", "whole number"],
     ["WEBHOOK_TIMEOUT_MS", "0", "whole number"],
     ["WEBHOOK_ALLOW_LOCALHOST", "yes", "'true' or 'false'"],
     ["WEBHOOK_RETRY_SCHEDULE", "60,soon", "comma-separated seconds"],
     ["WEBHOOK_RETRY_SCHEDULE", "60,50000", "43200"],
+    ["CORS_ALLOWED_ORIGINS", "https://app.example.com/", "no trailing slash"],
+    ["CORS_ALLOWED_ORIGINS", "https://app.example.com,app.example.com", "'app.example.com'"],
+    ["CORS_ALLOWED_ORIGINS", "https://app.example.com,*", "expected '*' or comma-separated origins"],
   ])("refuses %s=%s loudly, naming the variable and the expected form", (name, value, expected) => {
     let error: unknown;
     try {

@@ -1,11 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { configFrom } from "../config";
-import { runCapped } from "../core/concurrency";
 import { isoPlusSeconds } from "../core/time";
 import { deliveries, events, organizations, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
-import { type AttemptResult, makeAttempt, nextAttemptDelay, type Outcome } from "./deliver";
+import { type AttemptResult, makeAttempts, nextAttemptDelay, type Outcome } from "./deliver";
 import {
   clearAttemptNextAttempt,
   clearNextAttempt,
@@ -68,21 +67,16 @@ export async function attemptDeliveries(
     pending.delete(message.deliveryId);
     return [{ index, message, row, attempt: (message.after ?? 0) + message.attempts }];
   });
-  const { results, unstarted } = await runCapped(
+  const { results, unstarted } = await makeAttempts(
+    env,
     work.map(({ row }) => ({
-      lane: row.webhook.id,
-      run: async () => {
-        const startedAt = Date.now();
-        const target = {
-          deliveryId: row.delivery.id,
-          event: row.event,
-          webhook: row.webhook,
-          organization: { id: row.delivery.orgId, name: row.orgName },
-        };
-        return { startedAt, outcome: await makeAttempt(env, target, startedAt) };
-      },
+      deliveryId: row.delivery.id,
+      event: row.event,
+      webhook: row.webhook,
+      organization: { id: row.delivery.orgId, name: row.orgName },
     })),
-    { total: limits.concurrency, perLane: limits.perWebhook, deadline: Date.now() + limits.budgetMs },
+    limits,
+    Date.now() + limits.budgetMs,
   );
 
   const statements: D1PreparedStatement[] = [];

@@ -1,4 +1,5 @@
 import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
+import { runCapped } from "../core/concurrency";
 import { boundedMemo } from "../core/memo";
 import type { Webhook } from "../db/schema";
 import type { Env } from "../env";
@@ -171,6 +172,35 @@ export async function makeAttempt(env: Env, target: AttemptTarget, now: number):
   if (result.ok) return { kind: "succeeded", result };
   if (result.statusCode === 410) return { kind: "gone", result };
   return { kind: "failed", result };
+}
+
+/** How many attempts run at once. */
+export interface SendCaps {
+  /**
+   * In all. Production lets six connections wait for response headers per invocation
+   * (fetch and D1 alike); the batch that records the outcomes needs one.
+   */
+  concurrency: number;
+  /** To one webhook, so one slow receiver cannot take every slot. */
+  perWebhook: number;
+}
+
+/**
+ * Makes the attempts of `targets` under `caps`, none starting after `deadline` (ms since
+ * the epoch). Returns each started one's outcome and start time by index, and the
+ * indexes of those not started. Writes nothing: the caller records the outcomes.
+ */
+export function makeAttempts(env: Env, targets: AttemptTarget[], caps: SendCaps, deadline: number) {
+  return runCapped(
+    targets.map((target) => ({
+      lane: target.webhook.id,
+      run: async () => {
+        const startedAt = Date.now();
+        return { startedAt, outcome: await makeAttempt(env, target, startedAt) };
+      },
+    })),
+    { total: caps.concurrency, perLane: caps.perWebhook, deadline },
+  );
 }
 
 /**

@@ -2,7 +2,6 @@ import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom } from "../config";
-import { runCapped } from "../core/concurrency";
 import { newId } from "../core/ids";
 import { isoPlusSeconds } from "../core/time";
 import type { CommittedEvent } from "../core/write-context";
@@ -10,7 +9,7 @@ import { isGuardFailure } from "../db/row-guards";
 import { events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import { enqueueEvents } from "../events/outbox";
-import { makeAttempt, nextAttemptDelay, type Outcome } from "./deliver";
+import { makeAttempts, nextAttemptDelay, type Outcome, type SendCaps } from "./deliver";
 import {
   type AttemptInsert,
   type DeliveryInsert,
@@ -20,19 +19,12 @@ import {
 import { deliveryIdFor, webhookMatches } from "./fanout";
 
 /** How much one invocation sends straight after a commit. */
-export interface DispatchLimits {
+export interface DispatchLimits extends SendCaps {
   /**
    * (event, webhook) pairs, at most; whole events beyond it go through the queue
    * (event messages, fanned out by the consumer).
    */
   pairs: number;
-  /**
-   * POSTs in flight at once. Production lets six connections wait for response
-   * headers per invocation (fetch and D1 alike); the record batch needs one.
-   */
-  concurrency: number;
-  /** POSTs in flight at once to one webhook, so one slow receiver cannot take every slot. */
-  perWebhook: number;
   /**
    * No first attempt starts later than this after the commit: `waitUntil` gives a
    * response 30 s, and an attempt may take WEBHOOK_TIMEOUT_MS; the rest go to the queue.
@@ -143,15 +135,11 @@ async function dispatch(
     pairs.map(async (pair) => ({ ...pair, deliveryId: await deliveryIdFor(pair.event.id, pair.webhook.id) })),
   );
   const organization = { id: orgId, name: org.name };
-  const { results, unstarted } = await runCapped(
-    withIds.map((pair) => ({
-      lane: pair.webhook.id,
-      run: async () => {
-        const startedAt = Date.now();
-        return { startedAt, outcome: await makeAttempt(env, { ...pair, organization }, startedAt) };
-      },
-    })),
-    { total: limits.concurrency, perLane: limits.perWebhook, deadline: Date.now() + startBudgetMs(config, limits) },
+  const { results, unstarted } = await makeAttempts(
+    env,
+    withIds.map((pair) => ({ ...pair, organization })),
+    limits,
+    Date.now() + startBudgetMs(config, limits),
   );
 
   const now = new Date().toISOString();

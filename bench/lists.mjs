@@ -56,6 +56,21 @@ const eventLabel = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`
 const pick = (rand, list) => list[Math.floor(rand() * list.length)];
 const id = (prefix, n, salt) => `${prefix}_${salt}${String(n).padStart(12, "0")}`.slice(0, prefix.length + 21);
 
+/** Prints the SQLite plan of a list's page and total queries, flagging a full scan of `table`. */
+function printPlans(db, table, label, queries) {
+  for (const [what, q] of [
+    ["page ", queries.page],
+    ["total", queries.total],
+  ]) {
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
+      .all(...q.params)
+      .map((row) => row.detail);
+    const scan = plan.some((d) => d.startsWith(`SCAN ${table} `) || d === `SCAN ${table}`);
+    console.log(`  ${label} ${what}  ${plan.join(" | ")}${scan ? "   <-- FULL SCAN" : ""}`);
+  }
+}
+
 // ---------------------------------------------------------------- the SQL under test
 
 /** Bundles the real query builder so the plans printed are of the SQL the Worker sends. */
@@ -409,17 +424,7 @@ try {
       order: "desc",
       ...list.query,
     });
-    for (const [what, q] of [
-      ["page ", page],
-      ["total", total],
-    ]) {
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
-        .all(...q.params)
-        .map((row) => row.detail);
-      const scan = plan.some((d) => /^SCAN tasks\b/.test(d));
-      console.log(`  ${list.name.padEnd(32)} ${what}  ${plan.join(" | ")}${scan ? "   <-- FULL SCAN" : ""}`);
-    }
+    printPlans(db, "tasks", list.name.padEnd(32), { page, total });
   }
 
   // Why totals come from task_counts: the same totals as COUNT(*), timed in SQLite alone.
@@ -453,17 +458,7 @@ try {
   const eventQuery = (list) => ({ page: 1, limit: 50, sortBy: "createdAt", order: "desc", ...list.query });
   for (const list of eventListsUnderTest(EVENTS_LARGE)) {
     const { page, total } = builder.eventSqlOf(world.benchOrg, eventQuery(list));
-    for (const [what, q] of [
-      ["page ", page],
-      ["total", total],
-    ]) {
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
-        .all(...q.params)
-        .map((row) => row.detail);
-      const scan = plan.some((d) => /^SCAN events\b/.test(d));
-      console.log(`  ${list.name.padEnd(28)} ${what}  ${plan.join(" | ")}${scan ? "   <-- FULL SCAN" : ""}`);
-    }
+    printPlans(db, "events", list.name.padEnd(28), { page, total });
   }
 
   console.log(

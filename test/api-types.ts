@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import type { EventType } from "../src/core/enums";
 import type { ErrorSchema } from "../src/http/openapi";
 import type { PaginationSchema } from "../src/http/pagination";
 import type { CreatedOrganizationSchema, OrganizationSchema } from "../src/routes/admin/admin.routes";
@@ -12,7 +13,7 @@ import type {
 import type { ProjectSchema } from "../src/routes/projects/projects.routes";
 import type { TaskSchema } from "../src/routes/tasks/tasks.routes";
 import type { UserSchema } from "../src/routes/users/users.routes";
-import type { WebhookPayloadSchema } from "../src/routes/webhooks/outgoing.contract";
+import type { WEBHOOK_PAYLOADS } from "../src/routes/webhooks/outgoing.contract";
 import type {
   DeliveryDetailSchema,
   DeliverySchema,
@@ -42,7 +43,11 @@ export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
 export type Delivery = z.infer<typeof DeliverySchema>;
 export type DeliveryDetail = z.infer<typeof DeliveryDetailSchema>;
 /** What Verk POSTs to a subscribed URL. */
-export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;
+export type WebhookPayload = Omit<z.infer<(typeof WEBHOOK_PAYLOADS)["task"]>, "event" | "data"> & {
+  event: EventType;
+  /** Typed per resource in the document's `webhooks` section; tests read it loosely. */
+  data: Record<string, unknown>;
+};
 /** POST /v1/webhooks/{id}/test; the schema documents `payload` as an object: it is the sample WebhookPayload sent. */
 export type WebhookTestResult = Omit<z.infer<typeof TestResultSchema>, "payload"> & { payload: WebhookPayload };
 export type IncomingWebhook = z.infer<typeof IncomingWebhookSchema>;

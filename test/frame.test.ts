@@ -93,8 +93,11 @@ describe("HTTP frame", () => {
       const names = (operations.post.parameters ?? []).map((p) => p.name.toLowerCase());
       expect(names, path).toContain("idempotency-key");
     }
-    // What Verk sends to webhook URLs is described too.
-    expect(doc.body.webhooks["verk-event"]!.post!.requestBody!.content["application/json"]!.schema).toBeDefined();
+    // What Verk sends to webhook URLs is described too: one typed payload per resource.
+    for (const resource of ["task", "project", "member", "comment"]) {
+      const schema = doc.body.webhooks[`${resource}-event`]!.post!.requestBody!.content["application/json"]!.schema;
+      expect(schema.$ref, resource).toBe(`#/components/schemas/${resource[0]!.toUpperCase()}${resource.slice(1)}Event`);
+    }
     const docs = await call("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toContain("/openapi.json");
@@ -186,7 +189,8 @@ describe("OpenAPI document: names for generated clients", async () => {
         ...["listApiKeys", "createApiKey", "revokeApiKey", "rotateApiKey", "listEvents", "getEvent"],
         ...["listWebhooks", "getWebhook", "createWebhook", "updateWebhook", "deleteWebhook"],
         ...["rotateWebhookSecret", "sendWebhookTest", "listWebhookDeliveries", "getWebhookDelivery"],
-        ...["redeliverWebhookDelivery", "receiveWebhookEvent"],
+        ...["redeliverWebhookDelivery", "receiveTaskEvent", "receiveProjectEvent", "receiveMemberEvent"],
+        ...["receiveCommentEvent"],
         ...["listIncomingWebhooks", "getIncomingWebhook", "createIncomingWebhook", "updateIncomingWebhook"],
         ...["deleteIncomingWebhook", "rotateIncomingWebhookKey"],
         ...["createTaskViaIntake", "updateTaskViaIntake", "createProjectViaIntake", "updateProjectViaIntake"],

@@ -46,6 +46,8 @@ export const documentConfig = {
     version: "1.0.0",
     description:
       "Task management with signed outgoing webhooks. Errors: `{error: {code, message, field?, requestId}}`.",
+    contact: { name: "Verk", url: "https://github.com/verk" },
+    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
   },
   servers: [
     { url: "/", description: "The deployment serving this document" },

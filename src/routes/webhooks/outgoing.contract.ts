@@ -1,31 +1,62 @@
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPES } from "../../events/catalog";
+import { EVENT_TYPES, type EventType, type ResourceType } from "../../events/catalog";
 import type { createRouter } from "../../http/openapi";
+import { CommentSchema } from "../comments/comments.routes";
+import { ProjectSchema } from "../projects/projects.routes";
 import { Timestamp } from "../schemas";
+import { TaskSchema } from "../tasks/tasks.routes";
+import { UserSchema } from "../users/users.routes";
 
-/** What Verk POSTs to a subscribed URL (README "Webhooks"): documented under the OpenAPI 3.1 `webhooks`. */
-export const WebhookPayloadSchema = z
-  .object({
-    id: z.string().openapi({ description: "The event id (evt_…): the same for every webhook it goes to" }),
-    event: z.enum(EVENT_TYPES),
-    timestamp: Timestamp.openapi({ description: "When the change happened" }),
-    webhookId: z.string(),
-    deliveryId: z.string().openapi({ description: "Stable across retries: deduplicate on it" }),
-    data: z.record(z.string(), z.unknown()).openapi({
-      description: "The full resource after the change (for *.deleted: as it was before)",
-    }),
-    changes: z
-      .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
-      .optional()
-      .openapi({ description: "Updates only: each changed field's previous and new value" }),
-    organization: z.object({ id: z.string(), name: z.string() }),
-    actor: z.object({
-      userId: z.string().nullable(),
-      apiKeyId: z.string().nullable(),
-      incomingWebhookId: z.string().optional(),
-    }),
-  })
-  .openapi("WebhookPayload");
+/** The envelope of every delivery; `event` and `data` are typed per resource below. */
+function payloadSchema<E extends readonly [EventType, ...EventType[]], D extends z.ZodType>(
+  name: string,
+  events: E,
+  data: D,
+) {
+  return z
+    .object({
+      id: z.string().openapi({ description: "The event id (evt_…): the same for every webhook it goes to" }),
+      event: z.enum(events),
+      timestamp: Timestamp.openapi({ description: "When the change happened" }),
+      webhookId: z.string(),
+      deliveryId: z.string().openapi({ description: "Stable across retries: deduplicate on it" }),
+      data: data.openapi({ description: "The full resource after the change (for *.deleted: as it was before)" }),
+      changes: z
+        .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
+        .optional()
+        .openapi({ description: "Updates only: each changed field's previous and new value" }),
+      organization: z.object({ id: z.string(), name: z.string() }),
+      actor: z.object({
+        userId: z.string().nullable(),
+        apiKeyId: z.string().nullable(),
+        incomingWebhookId: z.string().optional(),
+      }),
+    })
+    .openapi(name);
+}
+
+const eventsOf = <R extends ResourceType>(resource: R) =>
+  EVENT_TYPES.filter((type) => type.startsWith(`${resource}.`)) as unknown as [EventType, ...EventType[]];
+
+/** A task event's `data`: the task, plus the names seed receivers read (README "Webhooks"). */
+export const TaskEventDataSchema = TaskSchema.extend({
+  taskId: z.string().openapi({ description: "The same as `id`" }),
+  creatorId: z.string().openapi({ description: "The same as `createdBy`" }),
+  projectName: z.string().openapi({ description: "The task's project's name when the event happened" }),
+  assigneeName: z.string().nullable().openapi({ description: "The assignee's name, or null" }),
+}).openapi("TaskEventData");
+
+export const CommentEventDataSchema = CommentSchema.extend({
+  authorName: z.string().openapi({ description: "The author's name when the event happened" }),
+}).openapi("CommentEventData");
+
+/** What Verk POSTs to a subscribed URL, one typed payload per resource. */
+export const WEBHOOK_PAYLOADS = {
+  task: payloadSchema("TaskEvent", eventsOf("task"), TaskEventDataSchema),
+  project: payloadSchema("ProjectEvent", eventsOf("project"), ProjectSchema),
+  member: payloadSchema("MemberEvent", eventsOf("member"), UserSchema),
+  comment: payloadSchema("CommentEvent", eventsOf("comment"), CommentEventDataSchema),
+} satisfies Record<ResourceType, z.ZodType>;
 
 const DeliveryHeaders = z.object({
   "x-verk-event": z.enum(EVENT_TYPES),
@@ -43,19 +74,26 @@ const DeliveryHeaders = z.object({
 
 type Registry = ReturnType<typeof createRouter>["openAPIRegistry"];
 
-export function registerOutgoingWebhook(registry: Registry): void {
-  registry.registerWebhook({
-    operationId: "receiveWebhookEvent",
-    method: "post",
-    path: "verk-event",
-    tags: ["Webhooks"],
-    summary: "An event delivered to your webhook URL",
-    description:
-      "Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook.",
-    request: {
-      headers: DeliveryHeaders,
-      body: { content: { "application/json": { schema: WebhookPayloadSchema } } },
-    },
-    responses: { 200: { description: "Received (any 2xx)" }, 410: { description: "Stop: disables the webhook" } },
-  });
+/** The OpenAPI 3.1 `webhooks` section: one entry per resource, each with its typed payload and the signature headers. */
+export function registerOutgoingWebhooks(registry: Registry): void {
+  for (const [resource, schema] of Object.entries(WEBHOOK_PAYLOADS)) {
+    const name = `${resource[0]!.toUpperCase()}${resource.slice(1)}`;
+    registry.registerWebhook({
+      operationId: `receive${name}Event`,
+      method: "post",
+      path: `${resource}-event`,
+      tags: ["Webhooks"],
+      summary: `A ${resource} event delivered to your webhook URL`,
+      description: `Sent for ${eventsOf(resource as ResourceType).join(", ")}. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.`,
+      security: [],
+      request: {
+        headers: DeliveryHeaders,
+        body: { required: true, content: { "application/json": { schema } } },
+      },
+      responses: {
+        200: { description: "Received (any 2xx)" },
+        410: { description: "Stop: disables the webhook" },
+      },
+    });
+  }
 }

@@ -29,17 +29,25 @@ import type {
  */
 
 export type Organization = z.infer<typeof OrganizationSchema>;
-export type CreatedOrganization = z.infer<typeof CreatedOrganizationSchema>;
+/**
+ * The first answer of a create or rotation, which carries the secret; the document marks
+ * it optional because an idempotent replay omits it.
+ */
+type FirstAnswer<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+
+export type CreatedOrganization = Omit<z.infer<typeof CreatedOrganizationSchema>, "apiKey"> & {
+  apiKey: CreatedApiKey;
+};
 export type User = z.infer<typeof UserSchema>;
 export type ApiKey = z.infer<typeof ApiKeySchema>;
-export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
-export type RotatedApiKey = z.infer<typeof RotatedApiKeySchema>;
+export type CreatedApiKey = FirstAnswer<z.infer<typeof CreatedApiKeySchema>, "key">;
+export type RotatedApiKey = FirstAnswer<z.infer<typeof RotatedApiKeySchema>, "key">;
 export type Project = z.infer<typeof ProjectSchema>;
 export type Task = z.infer<typeof TaskSchema>;
 export type Comment = z.infer<typeof CommentSchema>;
 export type Event = z.infer<typeof EventSchema>;
 export type Webhook = z.infer<typeof WebhookSchema>;
-export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
+export type WebhookWithSecret = FirstAnswer<z.infer<typeof WebhookWithSecretSchema>, "secret">;
 export type Delivery = z.infer<typeof DeliverySchema>;
 export type DeliveryDetail = z.infer<typeof DeliveryDetailSchema>;
 /** What Verk POSTs to a subscribed URL. */
@@ -51,7 +59,7 @@ export type WebhookPayload = Omit<z.infer<(typeof WEBHOOK_PAYLOADS)["task"]>, "e
 /** POST /v1/webhooks/{id}/test; the schema documents `payload` as an object: it is the sample WebhookPayload sent. */
 export type WebhookTestResult = Omit<z.infer<typeof TestResultSchema>, "payload"> & { payload: WebhookPayload };
 export type IncomingWebhook = z.infer<typeof IncomingWebhookSchema>;
-export type CreatedIncomingWebhook = z.infer<typeof CreatedIncomingWebhookSchema>;
+export type CreatedIncomingWebhook = FirstAnswer<z.infer<typeof CreatedIncomingWebhookSchema>, "key">;
 
 export type Pagination = z.infer<typeof PaginationSchema>;
 /** A collection: `GET /v1/tasks` answers `Page<Task>`. */

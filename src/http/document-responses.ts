@@ -10,7 +10,7 @@ import { MAX_BODY_BYTES } from "./json-body";
 /** The slice of an OpenAPI 3.1 document this module touches. */
 interface Document {
   paths?: object;
-  components?: { headers?: object; responses?: object };
+  components?: { headers?: object };
 }
 interface Operation {
   security?: Record<string, string[]>[];
@@ -91,15 +91,6 @@ const COUNTED_SCHEMES = new Set(["bearerAuth", "incomingWebhookKey"]);
 export function documentSharedResponses<D extends Document>(document: D): D {
   document.components ??= {};
   document.components.headers = { ...document.components.headers, ...RESPONSE_HEADERS };
-  document.components.responses = {
-    ...document.components.responses,
-    ...Object.fromEntries(
-      Object.entries(SHARED_ERRORS).map(([name, { description }]) => [
-        name,
-        { description, headers: { "X-Request-Id": ref("X-Request-Id") }, content: errorBody },
-      ]),
-    ),
-  };
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const [method, value] of Object.entries(item as Record<string, unknown>)) {
       if (!METHODS.has(method)) continue;
@@ -116,14 +107,16 @@ function completeOperation(path: string, method: string, operation: Operation): 
   const counted = scheme !== undefined && COUNTED_SCHEMES.has(scheme);
   const idempotent = (operation.parameters ?? []).some((p) => p.in === "header" && p.name === "idempotency-key");
 
+  const shared = (error: (typeof SHARED_ERRORS)[keyof typeof SHARED_ERRORS]) => {
+    responses[error.status] ??= { description: error.description, content: errorBody };
+  };
   if (path.startsWith("/v1/") && (method === "post" || method === "patch" || method === "put")) {
-    responses["413"] ??= { $ref: "#/components/responses/PayloadTooLarge" } as unknown as Response;
-    responses["415"] ??= { $ref: "#/components/responses/UnsupportedMediaType" } as unknown as Response;
+    shared(SHARED_ERRORS.PayloadTooLarge);
+    shared(SHARED_ERRORS.UnsupportedMediaType);
   }
-  responses["500"] ??= { $ref: "#/components/responses/InternalError" } as unknown as Response;
+  shared(SHARED_ERRORS.InternalError);
 
   for (const [status, response] of Object.entries(responses)) {
-    if ("$ref" in response) continue;
     const headers: Record<string, unknown> = { "X-Request-Id": ref("X-Request-Id") };
     if (counted && status !== "401") for (const name of RATE_LIMIT) headers[name] = ref(name);
     if (status === "429") headers["Retry-After"] = { ...RESPONSE_HEADERS["Retry-After"], required: true };

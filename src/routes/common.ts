@@ -26,8 +26,6 @@ export const IdempotencyHeaders = z.object({
   }),
 });
 
-export const notModifiedResponse = { 304: { description: "Not modified: If-None-Match names the current ETag" } };
-
 /** `true` / `false` in a query string, as a boolean filter. */
 export const BooleanQueryParam = z
   .enum(["true", "false"])
@@ -37,4 +35,8 @@ export const BooleanQueryParam = z
 /** The `ETag` response header of single-resource reads and writes. */
 export const etagHeader = {
   ETag: { schema: { type: "string" as const }, description: "The version of this resource" },
+};
+
+export const notModifiedResponse = {
+  304: { description: "Not modified: If-None-Match names the current ETag", headers: etagHeader },
 };

@@ -142,9 +142,16 @@ function urlOf(op: Operation, ids: OrgWorld["ids"] | "unknown", query = ""): str
   return url + query;
 }
 
-export function send(op: Operation, key: string | null, ids: OrgWorld["ids"] | "unknown", body?: unknown, query = "") {
+export function send(
+  op: Operation,
+  key: string | null,
+  ids: OrgWorld["ids"] | "unknown",
+  body?: unknown,
+  query = "",
+  headers?: Record<string, string>,
+) {
   const hasBody = op.method !== "GET" && op.method !== "DELETE";
-  return call(op.method, urlOf(op, ids, query), { key, body: hasBody ? (body ?? {}) : undefined });
+  return call(op.method, urlOf(op, ids, query), { key, body: hasBody ? (body ?? {}) : undefined, headers });
 }
 
 /** The credential of org `w` that can do everything this operation's scheme allows. */

@@ -22,7 +22,10 @@ export const ApiKeySchema = z
   .openapi("ApiKey");
 
 export const CreatedApiKeySchema = ApiKeySchema.extend({
-  key: z.string().openapi({ description: "The secret key. Shown only in this response: store it now." }),
+  key: z.string().optional().openapi({
+    description:
+      "The secret key. Shown only in this response: store it now. Absent from an idempotent replay (`Idempotent-Replayed: true`).",
+  }),
 }).openapi("CreatedApiKey");
 
 export const RotatedApiKeySchema = CreatedApiKeySchema.extend({ previousKey: ApiKeySchema }).openapi("RotatedApiKey");

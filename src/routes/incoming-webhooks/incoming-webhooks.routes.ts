@@ -11,7 +11,7 @@ import {
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { INCOMING_PERMISSIONS, INCOMING_SORT_FIELDS } from "../../incoming-webhooks/incoming-webhooks";
-import { IdempotencyHeaders } from "../common";
+import { etagHeader, IdempotencyHeaders } from "../common";
 import { Name, Timestamp } from "../schemas";
 
 const Permissions = z
@@ -43,7 +43,10 @@ export const IncomingWebhookSchema = z
   .openapi("IncomingWebhook");
 
 export const CreatedIncomingWebhookSchema = IncomingWebhookSchema.extend({
-  key: z.string().openapi({ description: "The `ik_live_…` key. Shown only in this response: store it now." }),
+  key: z.string().optional().openapi({
+    description:
+      "The `ik_live_…` key. Shown only in this response: store it now. Absent from an idempotent replay (`Idempotent-Replayed: true`).",
+  }),
 }).openapi("CreatedIncomingWebhook");
 
 export const CreateIncomingWebhookSchema = z
@@ -89,7 +92,7 @@ export const getIncomingWebhook = createRoute({
   ...needs("admin"),
   request: { params: idParams() },
   responses: {
-    200: jsonResponse(IncomingWebhookSchema, "The credential (never its key)"),
+    200: { ...jsonResponse(IncomingWebhookSchema, "The credential (never its key)"), headers: etagHeader },
     304: { description: "Not modified (If-None-Match)" },
     ...authErrors,
     ...notFoundError,
@@ -116,7 +119,7 @@ export const updateIncomingWebhook = createRoute({
   ...needs("admin"),
   request: { params: idParams(), body: jsonBody(UpdateIncomingWebhookSchema) },
   responses: {
-    200: jsonResponse(IncomingWebhookSchema, "The credential"),
+    200: { ...jsonResponse(IncomingWebhookSchema, "The credential"), headers: etagHeader },
     ...authErrors,
     ...notFoundError,
     ...conflictError,

@@ -12,7 +12,7 @@ import {
 } from "../../http/openapi";
 import type { IncomingPermission } from "../../incoming-webhooks/incoming-webhooks";
 import { CommentSchema, CreateCommentSchema } from "../comments/comments.routes";
-import { IdempotencyHeaders, IfMatchHeaders } from "../common";
+import { etagHeader, IdempotencyHeaders, IfMatchHeaders } from "../common";
 import { CreateProjectSchema, ProjectSchema, UpdateProjectSchema } from "../projects/projects.routes";
 import { CreateTaskSchema, TaskSchema, UpdateTaskSchema } from "../tasks/tasks.routes";
 
@@ -36,7 +36,11 @@ export const createTask = createRoute({
   summary: "Create a task (permission tasks:create)",
   ...needsPermission("tasks:create"),
   request: { body: jsonBody(CreateTaskSchema), headers: IdempotencyHeaders },
-  responses: { 201: jsonResponse(TaskSchema, "The new task"), ...authErrors, ...conflictError },
+  responses: {
+    201: { ...jsonResponse(TaskSchema, "The new task"), headers: etagHeader },
+    ...authErrors,
+    ...conflictError,
+  },
 });
 
 export const updateTask = createRoute({
@@ -48,7 +52,7 @@ export const updateTask = createRoute({
   ...needsPermission("tasks:update"),
   request: { params: idParams(), body: jsonBody(UpdateTaskSchema), headers: IfMatchHeaders },
   responses: {
-    200: jsonResponse(TaskSchema, "The task"),
+    200: { ...jsonResponse(TaskSchema, "The task"), headers: etagHeader },
     ...authErrors,
     ...notFoundError,
     ...conflictError,
@@ -64,7 +68,7 @@ export const createProject = createRoute({
   summary: "Create a project (permission projects:create)",
   ...needsPermission("projects:create"),
   request: { body: jsonBody(CreateProjectSchema), headers: IdempotencyHeaders },
-  responses: { 201: jsonResponse(ProjectSchema, "The new project"), ...authErrors },
+  responses: { 201: { ...jsonResponse(ProjectSchema, "The new project"), headers: etagHeader }, ...authErrors },
 });
 
 export const updateProject = createRoute({
@@ -76,7 +80,7 @@ export const updateProject = createRoute({
   ...needsPermission("projects:update"),
   request: { params: idParams(), body: jsonBody(UpdateProjectSchema), headers: IfMatchHeaders },
   responses: {
-    200: jsonResponse(ProjectSchema, "The project"),
+    200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
     ...authErrors,
     ...notFoundError,
     ...conflictError,
@@ -96,5 +100,9 @@ export const createComment = createRoute({
     body: jsonBody(CreateCommentSchema),
     headers: IdempotencyHeaders,
   },
-  responses: { 201: jsonResponse(CommentSchema, "The new comment"), ...authErrors, ...notFoundError },
+  responses: {
+    201: { ...jsonResponse(CommentSchema, "The new comment"), headers: etagHeader },
+    ...authErrors,
+    ...notFoundError,
+  },
 });

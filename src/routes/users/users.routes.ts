@@ -12,7 +12,7 @@ import {
 import { listQuery, pageSchema } from "../../http/pagination";
 import { ROLES } from "../../identity/principal";
 import { USER_SORT_FIELDS } from "../../identity/users";
-import { IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import { etagHeader, IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
 import { Email, Name, Timestamp } from "../schemas";
 
 export const UserSchema = z
@@ -65,7 +65,11 @@ export const getMe = createRoute({
   summary: "The member the API key belongs to",
   ...needs("read"),
   request: { headers: IfNoneMatchHeaders },
-  responses: { 200: jsonResponse(UserSchema, "The calling member"), ...notModifiedResponse, ...authErrors },
+  responses: {
+    200: { ...jsonResponse(UserSchema, "The calling member"), headers: etagHeader },
+    ...notModifiedResponse,
+    ...authErrors,
+  },
 });
 
 export const getUser = createRoute({
@@ -76,7 +80,12 @@ export const getUser = createRoute({
   summary: "Get a member",
   ...needs("read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
-  responses: { 200: jsonResponse(UserSchema, "The member"), ...notModifiedResponse, ...authErrors, ...notFoundError },
+  responses: {
+    200: { ...jsonResponse(UserSchema, "The member"), headers: etagHeader },
+    ...notModifiedResponse,
+    ...authErrors,
+    ...notFoundError,
+  },
 });
 
 export const createUser = createRoute({
@@ -99,7 +108,7 @@ export const updateUser = createRoute({
   ...needs("admin"),
   request: { params: idParams(), body: jsonBody(UpdateUserSchema), headers: IfMatchHeaders },
   responses: {
-    200: jsonResponse(UserSchema, "The member"),
+    200: { ...jsonResponse(UserSchema, "The member"), headers: etagHeader },
     ...authErrors,
     ...notFoundError,
     ...conflictError,

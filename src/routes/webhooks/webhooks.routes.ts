@@ -84,7 +84,10 @@ export const WebhookSchema = z
   .openapi("Webhook");
 
 export const WebhookWithSecretSchema = WebhookSchema.extend({
-  secret: z.string().openapi({ description: "The signing secret. Shown only in this response: store it now." }),
+  secret: z.string().optional().openapi({
+    description:
+      "The signing secret. Shown only in this response: store it now. Absent from an idempotent replay (`Idempotent-Replayed: true`).",
+  }),
 }).openapi("WebhookWithSecret");
 
 export const CreateWebhookSchema = z

@@ -100,6 +100,18 @@ async function main() {
   }
 
   try {
+    step("the API reference: /docs and its UI bundle, all from this origin");
+    for (const [path, type] of [
+      ["/docs", /^text\/html/],
+      ["/docs/init.js", /javascript/],
+      ["/docs/scalar.js", /javascript/],
+    ]) {
+      const res = await fetch(`${base}${path}`);
+      await res.arrayBuffer();
+      check(res.status === 200 && type.test(res.headers.get("Content-Type") ?? ""), `GET ${path}: ${res.status}`);
+    }
+    console.log("  ✓ served by wrangler dev (the UI as a static asset)");
+
     step("creating an organization, a member and webhooks");
     const created = await expectStatus(201, "POST", "/v1/admin/organizations", {
       key: adminToken,

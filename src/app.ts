@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { authenticate } from "./http/auth";
 import { corsPolicy } from "./http/cors";
 import { documentBookmark, withDbSession } from "./http/db-session";
@@ -12,6 +11,7 @@ import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
+import { DOCS_INIT_PATH, docsInit, docsPage } from "./routes/docs/docs";
 import { documentConfig } from "./routes/document";
 import { eventsRouter } from "./routes/events/events.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
@@ -83,7 +83,8 @@ export function buildApp() {
     document ??= apiDocument(app);
     return c.json(document);
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Verk API reference" }));
+  app.get("/docs", docsPage);
+  app.get(DOCS_INIT_PATH, docsInit);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ensureDevVars } from "./dev-vars.mjs";
+import { copyDocsAssets } from "./docs-assets.mjs";
 
 const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -21,6 +22,9 @@ if (!existsSync("node_modules/.bin/wrangler")) {
   console.log("→ Installing dependencies (first run)…");
   run(npm, ["install", "--no-audit", "--no-fund"]);
 }
+
+// npm install copies it too (postinstall); again here for a clone that installed before /docs had assets.
+copyDocsAssets();
 
 if (ensureDevVars()) console.log("→ Wrote .dev.vars with a random ADMIN_TOKEN and WEBHOOK_ENCRYPTION_KEY");
 

@@ -62,7 +62,7 @@ export async function fetchDocument() {
 }
 
 export async function schemaSource() {
-  const ast = await openapiTS(await openApiDocument(), { alphabetize: false, exportType: false });
+  const ast = await openapiTS(await openApiDocument(), { alphabetize: false, exportType: false, defaultNonNullable: false });
   return HEADER + astToString(ast);
 }
 

@@ -740,7 +740,7 @@ export interface components {
              * @default free
              * @enum {string}
              */
-            plan: "free" | "pro" | "enterprise";
+            plan?: "free" | "pro" | "enterprise";
             owner: {
                 name: string;
                 /** Format: email */
@@ -985,7 +985,7 @@ export interface components {
              * @default member
              * @enum {string}
              */
-            role: "admin" | "member";
+            role?: "admin" | "member";
         };
         UpdateUser: {
             name?: string;
@@ -1019,7 +1019,7 @@ export interface components {
              * @description How long the old key keeps working; 0 revokes it at once.
              * @default 0
              */
-            gracePeriodSeconds: number;
+            gracePeriodSeconds?: number;
         };
         WebhookPage: {
             data: components["schemas"]["Webhook"][];

@@ -62,7 +62,11 @@ export async function fetchDocument() {
 }
 
 export async function schemaSource() {
-  const ast = await openapiTS(await openApiDocument(), { alphabetize: false, exportType: false, defaultNonNullable: false });
+  const ast = await openapiTS(await openApiDocument(), {
+    alphabetize: false,
+    exportType: false,
+    defaultNonNullable: false,
+  });
   return HEADER + astToString(ast);
 }
 
@@ -73,7 +77,9 @@ if (process.argv.includes("--check")) {
     current = readFileSync(TARGET, "utf8");
   } catch {}
   if (current !== source) {
-    console.error("✗ sdk/src/schema.d.ts is stale: the API's OpenAPI document changed. Run `npm run sdk:generate` and commit.");
+    console.error(
+      "✗ sdk/src/schema.d.ts is stale: the API's OpenAPI document changed. Run `npm run sdk:generate` and commit.",
+    );
     process.exit(1);
   }
   console.log("✓ sdk/src/schema.d.ts matches the OpenAPI document");

@@ -98,8 +98,7 @@ function projects(api: Client<paths>) {
       iterate<Schemas["Project"], ListQuery<"listProjects">>(list, query),
     get: (id: string) => unwrap(api.GET("/v1/projects/{id}", byId(id))),
     create: (body: Body<"createProject">) => unwrap(api.POST("/v1/projects", { body })),
-    update: (id: string, body: Body<"updateProject">) =>
-      unwrap(api.PATCH("/v1/projects/{id}", { ...byId(id), body })),
+    update: (id: string, body: Body<"updateProject">) => unwrap(api.PATCH("/v1/projects/{id}", { ...byId(id), body })),
     delete: (id: string) => unwrap(api.DELETE("/v1/projects/{id}", byId(id))),
   };
 }
@@ -115,8 +114,7 @@ function comments(api: Client<paths>) {
     get: (id: string) => unwrap(api.GET("/v1/comments/{id}", byId(id))),
     create: (taskId: string, body: Body<"createComment">) =>
       unwrap(api.POST("/v1/tasks/{taskId}/comments", { params: { path: { taskId } }, body })),
-    update: (id: string, body: Body<"updateComment">) =>
-      unwrap(api.PATCH("/v1/comments/{id}", { ...byId(id), body })),
+    update: (id: string, body: Body<"updateComment">) => unwrap(api.PATCH("/v1/comments/{id}", { ...byId(id), body })),
     delete: (id: string) => unwrap(api.DELETE("/v1/comments/{id}", byId(id))),
   };
 }

@@ -65,7 +65,10 @@ export async function verifyWebhook(
       throw new WebhookVerificationError("INVALID_SIGNATURE", "X-Verk-Signature does not match the secret");
     }
   } else {
-    throw new WebhookVerificationError("MISSING_SIGNATURE", "Neither webhook-signature nor X-Verk-Signature is present");
+    throw new WebhookVerificationError(
+      "MISSING_SIGNATURE",
+      "Neither webhook-signature nor X-Verk-Signature is present",
+    );
   }
 
   try {
@@ -85,9 +88,13 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 }
 
 async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const cryptoKey = await crypto.subtle.importKey(
+    "raw",
+    key as BufferSource,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
 }
 

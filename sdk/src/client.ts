@@ -21,7 +21,7 @@ export interface VerkClientOptions {
   /** Another fetch (a Worker's service binding, a test's fake). */
   fetch?: TransportOptions["fetch"];
   /** Makes each POST's Idempotency-Key; default: a random UUID per call. */
-  idempotencyKey?: () => string;
+  idempotencyKey?: () => string | Promise<string>;
 }
 
 type Result<D> = { data?: D; error?: unknown; response: Response };

@@ -1,4 +1,5 @@
 import { parseRetryAfter } from "./errors";
+import { webCrypto } from "./web-crypto";
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 3): on 429, on an Idempotency-Key still in progress (409 with Retry-After) and on network errors of GET and POST. */
@@ -14,7 +15,7 @@ export interface TransportOptions {
   retry?: RetryOptions;
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Makes each POST's Idempotency-Key (default: a random UUID). */
-  idempotencyKey?: () => string;
+  idempotencyKey?: () => string | Promise<string>;
   /** Waits between attempts (tests replace it). */
   sleep?: (ms: number, signal?: AbortSignal | null) => Promise<void>;
 }
@@ -36,7 +37,7 @@ const sleep = (ms: number, signal?: AbortSignal | null) =>
  */
 export function verkFetch(options: TransportOptions): (request: Request) => Promise<Response> {
   const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const newKey = options.idempotencyKey ?? (() => crypto.randomUUID());
+  const newKey = options.idempotencyKey ?? (async () => (await webCrypto()).randomUUID());
   const wait = options.sleep ?? sleep;
   const maxRetries = options.retry?.maxRetries ?? 3;
   const maxDelayMs = options.retry?.maxDelayMs ?? 60_000;
@@ -45,7 +46,7 @@ export function verkFetch(options: TransportOptions): (request: Request) => Prom
   return async (request) => {
     const headers = new Headers(request.headers);
     headers.set("Authorization", `Bearer ${options.apiKey}`);
-    if (request.method === "POST" && !headers.has("Idempotency-Key")) headers.set("Idempotency-Key", newKey());
+    if (request.method === "POST" && !headers.has("Idempotency-Key")) headers.set("Idempotency-Key", await newKey());
     // Read once, so every attempt sends the same bytes.
     const body = request.body === null ? undefined : await request.arrayBuffer();
     const retriesOnNetworkError = request.method === "GET" || headers.has("Idempotency-Key");

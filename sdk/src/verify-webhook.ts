@@ -1,5 +1,6 @@
 import { WebhookVerificationError } from "./errors";
 import type { components } from "./schema";
+import { webCrypto } from "./web-crypto";
 
 /** What Verk POSTs to a webhook URL (README "Webhooks (outgoing)"). */
 export type WebhookEvent = components["schemas"]["WebhookPayload"];
@@ -88,14 +89,11 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 }
 
 async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    key as BufferSource,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
+  const { subtle } = await webCrypto();
+  const cryptoKey = await subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return new Uint8Array(await subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
 }
 
 /** `sha256=` + hex HMAC-SHA256 of the body, keyed with the secret's UTF-8 bytes. */

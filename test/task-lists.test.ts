@@ -206,7 +206,10 @@ describe("task lists: filters and sorts over a varied data set", () => {
   it("answers a page beyond the last with empty data and the true total", async () => {
     const res = await call<Page<Task>>("GET", "/v1/tasks?page=99&limit=5", { key: org.keys.read });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ data: [], pagination: { total: 10, page: 99, limit: 5, totalPages: 2, nextCursor: null } });
+    expect(res.body).toEqual({
+      data: [],
+      pagination: { total: 10, page: 99, limit: 5, totalPages: 2, nextCursor: null },
+    });
     const filtered = await call<Page<Task>>("GET", `/v1/tasks?projectId=${projectB}&page=3&limit=2`, {
       key: org.keys.read,
     });
@@ -259,7 +262,10 @@ describe("task lists: filters and sorts over a varied data set", () => {
   it("a filter on a project of another organization finds nothing", async () => {
     const other = await createOrg();
     const res = await call("GET", `/v1/tasks?projectId=${projectA}`, { key: other.keys.read });
-    expect(res.body).toEqual({ data: [], pagination: { total: 0, page: 1, limit: 50, totalPages: 0, nextCursor: null } });
+    expect(res.body).toEqual({
+      data: [],
+      pagination: { total: 0, page: 1, limit: 50, totalPages: 0, nextCursor: null },
+    });
   });
 });
 

@@ -6,7 +6,7 @@ import { newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { isoPlusSeconds, nowIso } from "../core/time";
 import { answerStatements, type WriteContext } from "../core/write-context";
-import { type SortKey, sortKeys } from "../db/keyset";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type ApiKey, apiKeys, users } from "../db/schema";

@@ -9,7 +9,7 @@ import type { PageRequest } from "../core/pagination";
 import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
 import { answerStatements, StaleWriteError, type WriteContext } from "../core/write-context";
-import { type SortKey, sortKeys } from "../db/keyset";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";

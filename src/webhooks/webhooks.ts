@@ -6,7 +6,7 @@ import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { isoPlusSeconds, nowIso } from "../core/time";
 import { answerStatements, StaleWriteError, type WriteContext } from "../core/write-context";
-import { type SortKey, sortKeys } from "../db/keyset";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";

@@ -7,18 +7,22 @@ import { createOrg } from "./harness";
 // The TypeScript SDK (sdk/) inside workerd: it needs only fetch and WebCrypto, so it runs
 // in a Worker as it does in Node and browsers; its own unit tests are in sdk/test (Node).
 
-function sdkFor(apiKey: string): VerkClient {
+function sdkFor(apiKey: string, sent: string[] = []): VerkClient {
   return new VerkClient({
     apiKey,
     baseUrl: "https://verk.test",
-    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+    fetch: (url, init) => {
+      sent.push(`${init.method} ${url.replace("https://verk.test", "")}`);
+      return exports.default.fetch(new Request(url, init));
+    },
   });
 }
 
 describe("SDK against the Worker", () => {
   it("creates, reads, updates, pages through and deletes tasks; refusals are VerkErrors", async () => {
     const org = await createOrg();
-    const verk = sdkFor(org.keys.write);
+    const sent: string[] = [];
+    const verk = sdkFor(org.keys.write, sent);
     const project = await verk.projects.create({ name: "SDK" });
     const created = [];
     for (const title of ["one", "two", "three"])
@@ -31,6 +35,11 @@ describe("SDK against the Worker", () => {
       todo.push(task.title);
     }
     expect(todo).toEqual(["two", "three"]);
+    // The first page is an ordinary request; the second follows pagination.nextCursor, which is null after it.
+    const pages = sent.filter((line) => line.startsWith("GET /v1/tasks?"));
+    expect(pages).toHaveLength(2);
+    expect(pages[0]).not.toContain("cursor=");
+    expect(pages.slice(1).every((line) => /[?&]cursor=[^&]+/.test(line))).toBe(true);
 
     await verk.tasks.delete(created[1]!.id);
     const missing = await verk.tasks.get(created[1]!.id).catch((e: unknown) => e);

@@ -915,10 +915,15 @@ export interface components {
             pagination: components["schemas"]["Pagination"];
         };
         Pagination: {
-            total: number;
-            page: number;
             limit: number;
-            totalPages: number;
+            /** @description Pass as `cursor` for the rows after this page (same sort and filters); null on the last page. Also in the `Link: <…>; rel="next"` header. */
+            nextCursor: string | null;
+            /** @description Page mode only: the rows matching the filters */
+            total?: number;
+            /** @description Page mode only */
+            page?: number;
+            /** @description Page mode only */
+            totalPages?: number;
         };
         TaskPage: {
             data: components["schemas"]["Task"][];
@@ -1940,7 +1945,10 @@ export interface operations {
     listProjects: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "updatedAt" | "name";
                 order?: "asc" | "desc";
@@ -2414,7 +2422,10 @@ export interface operations {
     listTasks: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "updatedAt" | "dueDate" | "priority" | "title";
                 order?: "asc" | "desc";
@@ -2900,7 +2911,10 @@ export interface operations {
     listComments: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "updatedAt";
                 order?: "asc" | "desc";
@@ -3399,7 +3413,10 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt";
                 order?: "asc" | "desc";
@@ -3559,7 +3576,10 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "name" | "email";
                 order?: "asc" | "desc";
@@ -4107,7 +4127,10 @@ export interface operations {
     listApiKeys: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "name" | "lastUsedAt";
                 order?: "asc" | "desc";
@@ -4446,7 +4469,10 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "updatedAt" | "url";
                 order?: "asc" | "desc";
@@ -5042,7 +5068,10 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "updatedAt";
                 order?: "asc" | "desc";
@@ -5310,7 +5339,10 @@ export interface operations {
     listIncomingWebhooks: {
         parameters: {
             query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
                 page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
                 limit?: number;
                 sortBy?: "createdAt" | "name" | "lastUsedAt";
                 order?: "asc" | "desc";

@@ -6,7 +6,8 @@ let nodeWebCrypto: Promise<Crypto> | undefined;
  * browsers and Workers leave the import alone).
  */
 export function webCrypto(): Promise<Crypto> {
-  if (globalThis.crypto?.subtle) return Promise.resolve(globalThis.crypto);
+  const global = (globalThis as { crypto?: Crypto }).crypto;
+  if (global?.subtle) return Promise.resolve(global);
   const specifier = "node:crypto";
   nodeWebCrypto ??= import(/* @vite-ignore */ /* webpackIgnore: true */ specifier).then(
     (module: { webcrypto: Crypto }) => module.webcrypto,

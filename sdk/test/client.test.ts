@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { parseRetryAfter } from "../src/errors";
 import { VerkClient, VerkError } from "../src/index";
 import { type Answer, fakeApi, rateLimited, task } from "./fake-api";
 
@@ -97,6 +98,36 @@ describe("VerkClient: retries", () => {
     const error = await client.projects.list().catch((e: unknown) => e);
     expect(api.received).toHaveLength(1);
     expect(error).toMatchObject({ status: 429, retryAfter: 3600 });
+  });
+
+  it("retries a POST whose connection failed, with the same Idempotency-Key; never a PATCH", async () => {
+    const sent: Array<{ method: string; key: string | null }> = [];
+    let failures = 1;
+    const flaky = async (url: string, init: RequestInit) => {
+      const headers = new Headers(init.headers);
+      sent.push({ method: init.method ?? "GET", key: headers.get("Idempotency-Key") });
+      if (failures-- > 0 || init.method === "PATCH") throw new TypeError("fetch failed");
+      return new Response(JSON.stringify(task("task_1")), {
+        status: 201,
+        headers: { "Content-Type": "application/json" },
+      });
+    };
+    const client = new VerkClient({ apiKey: "vk_live_test", fetch: flaky, retry: { baseDelayMs: 1 } });
+    expect((await client.tasks.create({ title: "a", projectId: "proj_1" })).id).toBe("task_1");
+    expect(sent).toHaveLength(2);
+    expect(sent[0]?.key).toBeTruthy();
+    expect(sent[1]?.key).toBe(sent[0]?.key);
+    await expect(client.tasks.update("task_1", { title: "b" })).rejects.toThrow("fetch failed");
+    expect(sent).toHaveLength(3);
+  });
+
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("7", now)).toBe(7000);
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30_000);
+    expect(parseRetryAfter("Wed, 31 Dec 2025 00:00:00 GMT", now)).toBe(0);
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 
   it("retries neither other errors nor PATCH", async () => {

@@ -71,7 +71,7 @@ function countableFromCounters(f: TaskFilters): boolean {
   return (Object.keys(f) as (keyof TaskFilters)[]).every((k) => f[k] === undefined || COUNTED_FILTERS.has(k));
 }
 
-/** The plan, page query and total query (unexecuted, so the bench can print their plans). */
+/** The page query and, in page mode, the total query (unexecuted, so the bench can print their plans). */
 export async function taskListQueries(db: DrizzleD1Database, orgId: string, query: TaskListQuery) {
   const filters: TaskFilters = {
     projectId: query.projectId,

@@ -1,14 +1,13 @@
 // `npm run sdk:generate`: writes sdk/src/schema.d.ts, the TypeScript types of the API,
-// from the OpenAPI document the Worker serves at /openapi.json — built here in Node, with
-// no server: src/app.ts is bundled with esbuild and asked for /openapi.json in-process.
+// from the OpenAPI document the Worker serves at /openapi.json — built in Node with no
+// server by scripts/openapi.mjs (the same `apiDocument` the route answers with).
 // `npm run sdk:check` (part of `npm test`) regenerates in memory and fails if the
 // committed file differs, so a route change without a regenerated SDK cannot land.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
+import { buildDocument } from "./openapi.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const TARGET = join(ROOT, "sdk/src/schema.d.ts");
@@ -19,50 +18,8 @@ const HEADER = `/**
 
 `;
 
-/** The document exactly as GET /openapi.json serves it, from the app's own router. */
-export async function openApiDocument() {
-  const dir = mkdtempSync(join(tmpdir(), "verk-sdk-"));
-  try {
-    const entry = join(dir, "entry.ts");
-    writeFileSync(
-      entry,
-      `import { buildApp } from ${JSON.stringify(join(ROOT, "src/app.ts"))};
-// The document route reaches the D1 session middleware only: a session that is never queried.
-const env = { DB: { withSession: () => ({ getBookmark: () => null }) } };
-export async function fetchDocument() {
-  const response = await buildApp().request("/openapi.json", {}, env);
-  if (response.status !== 200) throw new Error(\`/openapi.json answered \${response.status}: \${await response.text()}\`);
-  return response.json();
-}
-`,
-    );
-    const outfile = join(dir, "document.mjs");
-    await build({
-      entryPoints: [entry],
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      outfile,
-      logLevel: "error",
-      external: ["cloudflare:*"],
-      nodePaths: [join(ROOT, "node_modules")],
-    });
-    const { fetchDocument } = await import(pathToFileURL(outfile).href);
-    // The app logs one JSON line per request; this one is not worth printing.
-    const log = console.log;
-    console.log = () => {};
-    try {
-      return await fetchDocument();
-    } finally {
-      console.log = log;
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function schemaSource() {
-  const ast = await openapiTS(await openApiDocument(), {
+  const ast = await openapiTS(await buildDocument(), {
     alphabetize: false,
     exportType: false,
     defaultNonNullable: false,

@@ -1,9 +1,12 @@
 import { WebhookVerificationError } from "./errors";
-import type { components } from "./schema";
+import type { webhooks } from "./schema";
 import { webCrypto } from "./web-crypto";
 
-/** What Verk POSTs to a webhook URL (README "Webhooks (outgoing)"). */
-export type WebhookEvent = components["schemas"]["WebhookPayload"];
+type Delivered<W> =
+  NonNullable<W> extends { post: { requestBody?: { content: { "application/json": infer B } } } } ? B : never;
+
+/** What Verk POSTs to a webhook URL (README "Webhooks (outgoing)"): the bodies of the document's `webhooks`. */
+export type WebhookEvent = { [K in keyof webhooks]: Delivered<webhooks[K]> }[keyof webhooks];
 
 /** Node's `req.headers`, a Fetch `Headers`, or any plain object of header names to values. */
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;

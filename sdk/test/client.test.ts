@@ -103,7 +103,7 @@ describe("VerkClient: retries", () => {
   it("retries a POST whose connection failed, with the same Idempotency-Key; never a PATCH", async () => {
     const sent: Array<{ method: string; key: string | null }> = [];
     let failures = 1;
-    const flaky = async (url: string, init: RequestInit) => {
+    const flaky = async (_url: string, init: RequestInit) => {
       const headers = new Headers(init.headers);
       sent.push({ method: init.method ?? "GET", key: headers.get("Idempotency-Key") });
       if (failures-- > 0 || init.method === "PATCH") throw new TypeError("fetch failed");

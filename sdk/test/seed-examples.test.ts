@@ -53,4 +53,14 @@ it("the documented SDK example runs unchanged", async () => {
     "PATCH /v1/tasks/task_789",
   ]);
   expect(JSON.parse(api.received[2]?.body ?? "")).toEqual({ status: "done" });
+
+  // The CRM connector's sync back to Verk, unchanged but for the stand-ins it assumes.
+  const verkClient = client;
+  const mapCRMStatusToVerk = (status: string) => (status === "won" ? "done" : "in_progress");
+  const lead = { verkTaskId: "task_789", status: "won" };
+  await verkClient.tasks.update(lead.verkTaskId, {
+    status: mapCRMStatusToVerk(lead.status),
+  });
+  expect(api.received.at(-1)?.url.pathname).toBe("/v1/tasks/task_789");
+  expect(JSON.parse(api.received.at(-1)?.body ?? "")).toEqual({ status: "done" });
 });

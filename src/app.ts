@@ -11,7 +11,7 @@ import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
-import { documentConfig } from "./routes/document";
+import { bearerAuthDescription, documentConfig } from "./routes/document";
 import { eventsRouter } from "./routes/events/events.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
 import { intakeRouter } from "./routes/intake/intake.handlers";
@@ -63,7 +63,7 @@ export function buildApp() {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "An API key: `vk_live_…`",
+    description: bearerAuthDescription,
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

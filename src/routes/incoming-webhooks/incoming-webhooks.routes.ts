@@ -72,7 +72,7 @@ export const listIncomingWebhooks = createRoute({
   path: "/",
   tags,
   summary: "List incoming-webhook credentials",
-  ...needs("admin"),
+  ...needs("incoming:read"),
   request: { query: listQuery(INCOMING_SORT_FIELDS, "createdAt", {}) },
   responses: {
     200: jsonResponse(pageSchema(IncomingWebhookSchema, "IncomingWebhookPage"), "A page of credentials"),
@@ -86,7 +86,7 @@ export const getIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Get an incoming-webhook credential",
-  ...needs("admin"),
+  ...needs("incoming:read"),
   request: { params: idParams() },
   responses: {
     200: jsonResponse(IncomingWebhookSchema, "The credential (never its key)"),
@@ -102,7 +102,7 @@ export const createIncomingWebhook = createRoute({
   path: "/",
   tags,
   summary: "Create an incoming-webhook credential; the key is shown once",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { body: jsonBody(CreateIncomingWebhookSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its key"), ...authErrors },
 });
@@ -113,7 +113,7 @@ export const updateIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Rename, re-scope, restrict by IP, enable or disable a credential",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { params: idParams(), body: jsonBody(UpdateIncomingWebhookSchema) },
   responses: {
     200: jsonResponse(IncomingWebhookSchema, "The credential"),
@@ -130,7 +130,7 @@ export const deleteIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a credential; its key stops working at once",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { params: idParams() },
   responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError, ...preconditionError },
 });
@@ -141,7 +141,7 @@ export const rotateIncomingWebhook = createRoute({
   path: "/{id}/rotate",
   tags,
   summary: "Replace the credential's key; the old key stops working at once",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { params: idParams(), headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),

@@ -20,10 +20,14 @@ const READ_PERMISSIONS = [
  * every permission, including any added to the catalog later.
  */
 export const SCOPE_PERMISSIONS: Record<Scope, readonly KeyPermission[]> = {
-  read: READ_PERMISSIONS,
-  write: [...READ_PERMISSIONS, "tasks:write", "projects:write", "comments:write"],
+  read: inCatalogOrder(READ_PERMISSIONS),
+  write: inCatalogOrder([...READ_PERMISSIONS, "tasks:write", "projects:write", "comments:write"]),
   admin: KEY_PERMISSIONS,
 };
+
+function inCatalogOrder(permissions: readonly KeyPermission[]): KeyPermission[] {
+  return KEY_PERMISSIONS.filter((p) => permissions.includes(p));
+}
 
 /** What a key holds: its scope's permissions, or the list it was created with (scope null). */
 export interface KeyGrant {
@@ -33,8 +37,7 @@ export interface KeyGrant {
 
 /** The key's permissions in catalog order, before its member's role is applied. */
 export function permissionsOf(key: KeyGrant): KeyPermission[] {
-  const held = new Set(key.scope ? SCOPE_PERMISSIONS[key.scope] : (key.permissions ?? []));
-  return KEY_PERMISSIONS.filter((p) => held.has(p));
+  return inCatalogOrder(key.scope ? SCOPE_PERMISSIONS[key.scope] : (key.permissions ?? []));
 }
 
 /** The permissions a member of this role may hold: those of the widest scope the role allows. */
@@ -44,14 +47,13 @@ export function permissionsForRole(role: Role): readonly KeyPermission[] {
 
 /** A key never grants more than its user's role allows, even after a demotion. */
 export function effectivePermissions(key: KeyGrant, role: Role): KeyPermission[] {
-  const allowed = new Set(permissionsForRole(role));
-  return permissionsOf(key).filter((p) => allowed.has(p));
+  const allowed = permissionsForRole(role);
+  return permissionsOf(key).filter((p) => allowed.includes(p));
 }
 
 /** The permissions of `wanted` missing from `held`, in catalog order. */
 export function missingPermissions(held: readonly KeyPermission[], wanted: readonly KeyPermission[]): KeyPermission[] {
-  const have = new Set(held);
-  return KEY_PERMISSIONS.filter((p) => wanted.includes(p) && !have.has(p));
+  return inCatalogOrder(wanted).filter((p) => !held.includes(p));
 }
 
 const SCOPE_RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };

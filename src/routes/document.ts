@@ -69,9 +69,12 @@ export const documentConfig = {
  * The `bearerAuth` scheme: each operation's security requirement names the one
  * permission it needs; this lists them all and what each scope is shorthand for.
  */
+const listed = (permissions: readonly string[]) => permissions.map((p) => `\`${p}\``).join(", ");
+
 export const bearerAuthDescription = [
-  "An API key: `vk_live_…`. Each operation's security requirement names the one permission it needs;",
-  `a key holds a list of them or a scope standing for a set. Permissions: ${KEY_PERMISSIONS.map((p) => `\`${p}\``).join(", ")}.`,
-  ...SCOPES.map((s) => `Scope \`${s}\`: ${SCOPE_PERMISSIONS[s].map((p) => `\`${p}\``).join(", ")}.`),
-  "A key is used within its member's role: a `member` holds at most the `write` scope's permissions.",
+  "An API key: `vk_live_…`. Each operation's security requirement names the one permission it needs; " +
+    "a key holds a list of permissions, or a scope that stands for a set of them.",
+  `Permissions: ${listed(KEY_PERMISSIONS)}.`,
+  `Scopes:\n${SCOPES.map((s) => `- \`${s}\`: ${listed(SCOPE_PERMISSIONS[s])}`).join("\n")}`,
+  "A key acts within its member's role: a `member` holds at most the `write` scope's permissions.",
 ].join("\n\n");

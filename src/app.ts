@@ -12,7 +12,7 @@ import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
 import { DOCS_INIT_PATH, docsInit, docsPage } from "./routes/docs/docs";
-import { documentConfig } from "./routes/document";
+import { bearerAuthDescription, documentConfig } from "./routes/document";
 import { eventsRouter } from "./routes/events/events.handlers";
 import { incomingWebhooksRouter } from "./routes/incoming-webhooks/incoming-webhooks.handlers";
 import { intakeRouter } from "./routes/intake/intake.handlers";
@@ -65,7 +65,7 @@ export function buildApp() {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "An API key: `vk_live_…`",
+    description: bearerAuthDescription,
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

@@ -3,12 +3,13 @@ import { bodyWith, fieldsOf, minimalBody, objectFields, wrongTypeFor } from "./c
 import {
   doc,
   EXEMPT,
+  KEY_PERMISSIONS,
+  LOWEST_SCOPE,
   type Operation,
   operations,
   PUBLIC_OPERATIONS,
   PUBLIC_UNDOCUMENTED,
   SCOPES,
-  type Scope,
   secured,
   typesOf,
 } from "./contract/document";
@@ -22,12 +23,13 @@ import {
   show,
   type World,
 } from "./contract/world";
-import { ADMIN_TOKEN, call, errorOf } from "./harness";
+import { ADMIN_TOKEN, type ApiKey, call, errorOf, type Page } from "./harness";
 
 /**
  * The security contract, read from the OpenAPI document the Worker serves: for every
- * documented operation, 401 without a credential, 403 below the documented scope (or
- * without the documented permission), 404 for another organization's ids, 400 naming
+ * documented operation, 401 without a credential, 403 without the documented permission
+ * (a key holding every other one, and a scope key below the permission's lowest scope),
+ * and passing with a key holding only that permission, 404 for another organization's ids, 400 naming
  * the field for unknown, mistyped and missing body fields — and never a 5xx. A new
  * route gets these tests the day it is documented; a guard that cannot apply to an
  * operation is either structural (no body, no path id, lowest scope) or listed in
@@ -54,6 +56,26 @@ describe("contract: the document", () => {
 
   it("defines every security scheme its operations use", () => {
     for (const op of secured) expect(doc.components.securitySchemes, op.name).toHaveProperty(op.scheme!);
+  });
+
+  it("lists every key permission in the bearerAuth scheme, each needed by some operation", () => {
+    const scheme = doc.components.securitySchemes.bearerAuth as { description: string };
+    expect(KEY_PERMISSIONS.length).toBeGreaterThan(0);
+    expect(Object.keys(LOWEST_SCOPE).sort()).toEqual([...KEY_PERMISSIONS].sort());
+    const needed = new Set(secured.filter((op) => op.scheme === "bearerAuth").map((op) => op.needs));
+    for (const permission of KEY_PERMISSIONS) {
+      expect(scheme.description, permission).toContain(`\`${permission}\``);
+      expect(needed, `no operation needs ${permission}`).toContain(permission);
+    }
+  });
+
+  it("a key of each scope holds exactly the permissions that scope reached before permissions existed", async () => {
+    const keys = await call<Page<ApiKey>>("GET", "/v1/api-keys?limit=100", { key: world.a.org.keys.admin });
+    for (const scope of SCOPES) {
+      const key = keys.body.data.find((k) => k.id === world.a.org.keyIds[scope]);
+      const expected = KEY_PERMISSIONS.filter((p) => SCOPES.indexOf(LOWEST_SCOPE[p]!) <= SCOPES.indexOf(scope));
+      expect(key, scope).toMatchObject({ scope, permissions: expected });
+    }
   });
 
   for (const path of [...PUBLIC_UNDOCUMENTED, ...PUBLIC_OPERATIONS.map((name) => name.split(" ")[1]!)]) {
@@ -83,8 +105,8 @@ for (const op of secured) {
 
     // --- what the document says the operation needs
     if (scheme === "bearerAuth") {
-      it(`${op.name}: documents the key scope it needs`, () => {
-        expect(SCOPES as readonly string[], `security ${JSON.stringify(op)}`).toContain(op.needs);
+      it(`${op.name}: documents the key permission it needs`, () => {
+        expect(KEY_PERMISSIONS, `security ${JSON.stringify(op)}`).toContain(op.needs);
       });
     }
     if (scheme === "incomingWebhookKey") {
@@ -111,9 +133,21 @@ for (const op of secured) {
       );
     });
 
-    // --- 403 below the documented scope or permission, and passing with exactly it
-    if (scheme === "bearerAuth" && op.needs && SCOPES.includes(op.needs as Scope)) {
-      const needed = op.needs as Scope;
+    // --- 403 without the documented permission, and passing with exactly it
+    if (scheme === "bearerAuth" && op.needs && KEY_PERMISSIONS.includes(op.needs)) {
+      const permission = op.needs;
+      it(`${op.name}: 403 naming ${permission} with a key holding every other permission`, async () => {
+        const body = minimalBody(op.body?.schema ?? {}, world.a);
+        const res = await send(op, world.keyAllBut[permission]!, world.a.ids, body);
+        expectRefused(res, 403, "FORBIDDEN");
+        expect(errorOf(res).message).toContain(`'${permission}'`);
+      });
+      it(`${op.name}: a key with only ${permission} passes the permission check`, async () => {
+        await expectPasses(op, world.keyOnly[permission]!, permission);
+      });
+
+      // The scopes keep their reach: below the permission's lowest scope 403, from it on a pass.
+      const needed = LOWEST_SCOPE[permission]!;
       for (const lower of SCOPES.slice(0, SCOPES.indexOf(needed))) {
         it(`${op.name}: 403 with a ${lower} key`, async () => {
           const body = minimalBody(op.body?.schema ?? {}, world.a);
@@ -222,8 +256,14 @@ for (const op of secured) {
  * with unknown ids the handler itself answers 404, and an operation without ids succeeds.
  * Together with the 403 one step below, the documented requirement is the enforced one.
  */
-async function expectPasses(op: Operation, key: string): Promise<void> {
-  const res = await send(op, key, "unknown", minimalBody(op.body?.schema ?? {}, world.a));
+async function expectPasses(op: Operation, key: string, onlyPermission?: string): Promise<void> {
+  const body = minimalBody(op.body?.schema ?? {}, world.a);
+  // A key hands on only what it holds: a new key for a one-permission key gets that permission.
+  if (onlyPermission && "scope" in body) {
+    delete body.scope;
+    body.permissions = [onlyPermission];
+  }
+  const res = await send(op, key, "unknown", body);
   if (op.pathParams.length > 0) {
     expectRefused(res, 404, "NOT_FOUND");
     expect(errorOf(res).message, "the handler's 404, not a route miss").not.toMatch(/^No route/);

@@ -5,6 +5,28 @@
 export const PLANS = ["free", "pro", "enterprise"] as const;
 export const ROLES = ["owner", "admin", "member"] as const;
 export const SCOPES = ["read", "write", "admin"] as const;
+/**
+ * What an API key may do (README "Identity and keys"): every `/v1` operation needs
+ * exactly one; a scope is a shorthand for a set of them (identity/principal.ts).
+ */
+export const KEY_PERMISSIONS = [
+  "tasks:read",
+  "tasks:write",
+  "projects:read",
+  "projects:write",
+  "comments:read",
+  "comments:write",
+  "members:read",
+  "members:write",
+  "events:read",
+  "keys:read",
+  "keys:write",
+  "webhooks:read",
+  "webhooks:write",
+  "incoming:read",
+  "incoming:write",
+] as const;
+export type KeyPermission = (typeof KEY_PERMISSIONS)[number];
 export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
 export const TASK_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;

@@ -1,6 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type { EventType, Role } from "./enums";
+import type { EventType, KeyPermission, Role } from "./enums";
 
 /**
  * Who made a change: the key's user, key and the user's role, or an incoming-webhook
@@ -11,6 +11,8 @@ export interface Actor {
   userId: string | null;
   apiKeyId: string | null;
   role?: Role;
+  /** What the acting API key may do now; a key cannot hand on more than this (identity/api-keys.ts). */
+  permissions?: readonly KeyPermission[];
   incomingWebhookId?: string | null;
 }
 

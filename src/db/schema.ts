@@ -5,6 +5,7 @@ import {
   EVENT_TYPES,
   type EventType,
   type IncomingPermission,
+  type KeyPermission,
   PLANS,
   ROLES,
   SCOPES,
@@ -57,7 +58,10 @@ export const apiKeys = sqliteTable(
     // No foreign key: a removed member's keys stay listed, revoked.
     userId: text("user_id").notNull(),
     name: text("name").notNull(),
-    scope: text("scope", { enum: SCOPES }).notNull(),
+    /** A scope key (its permissions follow the scope); null for a key created with a list of permissions. */
+    scope: text("scope", { enum: SCOPES }),
+    /** The permissions of a key created with a list; null for a scope key. Exactly one of the two is set. */
+    permissions: text("permissions", { mode: "json" }).$type<KeyPermission[]>(),
     /** SHA-256 (hex) of the full key; the key itself is never stored. */
     keyHash: text("key_hash").notNull(),
     /** The first characters of the key, enough to recognise it in a list. */
@@ -71,6 +75,8 @@ export const apiKeys = sqliteTable(
     uniqueIndex("api_keys_hash").on(t.keyHash),
     index("api_keys_org_created").on(t.orgId, t.createdAt),
     index("api_keys_user").on(t.userId),
+    // Unqualified names: the migration builds this table under another name, then renames it.
+    check("api_keys_scope_or_permissions", sql`(scope IS NULL) <> (permissions IS NULL)`),
   ],
 );
 

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { isWellFormedApiKey } from "../identity/api-key-format";
 import { touchApiKey } from "../identity/api-keys";
 import { keyLimiter } from "../identity/key-cache";
-import { type Scope, scopeCovers } from "../identity/principal";
+import type { KeyPermission } from "../identity/principal";
 import type { Decision } from "../ratelimit/windows";
 import type { AppEnv } from "./context";
 import { rateLimitHeaders } from "./rate-limit-headers";
@@ -80,12 +80,14 @@ function rememberThrottled(ip: string, retryAfterSeconds: number): void {
   throttledIps.set(ip, Date.now() + retryAfterSeconds * 1000);
 }
 
-/** Route middleware: 403 unless the key's scope covers `needed` (admin ⊃ write ⊃ read). */
-export function requireScope(needed: Scope) {
+/** Route middleware: 403 naming the permission unless the key holds `needed` (a scope holds its set). */
+export function requirePermission(needed: KeyPermission) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { scope } = c.get("principal");
-    if (!scopeCovers(scope, needed)) {
-      throw new AppError("FORBIDDEN", `This action needs a key with the '${needed}' scope; this key has '${scope}'`);
+    if (!c.get("principal").permissions.includes(needed)) {
+      throw new AppError(
+        "FORBIDDEN",
+        `This action needs a key with the '${needed}' permission, which this key does not hold (within its member's role)`,
+      );
     }
     await next();
   });

@@ -1,7 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { ERROR_STATUS } from "../core/errors";
-import type { Scope } from "../identity/principal";
-import { requireScope } from "./auth";
+import type { KeyPermission } from "../identity/principal";
+import { requirePermission } from "./auth";
 import type { AppEnv } from "./context";
 import { apiErrorFromZod } from "./zod-errors";
 
@@ -34,14 +34,14 @@ const errorResponse = (description: string) => ({
 export const authErrors = {
   400: errorResponse("Invalid input; `field` names it"),
   401: errorResponse("Missing, malformed, unknown, revoked or expired API key"),
-  403: errorResponse("The key's scope does not allow this"),
+  403: errorResponse("The key lacks the permission the operation needs; `message` names it"),
   429: errorResponse("Rate limit exceeded; see Retry-After"),
 } as const;
 
 export const notFoundError = { 404: errorResponse("Not found in this organization") } as const;
 export const conflictError = { 409: errorResponse("Conflicts with the current state") } as const;
 export const preconditionError = { 412: errorResponse("If-Match does not match the current ETag") } as const;
-export const planLimitError = { 403: errorResponse("Forbidden by scope or plan limit") } as const;
+export const planLimitError = { 403: errorResponse("Forbidden by the key's permissions or the plan limit") } as const;
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
@@ -52,11 +52,11 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
 }
 
 /**
- * The key scope an operation needs, stated once: the document names it in the
- * operation's security requirement and `requireScope` enforces it, so they cannot disagree.
+ * The key permission an operation needs, stated once: the document names it in the
+ * operation's security requirement and `requirePermission` enforces it, so they cannot disagree.
  */
-export function needs(scope: Scope) {
-  return { security: [{ bearerAuth: [scope] }], middleware: [requireScope(scope)] };
+export function needs(permission: KeyPermission) {
+  return { security: [{ bearerAuth: [permission] }], middleware: [requirePermission(permission)] };
 }
 
 /** The `{id}` path parameter. */

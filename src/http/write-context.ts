@@ -30,7 +30,12 @@ export function writeContext(c: Context<AppEnv>, answer?: AnswerHooks): WriteCon
   return {
     ...sharedWriteParts(c, answer),
     orgId: principal.orgId,
-    actor: { userId: principal.userId, apiKeyId: principal.apiKeyId, role: principal.role },
+    actor: {
+      userId: principal.userId,
+      apiKeyId: principal.apiKeyId,
+      role: principal.role,
+      permissions: principal.permissions,
+    },
   };
 }
 

@@ -12,7 +12,20 @@ import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type ApiKey, apiKeys, users } from "../db/schema";
 import { generateApiKey } from "./api-key-format";
 import { stillAuthenticates } from "./key-cache";
-import { assertMayManage, type Caller, maxScopeForRole, type Scope, scopeCovers } from "./principal";
+import {
+  assertMayManage,
+  type Caller,
+  effectivePermissions,
+  type KeyGrant,
+  type KeyPermission,
+  maxScopeForRole,
+  missingPermissions,
+  permissionsForRole,
+  permissionsOf,
+  type Role,
+  type Scope,
+  scopeCovers,
+} from "./principal";
 import { findUser } from "./users";
 
 export function presentApiKey(row: ApiKey) {
@@ -21,6 +34,7 @@ export function presentApiKey(row: ApiKey) {
     name: row.name,
     prefix: row.prefix,
     scope: row.scope,
+    permissions: permissionsOf(row),
     userId: row.userId,
     createdAt: row.createdAt,
     expiresAt: row.expiresAt,
@@ -50,7 +64,7 @@ export async function newApiKeyRow(input: {
   orgId: string;
   userId: string;
   name: string;
-  scope: Scope;
+  grant: KeyGrant;
   expiresAt: string | null;
 }): Promise<{ row: ApiKey; key: string }> {
   const { key, prefix } = generateApiKey();
@@ -59,7 +73,8 @@ export async function newApiKeyRow(input: {
     orgId: input.orgId,
     userId: input.userId,
     name: input.name,
-    scope: input.scope,
+    scope: input.grant.scope,
+    permissions: input.grant.scope ? null : permissionsOf(input.grant),
     keyHash: await sha256Hex(key),
     prefix,
     expiresAt: input.expiresAt,
@@ -70,28 +85,52 @@ export async function newApiKeyRow(input: {
   return { row, key };
 }
 
+/** A new key's reach as asked for: a scope (shorthand) or a non-empty list of permissions, exactly one. */
+export interface KeyGrantInput {
+  scope?: Scope;
+  permissions?: KeyPermission[];
+}
+
+function grantOf(input: KeyGrantInput): KeyGrant {
+  if (input.scope !== undefined && input.permissions !== undefined) {
+    throw validationError("permissions", "Give either scope or permissions, not both");
+  }
+  if (input.scope !== undefined) return { scope: input.scope, permissions: null };
+  if (!input.permissions?.length) throw validationError("scope", "Give a scope or a non-empty list of permissions");
+  return { scope: null, permissions: input.permissions };
+}
+
 /**
  * A new key for the caller or for a member ranked below them (the owner's keys are
- * the owner's alone), with a scope the member's role allows.
+ * the owner's alone), with a scope or permissions the member's role allows (400 naming
+ * the field) and the calling key holds itself (403: a key cannot mint a wider one).
  */
 export async function createApiKey(
   w: WriteContext,
-  input: { name: string; scope: Scope; expiresAt?: string; userId?: string },
+  input: KeyGrantInput & { name: string; expiresAt?: string; userId?: string },
 ) {
   const { db } = w;
   const caller = callerOf(w);
   if (input.expiresAt && input.expiresAt <= nowIso())
     throw validationError("expiresAt", "expiresAt must be in the future");
+  const grant = grantOf(input);
   const holder = await findUser(db, w.orgId, input.userId ?? caller.userId);
   assertMayManage(caller, holder, "create keys for them");
-  if (!scopeCovers(maxScopeForRole(holder.role), input.scope)) {
-    throw validationError("scope", `A member with the '${holder.role}' role cannot hold a '${input.scope}' key`);
+  const wanted = permissionsOf(grant);
+  const beyondRole = missingPermissions(permissionsForRole(holder.role), wanted);
+  if (beyondRole.length > 0) {
+    const what = grant.scope ? `a '${grant.scope}' key` : `the ${quoted(beyondRole)} permission`;
+    throw validationError(
+      grant.scope ? "scope" : "permissions",
+      `A member with the '${holder.role}' role cannot hold ${what}`,
+    );
   }
+  assertCallerHolds(w, wanted, "create");
   const { row, key } = await newApiKeyRow({
     orgId: w.orgId,
     userId: holder.id,
     name: input.name,
-    scope: input.scope,
+    grant,
     expiresAt: input.expiresAt ?? null,
   });
   const created = { ...presentApiKey(row), key };
@@ -108,6 +147,20 @@ async function assertMayManageKeysOf(w: WriteContext, key: ApiKey, what: string)
     .where(and(eq(users.orgId, w.orgId), eq(users.id, key.userId)));
   if (holder) assertMayManage(callerOf(w), holder, what);
   return holder ?? null;
+}
+
+/** 403 unless the calling key holds every permission in `wanted`: a key never hands on more than it holds. */
+function assertCallerHolds(w: WriteContext, wanted: readonly KeyPermission[], verb: string): void {
+  const lacking = missingPermissions(w.actor.permissions ?? [], wanted);
+  if (lacking.length === 0) return;
+  throw new AppError(
+    "FORBIDDEN",
+    `This key cannot ${verb} a key with the ${quoted(lacking)} permission, which it does not hold itself`,
+  );
+}
+
+function quoted(permissions: readonly string[]): string {
+  return permissions.map((p) => `'${p}'`).join(", ");
 }
 
 /** Keys are managed by members only: the calling member and their role. */
@@ -147,12 +200,14 @@ export async function rotateApiKey(
   // Already rotated (or revoked): rotating again would mint another live key and could
   // stretch the old key's grace period.
   if (old.revokedAt || !holder) throw alreadyRotated(old.revokedAt ?? now, now);
+  const grant = reissuedGrant(old, holder.role);
+  // The caller receives the new secret, so it must hold everything the new key can do.
+  assertCallerHolds(w, permissionsOf(grant), "rotate");
   const { row, key } = await newApiKeyRow({
     orgId: w.orgId,
     userId: old.userId,
     name: old.name,
-    // A demoted member's key is re-issued within what their role now allows.
-    scope: scopeCovers(maxScopeForRole(holder.role), old.scope) ? old.scope : maxScopeForRole(holder.role),
+    grant,
     expiresAt: old.expiresAt,
   });
   const revokedAt = gracePeriodSeconds > 0 ? isoPlusSeconds(gracePeriodSeconds) : now;
@@ -170,6 +225,22 @@ export async function rotateApiKey(
   }
   await Promise.all([w.keys.invalidate([old.keyHash]), w.keys.provision(row.keyHash)]);
   return rotated;
+}
+
+/**
+ * What a rotated key's successor holds: the same scope or permissions, re-issued within
+ * what a demoted member's role now allows (a scope narrows to the role's widest scope).
+ */
+function reissuedGrant(old: KeyGrant, role: Role): KeyGrant {
+  if (old.scope) {
+    const widest = maxScopeForRole(role);
+    return { scope: scopeCovers(widest, old.scope) ? old.scope : widest, permissions: null };
+  }
+  const kept = effectivePermissions(old, role);
+  if (kept.length === 0) {
+    throw new AppError("FORBIDDEN", `The member's '${role}' role allows none of this key's permissions; revoke it`);
+  }
+  return { scope: null, permissions: kept };
 }
 
 function alreadyRotated(revokedAt: string, now: string): AppError {

@@ -2,17 +2,16 @@ import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { apiKeys, organizations, users } from "../db/schema";
 import type { Plan } from "./plans";
-import type { Role, Scope } from "./principal";
+import type { KeyGrant, Role } from "./principal";
 
 /** What authentication needs to know about a key, read in one D1 query. */
-export interface KeyRecord {
+export interface KeyRecord extends KeyGrant {
   apiKeyId: string;
   orgId: string;
   orgName: string;
   plan: Plan;
   userId: string;
   role: Role;
-  scope: Scope;
   expiresAt: string | null;
   revokedAt: string | null;
 }
@@ -27,6 +26,7 @@ export async function loadKeyRecord(db: D1Database, keyHash: string): Promise<Ke
       userId: apiKeys.userId,
       role: users.role,
       scope: apiKeys.scope,
+      permissions: apiKeys.permissions,
       expiresAt: apiKeys.expiresAt,
       revokedAt: apiKeys.revokedAt,
     })

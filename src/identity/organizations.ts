@@ -37,7 +37,7 @@ export async function createOrganization(
     orgId: org.id,
     userId: owner.id,
     name: "Owner's first admin key",
-    scope: "admin",
+    grant: { scope: "admin", permissions: null },
     expiresAt: null,
   });
   const created = {

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { type KeyRecord, loadKeyRecord } from "../identity/key-record";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
-import { effectiveScope, type Principal } from "../identity/principal";
+import { effectivePermissions, type Principal } from "../identity/principal";
 import { type Decision, decide, type Policy, type WindowCount, windowStartOf } from "./windows";
 
 /** How long a key's record is trusted before it is read again from D1 (changes also invalidate it at once). */
@@ -84,7 +84,7 @@ export class RateLimiter extends DurableObject<Env> {
         userId: record.userId,
         role: record.role,
         apiKeyId: record.apiKeyId,
-        scope: effectiveScope(record.scope, record.role),
+        permissions: effectivePermissions(record, record.role),
       },
     };
   }

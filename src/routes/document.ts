@@ -1,3 +1,5 @@
+import { KEY_PERMISSIONS, SCOPE_PERMISSIONS, SCOPES } from "../identity/principal";
+
 /**
  * The OpenAPI document's own fields: info, servers and one tag per resource. Generated
  * clients group operations by tag and name methods by `operationId`, so each operation
@@ -15,7 +17,11 @@ export const API_TAGS = [
     name: "Users",
     description: "The organization's members (owner, admin, member) and who the key belongs to. `/v1/users`",
   },
-  { name: "API keys", description: "`vk_live_` keys with a scope (read, write, admin); shown once. `/v1/api-keys`" },
+  {
+    name: "API keys",
+    description:
+      "`vk_live_` keys with a scope (read, write, admin) or a list of permissions; shown once. `/v1/api-keys`",
+  },
   {
     name: "Webhooks",
     description:
@@ -60,3 +66,17 @@ export const documentConfig = {
   ],
   tags: API_TAGS,
 };
+
+/**
+ * The `bearerAuth` scheme: each operation's security requirement names the one
+ * permission it needs; this lists them all and what each scope is shorthand for.
+ */
+const listed = (permissions: readonly string[]) => permissions.map((p) => `\`${p}\``).join(", ");
+
+export const bearerAuthDescription = [
+  "An API key: `vk_live_…`. Each operation's security requirement names the one permission it needs; " +
+    "a key holds a list of permissions, or a scope that stands for a set of them.",
+  `Permissions: ${listed(KEY_PERMISSIONS)}.`,
+  `Scopes:\n${SCOPES.map((s) => `- \`${s}\`: ${listed(SCOPE_PERMISSIONS[s])}`).join("\n")}`,
+  "A key acts within its member's role: a `member` holds at most the `write` scope's permissions.",
+].join("\n\n");

@@ -38,11 +38,15 @@ function valueFor(name: string, schema: JsonSchema, w: OrgWorld, path: string): 
   throw new Error(`${path}: cannot make a value for ${JSON.stringify(s)}; add it to BODY_VALUES`);
 }
 
-/** The required properties only, each with a valid value. */
+/**
+ * The required properties only, each with a valid value; where the schema requires one
+ * of several sets (`oneOf: [{required: [...]}, ...]`), the first set too.
+ */
 export function minimalBody(schema: JsonSchema, w: OrgWorld, path = ""): Record<string, unknown> {
   const s = resolve(schema);
   const body: Record<string, unknown> = {};
-  for (const name of s.required ?? []) {
+  const firstAlternative = s.properties ? (s.oneOf?.[0]?.required ?? []) : [];
+  for (const name of [...(s.required ?? []), ...firstAlternative]) {
     body[name] = valueFor(name, s.properties?.[name] ?? {}, w, path ? `${path}.${name}` : name);
   }
   return body;

@@ -33,13 +33,41 @@ const SCHEMES: Scheme[] = ["bearerAuth", "adminToken", "incomingWebhookKey"];
 export const SCOPES = ["read", "write", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** The API key permissions the document lists (the CreateApiKey body's `permissions` items). */
+export const KEY_PERMISSIONS = (resolve(doc.components.schemas.CreateApiKey!).properties!.permissions!.items!.enum ??
+  []) as string[];
+
+/**
+ * The lowest scope holding each permission, stated here rather than read from the
+ * Worker: the reach each scope had before keys had permissions (read reads tasks,
+ * projects, comments, members and events; write also writes the first three; the
+ * rest was admin's), which a scope key must keep exactly.
+ */
+export const LOWEST_SCOPE: Record<string, Scope> = {
+  "tasks:read": "read",
+  "projects:read": "read",
+  "comments:read": "read",
+  "members:read": "read",
+  "events:read": "read",
+  "tasks:write": "write",
+  "projects:write": "write",
+  "comments:write": "write",
+  "members:write": "admin",
+  "keys:read": "admin",
+  "keys:write": "admin",
+  "webhooks:read": "admin",
+  "webhooks:write": "admin",
+  "incoming:read": "admin",
+  "incoming:write": "admin",
+};
+
 export interface Operation {
   /** "PATCH /v1/tasks/{id}" */
   name: string;
   method: string;
   path: string;
   scheme?: Scheme;
-  /** The scope (bearerAuth) or permission (incomingWebhookKey) the document says the operation needs. */
+  /** The key permission (bearerAuth) or credential permission (incomingWebhookKey) the document says the operation needs. */
   needs?: string;
   pathParams: string[];
   queryParams: string[];

@@ -2,7 +2,7 @@ import type { CreatedApiKey, CreatedIncomingWebhook, Delivery, ErrorBody, Event,
 import { makeComment, makeProject, makeTask } from "../fixtures";
 import { ADMIN_TOKEN, type ApiResponse, call, createOrg, type TestOrg } from "../harness";
 import { createWebhook, receiverEndpoint, waitFor } from "../webhook-helpers";
-import { doc, type Operation, resolve } from "./document";
+import { doc, KEY_PERMISSIONS, type Operation, resolve } from "./document";
 
 // ---------------------------------------------------------------------------
 // The world: two organizations with one resource of every kind, and credentials
@@ -54,6 +54,9 @@ export interface World {
   /** Org A's incoming-webhook keys with exactly one permission, and with every permission but one. */
   incomingOnly: Record<string, string>;
   incomingAllBut: Record<string, string>;
+  /** Org A owner's API keys with exactly one permission, and with every permission but one. */
+  keyOnly: Record<string, string>;
+  keyAllBut: Record<string, string>;
 }
 
 export const INCOMING_PERMISSIONS = (resolve(doc.components.schemas.CreateIncomingWebhook!).properties!.permissions!
@@ -66,6 +69,12 @@ async function createIncomingKey(org: TestOrg, name: string, permissions: string
   });
   if (res.status !== 201) throw new Error(`incoming webhook create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+async function createPermissionKey(org: TestOrg, name: string, permissions: string[]) {
+  const res = await call<CreatedApiKey>("POST", "/v1/api-keys", { key: org.keys.admin, body: { name, permissions } });
+  if (res.status !== 201) throw new Error(`API key create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.key;
 }
 
 async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWorld> {
@@ -102,7 +111,7 @@ async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWo
   return { org, ids, incomingKey: full.key };
 }
 
-/** Two organizations with one resource of every kind, and org A's incoming-webhook keys of one permission each. */
+/** Two organizations with one resource of every kind, and org A's API keys and incoming-webhook keys of one permission each. */
 export async function buildWorld(): Promise<World> {
   const [orgA, orgB] = [await createOrg(), await createOrg()];
   const a = await buildOrgWorld(orgA, true);
@@ -114,7 +123,14 @@ export async function buildWorld(): Promise<World> {
     const others = INCOMING_PERMISSIONS.filter((p) => p !== permission);
     incomingAllBut[permission] = (await createIncomingKey(orgA, `all but ${permission}`, others)).key;
   }
-  return { a, b, incomingOnly, incomingAllBut };
+  const keyOnly: Record<string, string> = {};
+  const keyAllBut: Record<string, string> = {};
+  for (const permission of KEY_PERMISSIONS) {
+    keyOnly[permission] = await createPermissionKey(orgA, `only ${permission}`, [permission]);
+    const others = KEY_PERMISSIONS.filter((p) => p !== permission);
+    keyAllBut[permission] = await createPermissionKey(orgA, `all but ${permission}`, others);
+  }
+  return { a, b, incomingOnly, incomingAllBut, keyOnly, keyAllBut };
 }
 
 // ---------------------------------------------------------------------------

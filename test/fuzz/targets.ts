@@ -283,19 +283,34 @@ export const TARGETS: TargetSpec[] = [
     numRuns: 200,
     build: async (org) => ({
       path: "/v1/api-keys",
-      valid: fc.record(
-        {
-          name: fc.constant("Fuzz key"),
-          scope: fc.constantFrom("read", "write", "admin"),
-          expiresAt: fc.constantFrom("2099-01-01T00:00:00Z", "2099-01-01"),
-          userId: fc.constantFrom(org.member.id, org.owner.id),
-        },
-        { requiredKeys: ["name", "scope"] },
+      // A scope or a list of permissions: each valid alone, refused together.
+      valid: fc.oneof(
+        fc.record(
+          {
+            name: fc.constant("Fuzz key"),
+            scope: fc.constantFrom("read", "write", "admin"),
+            expiresAt: fc.constantFrom("2099-01-01T00:00:00Z", "2099-01-01"),
+            userId: fc.constantFrom(org.member.id, org.owner.id),
+          },
+          { requiredKeys: ["name", "scope"] },
+        ),
+        fc.record(
+          {
+            name: fc.constant("Fuzz key"),
+            permissions: fc.subarray(["tasks:read", "tasks:write", "members:read", "keys:write", "webhooks:write"], {
+              minLength: 1,
+            }),
+            expiresAt: fc.constantFrom("2099-01-01T00:00:00Z", "2099-01-01"),
+            userId: fc.constantFrom(org.member.id, org.owner.id),
+          },
+          { requiredKeys: ["name", "permissions"] },
+        ),
       ),
       plausible: {
         userId: fc.constantFrom(UNKNOWN.user, org.owner.id, org.keyIds.read),
         expiresAt: edgeInstants,
         scope: fc.constantFrom("admin", "write"),
+        permissions: fc.constantFrom(["webhooks:write"], ["tasks:read", "tasks:read"], ["incoming:write", "keys:read"]),
       },
     }),
   },

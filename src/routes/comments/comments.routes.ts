@@ -60,7 +60,7 @@ export const listComments = createRoute({
   path: "/tasks/{taskId}/comments",
   tags,
   summary: "List a task's comments",
-  ...needs("read"),
+  ...needs("comments:read"),
   request: { params: taskParams, query: listQuery(COMMENT_SORT_FIELDS, "createdAt", {}) },
   responses: {
     200: jsonResponse(pageSchema(CommentSchema, "CommentPage"), "A page of comments"),
@@ -75,7 +75,7 @@ export const createComment = createRoute({
   path: "/tasks/{taskId}/comments",
   tags,
   summary: "Comment on a task (the author is the API key's member)",
-  ...needs("write"),
+  ...needs("comments:write"),
   request: { params: taskParams, body: jsonBody(CreateCommentSchema), headers: IdempotencyHeaders },
   responses: {
     201: { ...jsonResponse(CommentSchema, "The new comment"), headers: etagHeader },
@@ -91,7 +91,7 @@ export const getComment = createRoute({
   path: "/comments/{id}",
   tags,
   summary: "Get a comment",
-  ...needs("read"),
+  ...needs("comments:read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(CommentSchema, "The comment"), headers: etagHeader },
@@ -107,7 +107,7 @@ export const updateComment = createRoute({
   path: "/comments/{id}",
   tags,
   summary: "Edit a comment (its author, or an admin)",
-  ...needs("write"),
+  ...needs("comments:write"),
   request: { params: idParams(), body: jsonBody(UpdateCommentSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(CommentSchema, "The comment"), headers: etagHeader },
@@ -124,7 +124,7 @@ export const deleteComment = createRoute({
   path: "/comments/{id}",
   tags,
   summary: "Delete a comment (its author, or an admin)",
-  ...needs("write"),
+  ...needs("comments:write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted" },

@@ -37,7 +37,7 @@ export const listEvents = createRoute({
   path: "/",
   tags,
   summary: "The organization's event log (audit trail), newest first",
-  ...needs("read"),
+  ...needs("events:read"),
   request: {
     query: listQuery(EVENT_SORT_FIELDS, "createdAt", {
       type: z.enum(EVENT_TYPES).optional(),
@@ -54,7 +54,7 @@ export const getEvent = createRoute({
   path: "/{id}",
   tags,
   summary: "Get an event",
-  ...needs("read"),
+  ...needs("events:read"),
   request: { params: idParams() },
   responses: { 200: jsonResponse(EventSchema, "The event"), ...authErrors, ...notFoundError },
 });

@@ -75,7 +75,7 @@ export const listIncomingWebhooks = createRoute({
   path: "/",
   tags,
   summary: "List incoming-webhook credentials",
-  ...needs("admin"),
+  ...needs("incoming:read"),
   request: { query: listQuery(INCOMING_SORT_FIELDS, "createdAt", {}) },
   responses: {
     200: jsonResponse(pageSchema(IncomingWebhookSchema, "IncomingWebhookPage"), "A page of credentials"),
@@ -89,7 +89,7 @@ export const getIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Get an incoming-webhook credential",
-  ...needs("admin"),
+  ...needs("incoming:read"),
   request: { params: idParams() },
   responses: {
     200: { ...jsonResponse(IncomingWebhookSchema, "The credential (never its key)"), headers: etagHeader },
@@ -105,7 +105,7 @@ export const createIncomingWebhook = createRoute({
   path: "/",
   tags,
   summary: "Create an incoming-webhook credential; the key is shown once",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { body: jsonBody(CreateIncomingWebhookSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its key"), ...authErrors },
 });
@@ -116,7 +116,7 @@ export const updateIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Rename, re-scope, restrict by IP, enable or disable a credential",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { params: idParams(), body: jsonBody(UpdateIncomingWebhookSchema) },
   responses: {
     200: { ...jsonResponse(IncomingWebhookSchema, "The credential"), headers: etagHeader },
@@ -133,7 +133,7 @@ export const deleteIncomingWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a credential; its key stops working at once",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { params: idParams() },
   responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError, ...preconditionError },
 });
@@ -144,7 +144,7 @@ export const rotateIncomingWebhook = createRoute({
   path: "/{id}/rotate",
   tags,
   summary: "Replace the credential's key; the old key stops working at once",
-  ...needs("admin"),
+  ...needs("incoming:write"),
   request: { params: idParams(), headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse(CreatedIncomingWebhookSchema, "The credential and its new key"),

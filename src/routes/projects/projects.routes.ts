@@ -70,7 +70,7 @@ export const listProjects = createRoute({
   path: "/",
   tags,
   summary: "List projects",
-  ...needs("read"),
+  ...needs("projects:read"),
   request: { query: listQuery(PROJECT_SORT_FIELDS, "createdAt", { archived: BooleanQueryParam }) },
   responses: { 200: jsonResponse(pageSchema(ProjectSchema, "ProjectPage"), "A page of projects"), ...authErrors },
 });
@@ -81,7 +81,7 @@ export const getProject = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a project",
-  ...needs("read"),
+  ...needs("projects:read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
@@ -97,7 +97,7 @@ export const createProject = createRoute({
   path: "/",
   tags,
   summary: "Create a project",
-  ...needs("write"),
+  ...needs("projects:write"),
   request: { body: jsonBody(CreateProjectSchema), headers: IdempotencyHeaders },
   responses: {
     201: { ...jsonResponse(ProjectSchema, "The new project"), headers: etagHeader },
@@ -112,7 +112,7 @@ export const updateProject = createRoute({
   path: "/{id}",
   tags,
   summary: "Update a project (partial); archive it with archived: true",
-  ...needs("write"),
+  ...needs("projects:write"),
   request: { params: idParams(), body: jsonBody(UpdateProjectSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(ProjectSchema, "The project"), headers: etagHeader },
@@ -129,7 +129,7 @@ export const deleteProject = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a project with its tasks and their comments",
-  ...needs("write"),
+  ...needs("projects:write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted" },

@@ -98,7 +98,7 @@ export const listTasks = createRoute({
   summary: "List tasks, filtered and sorted",
   description:
     "Filters combine (AND). Sorting by priority is by rank (low < medium < high < urgent); by dueDate, tasks without a due date count as due last; ties are broken by createdAt, then id.",
-  ...needs("read"),
+  ...needs("tasks:read"),
   request: { query: TaskListQuerySchema },
   responses: { 200: jsonResponse(pageSchema(TaskSchema, "TaskPage"), "A page of tasks"), ...authErrors },
 });
@@ -109,7 +109,7 @@ export const getTask = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a task",
-  ...needs("read"),
+  ...needs("tasks:read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(TaskSchema, "The task"), headers: etagHeader },
@@ -125,7 +125,7 @@ export const createTask = createRoute({
   path: "/",
   tags,
   summary: "Create a task",
-  ...needs("write"),
+  ...needs("tasks:write"),
   request: { body: jsonBody(CreateTaskSchema), headers: IdempotencyHeaders },
   responses: {
     201: { ...jsonResponse(TaskSchema, "The new task"), headers: etagHeader },
@@ -141,7 +141,7 @@ export const updateTask = createRoute({
   tags,
   summary: "Update a task",
   description: "Partial: absent fields are kept; null clears description, assigneeId and dueDate.",
-  ...needs("write"),
+  ...needs("tasks:write"),
   request: { params: idParams(), body: jsonBody(UpdateTaskSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(TaskSchema, "The task"), headers: etagHeader },
@@ -158,7 +158,7 @@ export const deleteTask = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a task and its comments",
-  ...needs("write"),
+  ...needs("tasks:write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted" },

@@ -50,7 +50,7 @@ export const listUsers = createRoute({
   path: "/",
   tags,
   summary: "List the organization's members",
-  ...needs("read"),
+  ...needs("members:read"),
   request: {
     query: listQuery(USER_SORT_FIELDS, "createdAt", { role: z.enum(ROLES).optional() }),
   },
@@ -63,7 +63,7 @@ export const getMe = createRoute({
   path: "/me",
   tags,
   summary: "The member the API key belongs to",
-  ...needs("read"),
+  ...needs("members:read"),
   request: { headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(UserSchema, "The calling member"), headers: etagHeader },
@@ -78,7 +78,7 @@ export const getUser = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a member",
-  ...needs("read"),
+  ...needs("members:read"),
   request: { params: idParams(), headers: IfNoneMatchHeaders },
   responses: {
     200: { ...jsonResponse(UserSchema, "The member"), headers: etagHeader },
@@ -94,7 +94,7 @@ export const createUser = createRoute({
   path: "/",
   tags,
   summary: "Add a member (admin)",
-  ...needs("admin"),
+  ...needs("members:write"),
   request: { body: jsonBody(CreateUserSchema), headers: IdempotencyHeaders },
   responses: { 201: jsonResponse(UserSchema, "The new member"), ...authErrors, ...conflictError },
 });
@@ -105,7 +105,7 @@ export const updateUser = createRoute({
   path: "/{id}",
   tags,
   summary: "Rename a member or change their role (admin)",
-  ...needs("admin"),
+  ...needs("members:write"),
   request: { params: idParams(), body: jsonBody(UpdateUserSchema), headers: IfMatchHeaders },
   responses: {
     200: { ...jsonResponse(UserSchema, "The member"), headers: etagHeader },
@@ -122,7 +122,7 @@ export const deleteUser = createRoute({
   path: "/{id}",
   tags,
   summary: "Remove a member and revoke their keys (admin)",
-  ...needs("admin"),
+  ...needs("members:write"),
   request: { params: idParams(), headers: IfMatchHeaders },
   responses: {
     204: { description: "Removed" },

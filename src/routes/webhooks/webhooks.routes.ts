@@ -184,7 +184,7 @@ export const listWebhooks = createRoute({
   path: "/",
   tags,
   summary: "List the organization's webhooks (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:read"),
   request: {
     query: listQuery(WEBHOOK_SORT_FIELDS, "createdAt", {
       enabled: BooleanQueryParam,
@@ -199,7 +199,7 @@ export const createWebhook = createRoute({
   path: "/",
   tags,
   summary: "Create a webhook; its secret is shown once (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:write"),
   request: { body: jsonBody(CreateWebhookSchema), headers: IdempotencyHeaders },
   responses: {
     201: jsonResponse(WebhookWithSecretSchema, "The new webhook and its secret"),
@@ -214,7 +214,7 @@ export const getWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Get a webhook (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:read"),
   request: { params: webhookIdParams() },
   responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...authErrors, ...notFoundError },
 });
@@ -226,7 +226,7 @@ export const updateWebhook = createRoute({
   tags,
   summary: "Update a webhook (admin)",
   description: '`{"enabled": true}` re-enables a disabled webhook and resets its failure count.',
-  ...needs("admin"),
+  ...needs("webhooks:write"),
   request: { params: webhookIdParams(), body: jsonBody(UpdateWebhookSchema) },
   responses: {
     200: jsonResponse(WebhookSchema, "The webhook"),
@@ -242,7 +242,7 @@ export const deleteWebhook = createRoute({
   path: "/{id}",
   tags,
   summary: "Delete a webhook and its delivery log (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:write"),
   request: { params: webhookIdParams() },
   responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError },
 });
@@ -254,7 +254,7 @@ export const rotateSecret = createRoute({
   tags,
   summary: "Rotate a webhook's signing secret (admin)",
   description: "The new secret is shown once; the old one keeps signing beside it for the grace period.",
-  ...needs("admin"),
+  ...needs("webhooks:write"),
   request: { params: webhookIdParams(), body: jsonBody(RotateSecretSchema, false), headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse(WebhookWithSecretSchema, "The webhook and its new secret"),
@@ -272,7 +272,7 @@ export const testWebhook = createRoute({
   summary: "Send a test event to a webhook (admin)",
   description:
     "Sends a signed sample event now and reports the endpoint's answer: one attempt, made during the request (timeout as for deliveries), without retries. The sample is not an event of the organization: it is not in the event log nor the delivery log and does not count toward the success rate or failures. It carries the header `X-Verk-Test: true`.",
-  ...needs("admin"),
+  ...needs("webhooks:write"),
   request: { params: webhookIdParams(), body: jsonBody(TestWebhookSchema, false), headers: IdempotencyHeaders },
   responses: { 200: jsonResponse(TestResultSchema, "What the endpoint answered"), ...authErrors, ...notFoundError },
 });
@@ -283,7 +283,7 @@ export const listDeliveries = createRoute({
   path: "/{id}/deliveries",
   tags,
   summary: "The webhook's delivery log (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:read"),
   request: {
     params: webhookIdParams(),
     query: listQuery(DELIVERY_SORT_FIELDS, "createdAt", {
@@ -304,7 +304,7 @@ export const getDelivery = createRoute({
   path: "/{id}/deliveries/{deliveryId}",
   tags,
   summary: "One delivery with each attempt and its payload (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:read"),
   request: { params: deliveryParams() },
   responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...authErrors, ...notFoundError },
 });
@@ -315,7 +315,7 @@ export const redeliver = createRoute({
   path: "/{id}/deliveries/{deliveryId}/redeliver",
   tags,
   summary: "Send a delivery again, with a fresh retry schedule (admin)",
-  ...needs("admin"),
+  ...needs("webhooks:write"),
   request: { params: deliveryParams(), headers: IdempotencyHeaders },
   responses: {
     202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),

@@ -3,6 +3,7 @@ import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { writeContext } from "../../http/write-context";
+import { answerDeleted } from "../common";
 import * as routes from "./comments.routes";
 
 /** Mounted at /v1: `/tasks/{taskId}/comments` and `/comments/{id}`. */
@@ -32,6 +33,7 @@ export const commentsRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteComment, async (c) => {
-    await deleteComment(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteComment(writeContext(c), { id, ifMatch: ifMatchOf(c) });
+    return answerDeleted(c, id);
   });

@@ -13,12 +13,14 @@ import { listQuery, pageSchema } from "../../http/pagination";
 import { TASK_SORT_FIELDS } from "../../tasks/task-query";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../../tasks/tasks";
 import {
+  deletedResponses,
   etagHeader,
   IdempotencyHeaders,
   IdRef,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   notModifiedResponse,
+  PreferHeaders,
 } from "../common";
 import { IsoInstant } from "../dates";
 import { Timestamp } from "../schemas";
@@ -159,9 +161,9 @@ export const deleteTask = createRoute({
   tags,
   summary: "Delete a task and its comments",
   ...needs("write"),
-  request: { params: idParams(), headers: IfMatchHeaders },
+  request: { params: idParams(), headers: IfMatchHeaders.extend(PreferHeaders.shape) },
   responses: {
-    204: { description: "Deleted" },
+    ...deletedResponses("Deleted"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

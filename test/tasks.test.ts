@@ -226,13 +226,14 @@ describe("tasks: update", () => {
 });
 
 describe("tasks: delete", () => {
-  it("deletes with 204, removes its comments, and emits task.deleted with the task as it was", async () => {
+  it("deletes with 200 {id, deleted}, removes its comments, and emits task.deleted with the task as it was", async () => {
     const org = await createOrg();
     const project = await makeProject(org);
     const task = await makeTask(org, project.id, { tags: ["gone"] });
     const comment = await makeComment(org, task.id);
     const res = await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: task.id, deleted: true });
     expectError(await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expectError(await call("GET", `/v1/comments/${comment.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expect((await call<Page<Task>>("GET", "/v1/tasks?tag=gone", { key: org.keys.read })).body.data).toEqual([]);

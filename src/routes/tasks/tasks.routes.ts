@@ -22,7 +22,7 @@ import {
   notModifiedResponse,
   PreferHeaders,
 } from "../common";
-import { IsoInstant } from "../dates";
+import { IsoInstant, IsoUpperBound } from "../dates";
 import { Timestamp } from "../schemas";
 
 export const TaskSchema = z
@@ -84,10 +84,20 @@ export const TaskListQuerySchema = listQuery(TASK_SORT_FIELDS, "createdAt", {
   assigneeId: IdRef.optional(),
   priority: z.enum(TASK_PRIORITIES).optional(),
   tag: z.string().min(1).max(50).optional(),
-  dueAfter: IsoInstant.optional().openapi({ description: "Due at or after (inclusive)" }),
-  dueBefore: IsoInstant.optional().openapi({ description: "Due strictly before" }),
-  completedAfter: IsoInstant.optional().openapi({ description: "Completed at or after (inclusive)" }),
-  completedBefore: IsoInstant.optional().openapi({ description: "Completed strictly before" }),
+  dueAfter: IsoInstant.optional().openapi({
+    description: "Due at or after this instant (inclusive); a bare date (`2024-01-01`) means its midnight UTC",
+  }),
+  dueBefore: IsoUpperBound.optional().openapi({
+    description:
+      "Due strictly before this instant; a bare date (`2024-12-31`) includes that whole UTC day (before the start of the next day)",
+  }),
+  completedAfter: IsoInstant.optional().openapi({
+    description: "Completed at or after this instant (inclusive); a bare date (`2024-01-01`) means its midnight UTC",
+  }),
+  completedBefore: IsoUpperBound.optional().openapi({
+    description:
+      "Completed strictly before this instant; a bare date (`2024-01-31`) includes that whole UTC day (before the start of the next day)",
+  }),
 });
 
 const tags = ["Tasks"];

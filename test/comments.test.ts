@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Comment, CreatedApiKey, Page, User } from "./api-types";
 import {
+  commentEventData,
   eventCount,
   eventsFor,
   expectClientError,
@@ -36,7 +37,7 @@ describe("comments: happy path", () => {
     });
     const events = await eventsFor(org, res.body.id);
     expect(events.map((e) => e.type)).toEqual(["comment.created"]);
-    expect(events[0]?.data).toEqual(res.body);
+    expect(events[0]?.data).toEqual(commentEventData(res.body, org.member.name));
     expect((await call("GET", `/v1/comments/${res.body.id}`, { key: org.keys.read })).body).toEqual(res.body);
   });
 
@@ -105,7 +106,7 @@ describe("comments: happy path", () => {
     expectError(await call("GET", `/v1/comments/${comment.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     const events = await eventsFor(org, comment.id);
     expect(events.map((e) => e.type)).toEqual(["comment.created", "comment.deleted"]);
-    expect(events[1]?.data).toEqual(comment);
+    expect(events[1]?.data).toEqual(commentEventData(comment, org.owner.name));
   });
 });
 

@@ -28,7 +28,6 @@ export function commentsDeletedEvents(w: WriteContext, taskWhere: SQL, createdAt
       type: "comment.deleted",
       resourceType: "comment",
       resourceId: sql`${comments.id}`,
-      idSuffix: sql`${comments.id}`,
       data: commentEventDataSql,
       from: sql`FROM ${comments} JOIN ${tasks} ON ${tasks.id} = ${comments.taskId}
         WHERE ${comments.orgId} = ${w.orgId} AND ${tasks.orgId} = ${w.orgId} AND ${taskWhere}`,

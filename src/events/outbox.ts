@@ -120,20 +120,20 @@ export type DerivedEvents = BatchItem<"sqlite">;
  * One event per row of `from` (a `FROM … WHERE …` clause), written by one
  * INSERT … SELECT … RETURNING: a constant statement size and number of bound parameters
  * however many rows (D1: 100 parameters per statement), instead of a statement per row.
- * Ids are `evt_` + 10 random characters shared by the statement + the last 10 of
- * `idSuffix` (a random id of the source row), so they are unique and look like `newId`'s.
+ * Ids are `evt_` + 10 random characters of the statement + the row's number in it (10
+ * digits): unique whatever the source ids look like, and shaped like `newId`'s.
  * Like `commitReads`, an organization without webhooks gets its events marked sent at once.
  */
 export function eventsFromRows(
   w: WriteContext,
-  spec: { type: EventType; resourceType: ResourceType; resourceId: SQL; idSuffix: SQL; data: SQL; from: SQL },
+  spec: { type: EventType; resourceType: ResourceType; resourceId: SQL; data: SQL; from: SQL },
   createdAt: string,
 ): DerivedEvents {
   const { actor } = w;
   return w.db
     .insert(events)
     .select(
-      sql`SELECT ${`evt_${randomBase62(10)}`} || substr(${spec.idSuffix}, -10), ${w.orgId}, ${spec.type}, ${spec.resourceType},
+      sql`SELECT ${`evt_${randomBase62(10)}`} || printf('%010d', row_number() OVER ()), ${w.orgId}, ${spec.type}, ${spec.resourceType},
         ${spec.resourceId}, ${spec.data}, NULL, ${actor.userId}, ${actor.apiKeyId}, ${actor.incomingWebhookId ?? null},
         ${createdAt},
         CASE WHEN EXISTS (SELECT 1 FROM ${webhooks} WHERE ${webhooks.orgId} = ${w.orgId}) THEN NULL ELSE ${createdAt} END

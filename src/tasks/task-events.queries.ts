@@ -37,7 +37,6 @@ export function projectTasksDeletedEvents(
       type: "task.deleted",
       resourceType: "task",
       resourceId: sql`${tasks.id}`,
-      idSuffix: sql`${tasks.id}`,
       data: taskEventDataSql(sql`${project.name}`),
       from: sql`FROM ${tasks} WHERE ${tasks.orgId} = ${w.orgId} AND ${tasks.projectId} = ${project.id}`,
     },

@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import { newId, randomBase62 } from "../core/ids";
@@ -60,7 +60,8 @@ export interface Guard {
  * the same batch, so they see the database as the change left it). With a `guard`, the batch first checks the row still
  * has the ETag it was read with and otherwise rolls back whole (StaleWriteError).
  * `derived` are set-based event inserts (`eventsFromRows`) that run before `statements`,
- * so they still see the rows those delete; their events are handed on first.
+ * so they still see the rows those delete; their events are handed on first (the first
+ * ones in full, the others by id).
  */
 export async function commitWithEvents(
   w: WriteContext,
@@ -82,7 +83,7 @@ export async function commitWithEvents(
         ) ?? [])
       : [];
   const inserts = rows.map((row, i) => insertEvent(w.db, row, drafts[i]?.lookups));
-  const all = [...guarded, ...derived, ...statements, ...inserts, ...reads];
+  const all = [...guarded, ...derived.flatMap((d) => [d.insert, d.readBack]), ...statements, ...inserts, ...reads];
   const [first, ...rest] = all;
   if (!first) return;
   let results: unknown[];
@@ -93,14 +94,24 @@ export async function commitWithEvents(
     throw error;
   }
   const derivedAt = guarded.length;
-  const committed = derived.flatMap((_, i) => results[derivedAt + i] as EventRow[]);
-  const insertedAt = derivedAt + derived.length + statements.length;
+  const committed: EventRow[] = [];
+  const unsentIds: string[] = [];
+  derived.forEach((_, i) => {
+    const written = results[derivedAt + 2 * i] as Pick<EventRow, "id" | "enqueuedAt">[];
+    const inFull = results[derivedAt + 2 * i + 1] as EventRow[];
+    const read = new Set(inFull.map((row) => row.id));
+    committed.push(...inFull);
+    for (const row of written) if (row.enqueuedAt === null && !read.has(row.id)) unsentIds.push(row.id);
+  });
+  const insertedAt = derivedAt + 2 * derived.length + statements.length;
   rows.forEach((row, i) => {
     // The data as stored, lookups filled in (RETURNING of the row's own insert).
     if (drafts[i]?.lookups) row.data = (results[insertedAt + i] as Pick<EventRow, "data">[])[0]?.data ?? row.data;
   });
   committed.push(...rows);
-  if (committed.length > 0) w.afterCommit(committed, results.slice(results.length - reads.length));
+  if (committed.length > 0 || unsentIds.length > 0) {
+    w.afterCommit(committed, results.slice(results.length - reads.length), unsentIds);
+  }
 }
 
 /** An event row's INSERT; with lookups, `data` is completed in SQL and read back (RETURNING). */
@@ -113,8 +124,23 @@ function insertEvent(db: WriteContext["db"], row: EventRow, lookups?: EventLooku
     .returning({ data: events.data });
 }
 
-/** A set-based events INSERT (`eventsFromRows`), returning the rows it wrote. */
-export type DerivedEvents = BatchItem<"sqlite">;
+/**
+ * A set-based events INSERT (`eventsFromRows`), returning only each event's id and
+ * whether it is still to send, and the read of its first `READ_BACK_IN_FULL` events in
+ * full: a 10,000-row cascade of 10 kB descriptions must not come back whole
+ * (128 MB per isolate).
+ */
+export interface DerivedEvents {
+  insert: BatchItem<"sqlite">;
+  readBack: BatchItem<"sqlite">;
+}
+
+/**
+ * How many of a set-based write's events are handed on in full: first attempts after a
+ * commit take at most 200 (event, webhook) pairs (webhooks/dispatch.ts); the rest go
+ * through the queue by id anyway.
+ */
+const READ_BACK_IN_FULL = 200;
 
 /**
  * One event per row of `from` (a `FROM … WHERE …` clause), written by one
@@ -130,16 +156,25 @@ export function eventsFromRows(
   createdAt: string,
 ): DerivedEvents {
   const { actor } = w;
-  return w.db
+  const prefix = `evt_${randomBase62(10)}`;
+  const insert = w.db
     .insert(events)
     .select(
-      sql`SELECT ${`evt_${randomBase62(10)}`} || printf('%010d', row_number() OVER ()), ${w.orgId}, ${spec.type}, ${spec.resourceType},
+      sql`SELECT ${prefix} || printf('%010d', row_number() OVER ()), ${w.orgId}, ${spec.type}, ${spec.resourceType},
         ${spec.resourceId}, ${spec.data}, NULL, ${actor.userId}, ${actor.apiKeyId}, ${actor.incomingWebhookId ?? null},
         ${createdAt},
         CASE WHEN EXISTS (SELECT 1 FROM ${webhooks} WHERE ${webhooks.orgId} = ${w.orgId}) THEN NULL ELSE ${createdAt} END
       ${spec.from}`,
     )
-    .returning();
+    .returning({ id: events.id, enqueuedAt: events.enqueuedAt });
+  // This statement's ids share `prefix` and sort in row order ('~' follows every base62 character).
+  const readBack = w.db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, w.orgId), gte(events.id, prefix), lt(events.id, `${prefix}~`)))
+    .orderBy(events.id)
+    .limit(READ_BACK_IN_FULL);
+  return { insert, readBack };
 }
 
 /**

@@ -54,7 +54,6 @@ export function taskEventData(row: TaskRow) {
     assigneeName: null as string | null,
   };
 }
-export type TaskEventData = ReturnType<typeof taskEventData>;
 
 /** The project's and the assignee's names, read in the event's own INSERT (no round trip of their own). */
 function taskNameLookups(orgId: string, row: TaskRow): EventLookups {

@@ -146,7 +146,8 @@ async function main() {
     await expectStatus(200, "PATCH", `/v1/tasks/${task.id}`, { key, body: { assigneeId: member.id } });
     await expectStatus(200, "PATCH", `/v1/tasks/${task.id}`, { key, body: { status: "done" } });
     await expectStatus(201, "POST", `/v1/tasks/${task.id}/comments`, { key, body: { content: "Shipped." } });
-    await expectStatus(204, "DELETE", `/v1/tasks/${task.id}`, { key });
+    const deleted = await expectStatus(200, "DELETE", `/v1/tasks/${task.id}`, { key });
+    check(deleted.id === task.id && deleted.deleted === true, `DELETE answered ${JSON.stringify(deleted)}`);
 
     const expected = [
       "task.created",
@@ -156,6 +157,7 @@ async function main() {
       "task.updated",
       "task.completed",
       "comment.created",
+      "comment.deleted",
       "task.deleted",
     ];
     step(`waiting for ${expected.length} events at the catch-all receiver`);
@@ -186,6 +188,12 @@ async function main() {
       .map((r) => JSON.parse(r[0].body))
       .find((p) => p.event === "task.completed");
     check(completed.data.status === "done" && completed.data.assigneeId === member.id, "task.completed data");
+    check(
+      completed.data.taskId === task.id &&
+        completed.data.assigneeName === member.name &&
+        completed.data.projectName === project.name,
+      "task.completed names its project and assignee",
+    );
     console.log(`  ✓ ${byDelivery.size} events delivered, every signature verifies`);
 
     step("flaky receiver: fails twice, then succeeds on attempt 3");

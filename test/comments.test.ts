@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Comment, CreatedApiKey, Page, User } from "./api-types";
 import {
+  commentEventData,
   eventCount,
   eventsFor,
   expectClientError,
@@ -36,7 +37,7 @@ describe("comments: happy path", () => {
     });
     const events = await eventsFor(org, res.body.id);
     expect(events.map((e) => e.type)).toEqual(["comment.created"]);
-    expect(events[0]?.data).toEqual(res.body);
+    expect(events[0]?.data).toEqual(commentEventData(res.body, org.member.name));
     expect((await call("GET", `/v1/comments/${res.body.id}`, { key: org.keys.read })).body).toEqual(res.body);
   });
 
@@ -94,16 +95,18 @@ describe("comments: happy path", () => {
     });
   });
 
-  it("deletes with 204 and emits comment.deleted with the comment as it was", async () => {
+  it("deletes with 200 {id, deleted} and emits comment.deleted with the comment as it was", async () => {
     const org = await createOrg();
     const project = await makeProject(org);
     const task = await makeTask(org, project.id);
     const comment = await makeComment(org, task.id);
-    expect((await call("DELETE", `/v1/comments/${comment.id}`, { key: org.keys.write })).status).toBe(204);
+    const res = await call("DELETE", `/v1/comments/${comment.id}`, { key: org.keys.write });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: comment.id, deleted: true });
     expectError(await call("GET", `/v1/comments/${comment.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     const events = await eventsFor(org, comment.id);
     expect(events.map((e) => e.type)).toEqual(["comment.created", "comment.deleted"]);
-    expect(events[1]?.data).toEqual(comment);
+    expect(events[1]?.data).toEqual(commentEventData(comment, org.owner.name));
   });
 });
 
@@ -174,8 +177,8 @@ describe("comments: rules", () => {
       key: org.keys.admin,
       body: { name: "ada", scope: "write", userId: admin.body.id },
     });
-    expect((await call("DELETE", `/v1/comments/${byMember.id}`, { key: adminKey.body.key })).status).toBe(204);
-    expect((await call("DELETE", `/v1/comments/${byOwner.id}`, { key: org.keys.write })).status).toBe(204);
+    expect((await call("DELETE", `/v1/comments/${byMember.id}`, { key: adminKey.body.key })).status).toBe(200);
+    expect((await call("DELETE", `/v1/comments/${byOwner.id}`, { key: org.keys.write })).status).toBe(200);
   });
 
   it("never answers 500 to hostile values", async () => {

@@ -41,6 +41,7 @@ const EXPOSED = [
   "Link",
   "X-Verk-Bookmark",
   "Idempotent-Replayed",
+  "Preference-Applied",
 ];
 
 function expectReadableBy(response: ApiResponse | Response, origin: string): void {
@@ -99,6 +100,7 @@ describe("CORS: preflights", () => {
         "idempotency-key",
         "if-match",
         "if-none-match",
+        "prefer",
         "x-request-id",
         "x-verk-bookmark",
       ]),

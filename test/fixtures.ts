@@ -80,3 +80,19 @@ export function expectClientError(res: ApiResponse, context: string): void {
   }
   expect((res.body as Partial<ErrorBody> | null)?.error?.code, context).toBeTypeOf("string");
 }
+
+/** A task event's `data`: the task, plus `taskId`, `creatorId` and the project's and assignee's names. */
+export function taskEventData(task: Task, names: { projectName: string; assigneeName?: string | null }) {
+  return {
+    ...task,
+    taskId: task.id,
+    creatorId: task.createdBy,
+    projectName: names.projectName,
+    assigneeName: names.assigneeName ?? null,
+  };
+}
+
+/** A comment event's `data`: the comment, plus its author's name. */
+export function commentEventData(comment: Comment, authorName: string | null) {
+  return { ...comment, authorName };
+}

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CreatedIncomingWebhook, Project, Task } from "./api-types";
+import { taskEventData } from "./fixtures";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
 
 const ALL = ["tasks:create", "tasks:update", "projects:create", "projects:update", "comments:create"];
@@ -44,7 +45,9 @@ describe("incoming-webhook endpoints", () => {
       .bind(res.body.id)
       .first<Record<string, string | null>>();
     expect(event).toMatchObject({ actor_user_id: null, actor_api_key_id: null, actor_incoming_webhook_id: cred.id });
-    expect(JSON.parse(event!.data!)).toEqual(res.body);
+    expect(JSON.parse(event!.data!)).toEqual(
+      taskEventData(res.body, { projectName: "Inbox", assigneeName: org.member.name }),
+    );
     // The main API sees the task.
     const seen = await call<Task>("GET", `/v1/tasks/${res.body.id}`, { key: org.keys.read });
     expect(seen.body.title).toBe("From n8n");

@@ -114,7 +114,8 @@ describe("members", () => {
   it("remove a member: their keys stop working and member.removed is written", async () => {
     const org = await createOrg();
     const res = await call("DELETE", `/v1/users/${org.member.id}`, { key: org.keys.admin });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: org.member.id, deleted: true });
     expectError(await call("GET", "/v1/users/me", { key: org.member.key }), 401, "UNAUTHORIZED");
     expectError(await call("GET", `/v1/users/${org.member.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     const event = await env.DB.prepare("SELECT type FROM events WHERE resource_id = ? AND type = 'member.removed'")

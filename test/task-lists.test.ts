@@ -155,7 +155,8 @@ describe("task lists: filters and sorts over a varied data set", () => {
     ["tag=x", (t) => t.tags.includes("x")],
     ["tag=shared", (t) => t.tags.includes("shared")],
     ["tag=none-such", () => false],
-    ["dueBefore=2025-01-15", (t) => t.dueDate !== null && t.dueDate < "2025-01-15T00:00:00.000Z"],
+    // A bare date as the upper bound covers that whole UTC day.
+    ["dueBefore=2025-01-15", (t) => t.dueDate !== null && t.dueDate < "2025-01-16T00:00:00.000Z"],
     ["dueAfter=2025-01-15", (t) => t.dueDate !== null && t.dueDate >= "2025-01-15T00:00:00.000Z"],
     [
       "dueAfter=2025-01-01&dueBefore=2025-03-01T00:00:00Z",

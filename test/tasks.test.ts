@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Page, Task } from "./api-types";
-import { eventCount, eventsFor, makeComment, makeProject, makeTask } from "./fixtures";
+import { eventCount, eventsFor, makeComment, makeProject, makeTask, taskEventData } from "./fixtures";
 import { call, createOrg, expectError } from "./harness";
 
 describe("tasks: create", () => {
@@ -31,7 +31,7 @@ describe("tasks: create", () => {
     });
     const events = await eventsFor(org, res.body.id);
     expect(events.map((e) => e.type)).toEqual(["task.created"]);
-    expect(events[0]?.data).toEqual(res.body);
+    expect(events[0]?.data).toEqual(taskEventData(res.body, { projectName: project.name }));
     expect(events[0]?.actor.userId).toBe(org.member.id);
   });
 
@@ -104,7 +104,7 @@ describe("tasks: update", () => {
     expect(res.headers.get("ETag")).toMatch(/^".+"$/);
     const events = await eventsFor(org, task.id);
     expect(events.map((e) => e.type)).toEqual(["task.created", "task.updated"]);
-    expect(events[1]?.data).toEqual(res.body);
+    expect(events[1]?.data).toEqual(taskEventData(res.body as Task, { projectName: project.name }));
     expect(events[1]?.changes).toEqual({
       title: { from: "Task", to: "Renamed" },
       description: { from: "old", to: null },
@@ -226,19 +226,20 @@ describe("tasks: update", () => {
 });
 
 describe("tasks: delete", () => {
-  it("deletes with 204, removes its comments, and emits task.deleted with the task as it was", async () => {
+  it("deletes with 200 {id, deleted}, removes its comments, and emits task.deleted with the task as it was", async () => {
     const org = await createOrg();
     const project = await makeProject(org);
     const task = await makeTask(org, project.id, { tags: ["gone"] });
     const comment = await makeComment(org, task.id);
     const res = await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: task.id, deleted: true });
     expectError(await call("GET", `/v1/tasks/${task.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expectError(await call("GET", `/v1/comments/${comment.id}`, { key: org.keys.read }), 404, "NOT_FOUND");
     expect((await call<Page<Task>>("GET", "/v1/tasks?tag=gone", { key: org.keys.read })).body.data).toEqual([]);
     const events = await eventsFor(org, task.id);
     expect(events.map((e) => e.type)).toEqual(["task.created", "task.deleted"]);
-    expect(events[1]?.data).toEqual(task);
+    expect(events[1]?.data).toEqual(taskEventData(task, { projectName: project.name }));
     expectError(await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write }), 404, "NOT_FOUND");
   });
 });

@@ -216,7 +216,8 @@ describe("webhooks: managing (happy paths)", () => {
       ).bind(now),
     ]);
     const res = await call("DELETE", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: hook.id, deleted: true });
     expectError(await call("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin }), 404, "NOT_FOUND");
     const left = await env.DB.prepare(
       "SELECT (SELECT COUNT(*) FROM deliveries WHERE id = 'del_x1') + (SELECT COUNT(*) FROM delivery_attempts WHERE id = 'att_x1') AS n",

@@ -4,12 +4,12 @@ import { AppError, notFound, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { assertIfMatch } from "../core/versions";
-import { type Actor, answerStatements, type WriteContext } from "../core/write-context";
+import { type Actor, answerStatements, type Changes, type WriteContext } from "../core/write-context";
 import { finishPage, planPage, type SortKey, sortKeys } from "../db/keyset";
 import { isGuardFailure, requireRow } from "../db/row-guards";
-import { type Comment, comments, tasks } from "../db/schema";
+import { type Comment, comments, tasks, users } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { commitWithEvents } from "../events/outbox";
+import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { existingMemberIds } from "../identity/users";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
 import { findTask } from "../tasks/tasks";
@@ -28,6 +28,30 @@ export function presentComment(row: Comment, projectId: string) {
   };
 }
 export type CommentResource = ReturnType<typeof presentComment>;
+
+/** A comment event's `data`: the comment, plus its author's name, which the event's own INSERT fills in. */
+export function commentEventData(row: Comment, projectId: string) {
+  return { ...presentComment(row, projectId), authorName: null as string | null };
+}
+
+function commentEvent(
+  w: WriteContext,
+  type: "comment.created" | "comment.updated" | "comment.deleted",
+  row: Comment,
+  projectId: string,
+  changes?: Changes,
+): EventDraft {
+  return {
+    type,
+    resourceType: "comment",
+    resourceId: row.id,
+    data: commentEventData(row, projectId),
+    lookups: {
+      authorName: sql`SELECT ${users.name} FROM ${users} WHERE ${users.orgId} = ${w.orgId} AND ${users.id} = ${row.authorId}`,
+    },
+    ...(changes ? { changes } : {}),
+  };
+}
 
 const versioned = (row: Comment, projectId: string): Versioned<CommentResource> => ({
   resource: presentComment(row, projectId),
@@ -124,14 +148,7 @@ export async function createComment(w: WriteContext, { taskId, ...input }: Comme
         w.db.insert(comments).values(row),
         ...answerStatements(w, created),
       ],
-      [
-        {
-          type: "comment.created",
-          resourceType: "comment",
-          resourceId: row.id,
-          data: presentComment(row, task.projectId),
-        },
-      ],
+      [commentEvent(w, "comment.created", row, task.projectId)],
       now,
     );
   } catch (error) {
@@ -176,7 +193,7 @@ export async function updateComment(
         .set({ content: next.content, mentions: next.mentions, etag: next.etag, updatedAt: now })
         .where(eq(comments.id, commentId)),
     ],
-    [{ type: "comment.updated", resourceType: "comment", resourceId: commentId, data: after, changes }],
+    [commentEvent(w, "comment.updated", next, projectId, changes)],
     now,
     { table: "comments", id: commentId, etag: current.etag },
   );
@@ -191,14 +208,7 @@ export async function deleteComment(w: WriteContext, { id: commentId, ifMatch }:
   await commitWithEvents(
     w,
     [w.db.delete(comments).where(eq(comments.id, commentId))],
-    [
-      {
-        type: "comment.deleted",
-        resourceType: "comment",
-        resourceId: commentId,
-        data: presentComment(current, projectId),
-      },
-    ],
+    [commentEvent(w, "comment.deleted", current, projectId)],
     now,
     { table: "comments", id: commentId, etag: current.etag },
   );

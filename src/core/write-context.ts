@@ -64,8 +64,12 @@ export interface WriteContext {
   db: DrizzleD1Database;
   orgId: string;
   actor: Actor;
-  /** Hands committed events on (to their webhooks), with the results of `commitReads`. */
-  afterCommit: (committed: CommittedEvent[], reads: unknown[]) => void;
+  /**
+   * Hands committed events on (to their webhooks), with the results of `commitReads`;
+   * `unsentIds` are more committed events, known by id only (a set-based write's beyond
+   * those read back in full), to send through the queue.
+   */
+  afterCommit: (committed: CommittedEvent[], reads: unknown[], unsentIds?: string[]) => void;
   /**
    * Reads that join a commit's batch when it carries events: what `afterCommit` needs,
    * read in the same D1 round trip and transaction as the change.

@@ -25,13 +25,15 @@ export const corsPolicy = cors({
     "Idempotency-Key",
     "If-Match",
     "If-None-Match",
+    "Prefer",
     "X-Request-Id",
     BOOKMARK_HEADER,
   ],
   // What a page reads beyond the CORS-safelisted response headers: rate limits
   // (http/rate-limit-headers.ts, Retry-After on 429 and on 409 for an
   // Idempotency-Key still in progress), the request id, versions,
-  // where a create put its resource, pages, the read-your-writes bookmark and replays.
+  // where a create put its resource, pages, the read-your-writes bookmark, replays and
+  // a DELETE's honoured `Prefer: return=minimal`.
   exposeHeaders: [
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
@@ -45,6 +47,7 @@ export const corsPolicy = cors({
     "Link",
     BOOKMARK_HEADER,
     "Idempotent-Replayed",
+    "Preference-Applied",
   ],
   // Seconds a browser may reuse a preflight's answer (Chromium caps it at 7200).
   maxAge: 600,

@@ -50,5 +50,6 @@ export function operatorContext(c: Context<AppEnv>, answer?: AnswerHooks): Omit<
  * whatever that cannot finish is left to the queue and the outbox sweep.
  */
 export function dispatchAfterResponse(c: Context<AppEnv>): WriteContext["afterCommit"] {
-  return (rows, reads) => c.executionCtx.waitUntil(dispatchCommitted(c.env, rows, DISPATCH_LIMITS, reads));
+  return (rows, reads, unsentIds) =>
+    c.executionCtx.waitUntil(dispatchCommitted(c.env, rows, DISPATCH_LIMITS, reads, unsentIds));
 }

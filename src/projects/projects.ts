@@ -1,5 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { commentsDeletedEvents } from "../comments/comment-events.queries";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { assertIfMatch } from "../core/versions";
@@ -9,6 +10,7 @@ import { findInOrg, listPage } from "../db/org-queries";
 import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
 import { changesBetween } from "../events/changes";
 import { commitWithEvents } from "../events/outbox";
+import { projectTasksDeletedEvents } from "../tasks/task-events.queries";
 
 export function presentProject(row: Project) {
   return {
@@ -135,7 +137,9 @@ export async function updateProject(
 /**
  * Deletes the project with its tasks, their tags and comments, in one batch (one
  * transaction). Subqueries keep each statement's bound parameters constant however
- * many tasks there are. One `project.deleted` event stands for the whole cascade.
+ * many tasks there are. Each comment's `comment.deleted` and each task's `task.deleted`
+ * are written set-based ahead of the deletes (two statements for any number of rows),
+ * then `project.deleted`, so a receiver's mirror keeps none of the cascade's rows.
  */
 export async function deleteProject(w: WriteContext, { id: projectId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findProject(w.db, w.orgId, projectId);
@@ -156,6 +160,7 @@ export async function deleteProject(w: WriteContext, { id: projectId, ifMatch }:
     [{ type: "project.deleted", resourceType: "project", resourceId: projectId, data: presentProject(current) }],
     now,
     { table: "projects", id: projectId, etag: current.etag },
+    [commentsDeletedEvents(w, sql`${tasks.projectId} = ${projectId}`, now), projectTasksDeletedEvents(w, current, now)],
   );
 }
 

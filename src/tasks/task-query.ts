@@ -14,7 +14,7 @@ export interface TaskFilters {
   assigneeId?: string;
   priority?: TaskPriority;
   tag?: string;
-  /** ISO 8601 UTC bounds: `…After` is inclusive, `…Before` exclusive ([after, before)). */
+  /** ISO 8601 UTC bounds: `…After` is inclusive, `…Before` exclusive ([after, before)); a bare date's `…Before` arrives as its `T24:00` (routes/dates.ts). */
   dueAfter?: string;
   dueBefore?: string;
   completedAfter?: string;

@@ -1,6 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { commentsDeletedEvents } from "../comments/comment-events.queries";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../core/enums";
 import { AppError, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
@@ -10,7 +11,7 @@ import { findInOrg } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { comments, projects, type Task, tasks, taskTags, users } from "../db/schema";
 import { changesBetween } from "../events/changes";
-import { commitWithEvents, type EventDraft } from "../events/outbox";
+import { commitWithEvents, type EventDraft, type EventLookups } from "../events/outbox";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
 
 export { TASK_PRIORITIES, TASK_STATUSES };
@@ -38,6 +39,47 @@ export function presentTask(row: TaskRow) {
   };
 }
 export type TaskResource = ReturnType<typeof presentTask>;
+
+/**
+ * A task event's `data`: the task, plus what receivers read beside it (README
+ * "Webhooks"): `taskId` and `creatorId` (the same as `id` and `createdBy`) and the names
+ * of its project and assignee, which `taskNameLookups` fills in as the event is written.
+ */
+export function taskEventData(row: TaskRow) {
+  return {
+    ...presentTask(row),
+    taskId: row.id,
+    creatorId: row.createdBy,
+    projectName: null as string | null,
+    assigneeName: null as string | null,
+  };
+}
+
+/** The project's and the assignee's names, read in the event's own INSERT (no round trip of their own). */
+function taskNameLookups(orgId: string, row: TaskRow): EventLookups {
+  return {
+    projectName: sql`SELECT ${projects.name} FROM ${projects} WHERE ${projects.orgId} = ${orgId} AND ${projects.id} = ${row.projectId}`,
+    assigneeName: row.assigneeId
+      ? sql`SELECT ${users.name} FROM ${users} WHERE ${users.orgId} = ${orgId} AND ${users.id} = ${row.assigneeId}`
+      : sql`NULL`,
+  };
+}
+
+function taskEvent(
+  w: WriteContext,
+  type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned",
+  row: TaskRow,
+  changes?: Changes,
+): EventDraft {
+  return {
+    type,
+    resourceType: "task",
+    resourceId: row.id,
+    data: taskEventData(row),
+    lookups: taskNameLookups(w.orgId, row),
+    ...(changes ? { changes } : {}),
+  };
+}
 
 const versioned = (row: TaskRow): Versioned<TaskResource> => ({ resource: presentTask(row), etag: row.etag });
 
@@ -85,13 +127,13 @@ export async function createTask(w: WriteContext, input: TaskInput) {
     updatedAt: now,
     completedAt: status === "done" ? now : null,
   };
-  const data = presentTask(row);
   // Like GitHub's `opened` + `assigned`: a task born assigned or done also tells those subscribers.
-  const drafts: EventDraft[] = [{ type: "task.created", resourceType: "task", resourceId: row.id, data }];
+  const drafts: EventDraft[] = [taskEvent(w, "task.created", row)];
   if (row.status === "done") {
-    drafts.push(taskEvent("task.completed", data, { status: { from: null, to: "done" } }));
+    drafts.push(taskEvent(w, "task.completed", row, { status: { from: null, to: "done" } }));
   }
-  if (row.assigneeId) drafts.push(taskEvent("task.assigned", data, { assigneeId: { from: null, to: row.assigneeId } }));
+  if (row.assigneeId)
+    drafts.push(taskEvent(w, "task.assigned", row, { assigneeId: { from: null, to: row.assigneeId } }));
   const created = versioned(row);
   try {
     await commitWithEvents(
@@ -161,13 +203,11 @@ export async function updateTask(
   const changes = changesBetween(before, after, TASK_FIELDS);
   if (Object.keys(changes).length === 0) return versioned(current);
 
-  const drafts: EventDraft[] = [
-    { type: "task.updated", resourceType: "task", resourceId: taskId, data: after, changes },
-  ];
+  const drafts: EventDraft[] = [taskEvent(w, "task.updated", next, changes)];
   if (after.status === "done" && before.status !== "done") {
-    drafts.push(taskEvent("task.completed", after, pick(changes, ["status", "completedAt"])));
+    drafts.push(taskEvent(w, "task.completed", next, pick(changes, ["status", "completedAt"])));
   }
-  if (changes.assigneeId) drafts.push(taskEvent("task.assigned", after, pick(changes, ["assigneeId"])));
+  if (changes.assigneeId) drafts.push(taskEvent(w, "task.assigned", next, pick(changes, ["assigneeId"])));
 
   const statements: BatchItem<"sqlite">[] = [
     w.db
@@ -195,7 +235,10 @@ export async function updateTask(
   return versioned(next);
 }
 
-/** Deletes the task with its tags and comments; one `task.deleted` event carries the task as it was. */
+/**
+ * Deletes the task with its tags and comments; `task.deleted` carries the task as it
+ * was, after a `comment.deleted` for each of its comments (set-based, however many).
+ */
 export async function deleteTask(w: WriteContext, { id: taskId, ifMatch }: { id: string; ifMatch?: string }) {
   const current = await findTask(w.db, w.orgId, taskId);
   assertIfMatch(ifMatch, current.etag);
@@ -207,9 +250,10 @@ export async function deleteTask(w: WriteContext, { id: taskId, ifMatch }: { id:
       w.db.delete(taskTags).where(eq(taskTags.taskId, taskId)),
       w.db.delete(tasks).where(eq(tasks.id, taskId)),
     ],
-    [{ type: "task.deleted", resourceType: "task", resourceId: taskId, data: presentTask(current) }],
+    [taskEvent(w, "task.deleted", current)],
     now,
     { table: "tasks", id: taskId, etag: current.etag },
+    [commentsDeletedEvents(w, sql`${tasks.id} = ${taskId}`, now)],
   );
 }
 
@@ -264,10 +308,6 @@ const projectChangedMeanwhile = () =>
 function tagStatements(w: WriteContext, taskId: string, tags: string[]): BatchItem<"sqlite">[] {
   if (tags.length === 0) return [];
   return [w.db.insert(taskTags).values(tags.map((tag) => ({ taskId, orgId: w.orgId, tag })))];
-}
-
-function taskEvent(type: "task.completed" | "task.assigned", data: TaskResource, changes: Changes): EventDraft {
-  return { type, resourceType: "task", resourceId: data.id, data, changes };
 }
 
 function pick(changes: Changes, fields: string[]): Changes {

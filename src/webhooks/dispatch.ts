@@ -43,15 +43,34 @@ export const DISPATCH_LIMITS: DispatchLimits = { pairs: 200, concurrency: 5, per
  * retried, as delayed `delivery` messages. Events beyond `limits.pairs`, and anything
  * this run cannot finish, take the queue path; if this run dies before its record, the
  * events are still unmarked and the outbox sweep sends them through the queue, where the
- * same delivery ids make any repeat recognisable to the receiver.
+ * same delivery ids make any repeat recognisable to the receiver. `unsentIds` (events
+ * known by id only, e.g. a project cascade's beyond those read back in full) go
+ * straight to the queue, meanwhile.
  */
 export async function dispatchCommitted(
   env: Env,
   committed: CommittedEvent[],
   limits: DispatchLimits = DISPATCH_LIMITS,
   preread?: unknown[],
+  unsentIds: string[] = [],
 ): Promise<void> {
-  if (committed.length === 0) return;
+  const enqueued =
+    unsentIds.length > 0
+      ? enqueueEvents(
+          env,
+          unsentIds.map((id) => ({ id })),
+        )
+      : undefined;
+  if (committed.length > 0) await dispatchOrEnqueue(env, committed, limits, preread);
+  await enqueued;
+}
+
+async function dispatchOrEnqueue(
+  env: Env,
+  committed: CommittedEvent[],
+  limits: DispatchLimits,
+  preread?: unknown[],
+): Promise<void> {
   try {
     await dispatch(env, committed, limits, preread as DispatchReads | undefined);
   } catch (error) {

@@ -1,11 +1,11 @@
-import { presentComment } from "../comments/comments";
+import { commentEventData } from "../comments/comments";
 import { newEtag, newId } from "../core/ids";
 import type { Changes } from "../core/write-context";
 import type { EventRow } from "../db/schema";
 import type { EventType } from "../events/catalog";
 import { presentUser } from "../identity/users";
 import { presentProject } from "../projects/projects";
-import { presentTask } from "../tasks/tasks";
+import { taskEventData } from "../tasks/tasks";
 
 /**
  * Illustrative `data` (and `changes`) for a test delivery of `type`, shaped by the
@@ -16,7 +16,7 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
   const projectId = newId("proj");
   const userId = newId("user");
   const common = { orgId: "org_sample", etag: newEtag(), createdAt: now, updatedAt: now };
-  const task = presentTask({
+  const task = taskEventData({
     ...common,
     id: newId("task"),
     projectId,
@@ -30,6 +30,8 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     createdBy: userId,
     completedAt: type === "task.completed" ? now : null,
   });
+  task.projectName = "Sample project";
+  task.assigneeName = "Sam Sample";
   const project = presentProject({
     ...common,
     id: projectId,
@@ -47,7 +49,7 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     email: "sam.sample@example.com",
     role: type === "member.role_changed" ? "admin" : "member",
   });
-  const comment = presentComment(
+  const comment = commentEventData(
     {
       ...common,
       id: newId("cmt"),
@@ -58,6 +60,7 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     },
     projectId,
   );
+  comment.authorName = "Sam Sample";
   switch (type) {
     case "task.created":
     case "task.deleted":

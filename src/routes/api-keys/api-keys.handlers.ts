@@ -3,6 +3,7 @@ import { createRouter } from "../../http/openapi";
 import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../../identity/api-keys";
+import { answerDeleted } from "../common";
 import * as routes from "./api-keys.routes";
 
 /** A new key: 201 at its Location, the secret key in this answer only (replays omit it). */
@@ -21,8 +22,9 @@ export const apiKeysRouter = createRouter()
     return answer.send(await createApiKey(writeContext(c, answer), c.req.valid("json")));
   })
   .openapi(routes.revokeApiKey, async (c) => {
-    await revokeApiKey(writeContext(c), { id: c.req.valid("param").id });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await revokeApiKey(writeContext(c), { id });
+    return answerDeleted(c, id);
   })
   .openapi(routes.rotateApiKey, async (c) => {
     const { gracePeriodSeconds } = c.req.valid("json");

@@ -3,7 +3,7 @@ import { authErrors, conflictError, idParams, jsonBody, jsonResponse, needs, not
 import { listQuery, pageSchema } from "../../http/pagination";
 import { API_KEY_SORT_FIELDS } from "../../identity/api-keys";
 import { KEY_PERMISSIONS, SCOPES } from "../../identity/principal";
-import { IdempotencyHeaders } from "../common";
+import { deletedResponses, IdempotencyHeaders, PreferHeaders } from "../common";
 import { IsoInstant } from "../dates";
 import { Name, Timestamp } from "../schemas";
 
@@ -96,8 +96,8 @@ export const revokeApiKey = createRoute({
   tags,
   summary: "Revoke an API key at once",
   ...needs("keys:write"),
-  request: { params: idParams() },
-  responses: { 204: { description: "Revoked" }, ...authErrors, ...notFoundError },
+  request: { params: idParams(), headers: PreferHeaders },
+  responses: { ...deletedResponses("Revoked"), ...authErrors, ...notFoundError },
 });
 
 export const rotateApiKey = createRoute({

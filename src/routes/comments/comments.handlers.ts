@@ -4,6 +4,7 @@ import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
+import { answerDeleted } from "../common";
 import * as routes from "./comments.routes";
 
 /** Mounted at /v1: `/tasks/{taskId}/comments` and `/comments/{id}`. */
@@ -35,6 +36,7 @@ export const commentsRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteComment, async (c) => {
-    await deleteComment(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteComment(writeContext(c), { id, ifMatch: ifMatchOf(c) });
+    return answerDeleted(c, id);
   });

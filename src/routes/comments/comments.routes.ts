@@ -13,12 +13,14 @@ import {
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import {
+  deletedResponses,
   etagHeader,
   IdempotencyHeaders,
   IdRef,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   notModifiedResponse,
+  PreferHeaders,
 } from "../common";
 import { Timestamp } from "../schemas";
 
@@ -125,9 +127,9 @@ export const deleteComment = createRoute({
   tags,
   summary: "Delete a comment (its author, or an admin)",
   ...needs("comments:write"),
-  request: { params: idParams(), headers: IfMatchHeaders },
+  request: { params: idParams(), headers: IfMatchHeaders.extend(PreferHeaders.shape) },
   responses: {
-    204: { description: "Deleted" },
+    ...deletedResponses("Deleted"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

@@ -12,6 +12,7 @@ import {
   rotateIncomingWebhookKey,
   updateIncomingWebhook,
 } from "../../incoming-webhooks/incoming-webhooks";
+import { answerDeleted } from "../common";
 import * as routes from "./incoming-webhooks.routes";
 
 export const incomingWebhooksRouter = createRouter()
@@ -44,8 +45,9 @@ export const incomingWebhooksRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteIncomingWebhook, async (c) => {
-    await deleteIncomingWebhook(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteIncomingWebhook(writeContext(c), { id, ifMatch: ifMatchOf(c) });
+    return answerDeleted(c, id);
   })
   .openapi(routes.rotateIncomingWebhook, async (c) => {
     const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated, secretPaths: ["key"] }));

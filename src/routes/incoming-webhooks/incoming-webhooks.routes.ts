@@ -11,7 +11,7 @@ import {
 } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { INCOMING_PERMISSIONS, INCOMING_SORT_FIELDS } from "../../incoming-webhooks/incoming-webhooks";
-import { etagHeader, IdempotencyHeaders } from "../common";
+import { deletedResponses, etagHeader, IdempotencyHeaders, PreferHeaders } from "../common";
 import { Name, Timestamp } from "../schemas";
 
 const Permissions = z
@@ -134,8 +134,8 @@ export const deleteIncomingWebhook = createRoute({
   tags,
   summary: "Delete a credential; its key stops working at once",
   ...needs("incoming:write"),
-  request: { params: idParams() },
-  responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError, ...preconditionError },
+  request: { params: idParams(), headers: PreferHeaders },
+  responses: { ...deletedResponses("Deleted"), ...authErrors, ...notFoundError, ...preconditionError },
 });
 
 export const rotateIncomingWebhook = createRoute({

@@ -4,6 +4,7 @@ import { createRouter } from "../../http/openapi";
 import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import { createProject, deleteProject, getProject, listProjects, updateProject } from "../../projects/projects";
+import { answerDeleted } from "../common";
 import * as routes from "./projects.routes";
 
 export const projectsRouter = createRouter()
@@ -32,6 +33,7 @@ export const projectsRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteProject, async (c) => {
-    await deleteProject(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteProject(writeContext(c), { id, ifMatch: ifMatchOf(c) });
+    return answerDeleted(c, id);
   });

@@ -13,11 +13,13 @@ import { listQuery, pageSchema } from "../../http/pagination";
 import { PROJECT_SORT_FIELDS } from "../../projects/projects";
 import {
   BooleanQueryParam,
+  deletedResponses,
   etagHeader,
   IdempotencyHeaders,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   notModifiedResponse,
+  PreferHeaders,
 } from "../common";
 import { Name, Timestamp } from "../schemas";
 
@@ -130,9 +132,9 @@ export const deleteProject = createRoute({
   tags,
   summary: "Delete a project with its tasks and their comments",
   ...needs("projects:write"),
-  request: { params: idParams(), headers: IfMatchHeaders },
+  request: { params: idParams(), headers: IfMatchHeaders.extend(PreferHeaders.shape) },
   responses: {
-    204: { description: "Deleted" },
+    ...deletedResponses("Deleted"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

@@ -5,6 +5,7 @@ import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import { listTasks } from "../../tasks/task-query";
 import { createTask, deleteTask, getTask, updateTask } from "../../tasks/tasks";
+import { answerDeleted } from "../common";
 import * as routes from "./tasks.routes";
 
 export const tasksRouter = createRouter()
@@ -33,6 +34,7 @@ export const tasksRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteTask, async (c) => {
-    await deleteTask(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteTask(writeContext(c), { id, ifMatch: ifMatchOf(c) });
+    return answerDeleted(c, id);
   });

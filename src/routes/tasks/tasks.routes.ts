@@ -13,14 +13,16 @@ import { listQuery, pageSchema } from "../../http/pagination";
 import { TASK_SORT_FIELDS } from "../../tasks/task-query";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../../tasks/tasks";
 import {
+  deletedResponses,
   etagHeader,
   IdempotencyHeaders,
   IdRef,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   notModifiedResponse,
+  PreferHeaders,
 } from "../common";
-import { IsoInstant } from "../dates";
+import { IsoInstant, IsoUpperBound } from "../dates";
 import { Timestamp } from "../schemas";
 
 export const TaskSchema = z
@@ -82,10 +84,20 @@ export const TaskListQuerySchema = listQuery(TASK_SORT_FIELDS, "createdAt", {
   assigneeId: IdRef.optional(),
   priority: z.enum(TASK_PRIORITIES).optional(),
   tag: z.string().min(1).max(50).optional(),
-  dueAfter: IsoInstant.optional().openapi({ description: "Due at or after (inclusive)" }),
-  dueBefore: IsoInstant.optional().openapi({ description: "Due strictly before" }),
-  completedAfter: IsoInstant.optional().openapi({ description: "Completed at or after (inclusive)" }),
-  completedBefore: IsoInstant.optional().openapi({ description: "Completed strictly before" }),
+  dueAfter: IsoInstant.optional().openapi({
+    description: "Due at or after this instant (inclusive); a bare date (`2024-01-01`) means its midnight UTC",
+  }),
+  dueBefore: IsoUpperBound.optional().openapi({
+    description:
+      "Due strictly before this instant; a bare date (`2024-12-31`) includes that whole UTC day (before the start of the next day)",
+  }),
+  completedAfter: IsoInstant.optional().openapi({
+    description: "Completed at or after this instant (inclusive); a bare date (`2024-01-01`) means its midnight UTC",
+  }),
+  completedBefore: IsoUpperBound.optional().openapi({
+    description:
+      "Completed strictly before this instant; a bare date (`2024-01-31`) includes that whole UTC day (before the start of the next day)",
+  }),
 });
 
 const tags = ["Tasks"];
@@ -159,9 +171,9 @@ export const deleteTask = createRoute({
   tags,
   summary: "Delete a task and its comments",
   ...needs("tasks:write"),
-  request: { params: idParams(), headers: IfMatchHeaders },
+  request: { params: idParams(), headers: IfMatchHeaders.extend(PreferHeaders.shape) },
   responses: {
-    204: { description: "Deleted" },
+    ...deletedResponses("Deleted"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

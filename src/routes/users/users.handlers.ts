@@ -12,6 +12,7 @@ import {
   type UserResource,
   updateUser,
 } from "../../identity/users";
+import { answerDeleted } from "../common";
 import * as routes from "./users.routes";
 
 export const usersRouter = createRouter()
@@ -50,6 +51,7 @@ export const usersRouter = createRouter()
     return c.json(resource, 200);
   })
   .openapi(routes.deleteUser, async (c) => {
-    await removeUser(writeContext(c), { id: c.req.valid("param").id, ifMatch: ifMatchOf(c) });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await removeUser(writeContext(c), { id, ifMatch: ifMatchOf(c) });
+    return answerDeleted(c, id);
   });

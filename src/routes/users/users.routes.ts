@@ -12,7 +12,15 @@ import {
 import { listQuery, pageSchema } from "../../http/pagination";
 import { ROLES } from "../../identity/principal";
 import { USER_SORT_FIELDS } from "../../identity/users";
-import { etagHeader, IdempotencyHeaders, IfMatchHeaders, IfNoneMatchHeaders, notModifiedResponse } from "../common";
+import {
+  deletedResponses,
+  etagHeader,
+  IdempotencyHeaders,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  notModifiedResponse,
+  PreferHeaders,
+} from "../common";
 import { Email, Name, Timestamp } from "../schemas";
 
 export const UserSchema = z
@@ -123,9 +131,9 @@ export const deleteUser = createRoute({
   tags,
   summary: "Remove a member and revoke their keys (admin)",
   ...needs("members:write"),
-  request: { params: idParams(), headers: IfMatchHeaders },
+  request: { params: idParams(), headers: IfMatchHeaders.extend(PreferHeaders.shape) },
   responses: {
-    204: { description: "Removed" },
+    ...deletedResponses("Removed"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

@@ -16,6 +16,7 @@ import {
   updateWebhook,
   type WebhookContext,
 } from "../../webhooks/webhooks";
+import { answerDeleted } from "../common";
 import * as routes from "./webhooks.routes";
 
 /** A webhook write's context: the caller's, plus the plan and the deployment. */
@@ -49,8 +50,9 @@ export const webhooksRouter = createRouter()
     );
   })
   .openapi(routes.deleteWebhook, async (c) => {
-    await deleteWebhook(writeContext(c), { id: c.req.valid("param").id });
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteWebhook(writeContext(c), { id });
+    return answerDeleted(c, id);
   })
   .openapi(routes.rotateSecret, async (c) => {
     const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated, secretPaths: ["secret"] }));

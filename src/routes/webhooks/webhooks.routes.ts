@@ -16,7 +16,7 @@ import { DELIVERY_SORT_FIELDS } from "../../webhooks/deliveries";
 import { GIVEN_SECRET_PATTERN } from "../../webhooks/secrets";
 import { MAX_WEBHOOK_URL_LENGTH } from "../../webhooks/url-policy";
 import { WEBHOOK_SORT_FIELDS } from "../../webhooks/webhooks";
-import { BooleanQueryParam, IdempotencyHeaders, IdRef } from "../common";
+import { BooleanQueryParam, deletedResponses, IdempotencyHeaders, IdRef, PreferHeaders } from "../common";
 import { Timestamp } from "../schemas";
 
 /**
@@ -243,8 +243,8 @@ export const deleteWebhook = createRoute({
   tags,
   summary: "Delete a webhook and its delivery log (admin)",
   ...needs("webhooks:write"),
-  request: { params: webhookIdParams() },
-  responses: { 204: { description: "Deleted" }, ...authErrors, ...notFoundError },
+  request: { params: webhookIdParams(), headers: PreferHeaders },
+  responses: { ...deletedResponses("Deleted"), ...authErrors, ...notFoundError },
 });
 
 export const rotateSecret = createRoute({

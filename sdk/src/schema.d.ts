@@ -949,8 +949,13 @@ export interface components {
             name: string;
             /** @example vk_live_a1B2c3 */
             prefix: string;
-            /** @enum {string} */
-            scope: "read" | "write" | "admin";
+            /**
+             * @description The scope the key was created with; null for a key created with a list of `permissions`.
+             * @enum {string|null}
+             */
+            scope: "read" | "write" | "admin" | null;
+            /** @description What the key may do: its scope's permissions, or the list it was created with. Use is further limited to what the member's role allows. */
+            permissions: ("tasks:read" | "tasks:write" | "projects:read" | "projects:write" | "comments:read" | "comments:write" | "members:read" | "members:write" | "events:read" | "keys:read" | "keys:write" | "webhooks:read" | "webhooks:write" | "incoming:read" | "incoming:write")[];
             userId: string;
             /**
              * Format: date-time
@@ -1096,6 +1101,12 @@ export interface components {
             /** @description Page mode only */
             totalPages?: number;
         };
+        Deleted: {
+            /** @example task_3kT9xQ2mLw8Zr7BvYc1d */
+            id: string;
+            /** @enum {boolean} */
+            deleted: true;
+        };
         TaskPage: {
             data: components["schemas"]["Task"][];
             pagination: components["schemas"]["Pagination"];
@@ -1177,8 +1188,13 @@ export interface components {
         };
         CreateApiKey: {
             name: string;
-            /** @enum {string} */
-            scope: "read" | "write" | "admin";
+            /**
+             * @description A shorthand for a set of permissions (README 'Identity and keys'); or give `permissions`.
+             * @enum {string}
+             */
+            scope?: "read" | "write" | "admin";
+            /** @description Exactly these permissions (the key's scope is then null); or give `scope`. */
+            permissions?: ("tasks:read" | "tasks:write" | "projects:read" | "projects:write" | "comments:read" | "comments:write" | "members:read" | "members:write" | "events:read" | "keys:read" | "keys:write" | "webhooks:read" | "webhooks:write" | "incoming:read" | "incoming:write")[];
             /**
              * @description When the key stops working (stored as UTC)
              * @example 2024-12-31T23:59:59Z
@@ -1186,7 +1202,7 @@ export interface components {
             expiresAt?: string;
             /** @description The member the key acts as; defaults to the caller. */
             userId?: string;
-        };
+        } & (unknown | unknown);
         RotatedApiKey: components["schemas"]["CreatedApiKey"] & {
             previousKey: components["schemas"]["ApiKey"];
         };
@@ -1571,7 +1587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1683,7 +1699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1821,7 +1837,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1990,7 +2006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2192,7 +2208,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2343,7 +2359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2547,7 +2563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2715,7 +2731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2836,7 +2852,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3018,7 +3034,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3094,6 +3110,8 @@ export interface operations {
             header?: {
                 /** @description Apply only if the resource still has this ETag; else 412 */
                 "if-match"?: string;
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -3104,7 +3122,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Deleted; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3113,6 +3148,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3148,7 +3185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3320,7 +3357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3469,13 +3506,13 @@ export interface operations {
                 assigneeId?: string;
                 priority?: "low" | "medium" | "high" | "urgent";
                 tag?: string;
-                /** @description Due at or after (inclusive) */
+                /** @description Due at or after this instant (inclusive); a bare date (`2024-01-01`) means its midnight UTC */
                 dueAfter?: string;
-                /** @description Due strictly before */
+                /** @description Due strictly before this instant; a bare date (`2024-12-31`) includes that whole UTC day (before the start of the next day) */
                 dueBefore?: string;
-                /** @description Completed at or after (inclusive) */
+                /** @description Completed at or after this instant (inclusive); a bare date (`2024-01-01`) means its midnight UTC */
                 completedAfter?: string;
-                /** @description Completed strictly before */
+                /** @description Completed strictly before this instant; a bare date (`2024-01-31`) includes that whole UTC day (before the start of the next day) */
                 completedBefore?: string;
             };
             header?: {
@@ -3534,7 +3571,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3655,7 +3692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3837,7 +3874,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3913,6 +3950,8 @@ export interface operations {
             header?: {
                 /** @description Apply only if the resource still has this ETag; else 412 */
                 "if-match"?: string;
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -3923,7 +3962,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Deleted; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3932,6 +3988,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3967,7 +4025,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4139,7 +4197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4342,7 +4400,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4482,7 +4540,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4681,7 +4739,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4757,6 +4815,8 @@ export interface operations {
             header?: {
                 /** @description Apply only if the resource still has this ETag; else 412 */
                 "if-match"?: string;
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -4767,7 +4827,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Deleted; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4776,6 +4853,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4811,7 +4890,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4983,7 +5062,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5188,7 +5267,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5301,7 +5380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5439,7 +5518,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5558,7 +5637,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5738,7 +5817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5872,7 +5951,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5948,6 +6027,8 @@ export interface operations {
             header?: {
                 /** @description Apply only if the resource still has this ETag; else 412 */
                 "if-match"?: string;
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -5958,7 +6039,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
+            /** @description Removed: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Removed; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5967,6 +6065,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6002,7 +6102,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6174,7 +6274,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6375,7 +6475,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6494,7 +6594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6598,6 +6698,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -6608,7 +6710,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Revoked */
+            /** @description Revoked: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Revoked; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6617,6 +6736,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6652,7 +6773,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6790,7 +6911,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6976,7 +7097,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7095,7 +7216,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden by scope or plan limit */
+            /** @description Forbidden by the key's permissions or the plan limit */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7238,7 +7359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7312,6 +7433,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -7322,7 +7445,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Deleted; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7331,6 +7471,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7366,7 +7508,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7500,7 +7642,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7684,7 +7826,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7869,7 +8011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8040,7 +8182,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8171,7 +8313,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8305,7 +8447,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8490,7 +8632,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8609,7 +8751,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8769,7 +8911,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8843,6 +8985,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
                 "X-Verk-Bookmark"?: string;
             };
@@ -8853,7 +8997,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Deleted; no body (the request sent `Prefer: return=minimal`) */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8862,6 +9023,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8897,7 +9060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9050,7 +9213,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9247,7 +9410,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The key's scope does not allow this */
+            /** @description The key lacks the permission the operation needs; `message` names it */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -99,5 +99,5 @@ export type App = ReturnType<typeof buildApp>;
  * 413/415/500). Served at `/openapi.json`; `scripts/openapi.mjs` writes the same to a file.
  */
 export function apiDocument(app: ReturnType<typeof createRouter>) {
-  return documentSharedResponses(documentBookmark(app.getOpenAPI31Document(documentConfig)));
+  return documentBookmark(documentSharedResponses(app.getOpenAPI31Document(documentConfig)));
 }

@@ -1,6 +1,6 @@
 import { dereference, encodePointer, type Schema, validate } from "@cfworker/json-schema";
 import { beforeAll, describe, expect, it } from "vitest";
-
+import { EVENT_TYPES } from "../src/core/enums";
 import { minimalBody } from "./contract/bodies";
 import { doc, type Operation, operations } from "./contract/document";
 import { buildWorld, fullCredential, type OrgWorld, send, show, type World } from "./contract/world";
@@ -258,5 +258,30 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
       }
     }
     expect([...resources].sort()).toEqual(["comment", "member", "project", "task"]);
+  });
+
+  it("the sample payload of a test event of every type validates against its resource's payload", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: receiverEndpoint("openapi-samples").url, events: ["task.created"] });
+    for (const event of EVENT_TYPES) {
+      const res = await call<{ payload: { event: string } }>("POST", `/v1/webhooks/${hook.id}/test`, {
+        key: org.keys.admin,
+        body: { eventType: event },
+      });
+      expect(res.status, show(res)).toBe(200);
+      const resource = event.split(".")[0]!;
+      const schema = schemaAt(
+        pointer("webhooks", `${resource}-event`, "post"),
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+      );
+      const result = validate(res.body.payload, schema!, "2020-12", lookup, false);
+      expect(
+        result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
+        event,
+      ).toEqual(result.valid ? [] : ["(valid)"]);
+    }
   });
 });

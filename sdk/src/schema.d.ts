@@ -1603,6 +1603,8 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1613,6 +1615,8 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1637,6 +1641,8 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1727,6 +1733,8 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1737,6 +1745,8 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1761,6 +1771,8 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1881,6 +1893,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1896,6 +1910,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1930,6 +1946,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2083,6 +2101,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2098,6 +2118,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2132,6 +2154,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2234,6 +2258,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2249,6 +2275,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2283,6 +2311,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2436,6 +2466,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2451,6 +2483,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2485,6 +2519,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2606,6 +2642,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2621,6 +2659,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,6 +2695,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2776,6 +2818,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2896,6 +2940,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2911,6 +2957,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2945,6 +2993,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3096,6 +3146,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3281,6 +3333,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3434,6 +3488,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3449,6 +3505,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3483,6 +3541,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3616,6 +3676,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3736,6 +3798,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3751,6 +3815,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3785,6 +3851,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3936,6 +4004,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4121,6 +4191,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4274,6 +4346,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4289,6 +4363,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4323,6 +4399,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4462,6 +4540,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4601,6 +4681,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4616,6 +4698,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4650,6 +4734,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4801,6 +4887,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4986,6 +5074,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5139,6 +5229,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5154,6 +5246,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5188,6 +5282,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5312,6 +5408,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5442,6 +5540,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5563,6 +5663,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5681,6 +5783,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5696,6 +5800,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5730,6 +5836,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5862,6 +5970,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6013,6 +6123,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6198,6 +6310,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6351,6 +6465,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6366,6 +6482,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6400,6 +6518,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6520,6 +6640,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6637,6 +6759,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6652,6 +6776,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6686,6 +6812,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6835,6 +6963,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6972,6 +7102,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6987,6 +7119,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7021,6 +7155,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7142,6 +7278,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7242,6 +7380,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7257,6 +7397,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7291,6 +7433,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7421,6 +7565,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7570,6 +7716,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7702,6 +7850,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7717,6 +7867,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7751,6 +7903,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7887,6 +8041,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7902,6 +8058,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7936,6 +8094,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8054,6 +8214,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8069,6 +8231,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8103,6 +8267,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8244,6 +8410,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8375,6 +8543,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8508,6 +8678,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8523,6 +8695,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8557,6 +8731,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8677,6 +8853,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8777,6 +8955,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8792,6 +8972,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8826,6 +9008,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8973,6 +9157,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9139,6 +9325,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9290,6 +9478,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9305,6 +9495,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9339,6 +9531,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9471,6 +9665,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9486,6 +9682,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9520,6 +9718,8 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {

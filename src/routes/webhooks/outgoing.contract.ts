@@ -38,7 +38,10 @@ function payloadSchema<E extends readonly [EventType, ...EventType[]], D extends
 const eventsOf = <R extends ResourceType>(resource: R) =>
   EVENT_TYPES.filter((type) => type.startsWith(`${resource}.`)) as unknown as [EventType, ...EventType[]];
 
-/** A task event's `data`: the task, plus the names seed receivers read (README "Webhooks"). */
+/**
+ * A task event's `data`: the task, plus the names receivers written from the seeds read
+ * (README "Webhooks"), looked up when the event is written.
+ */
 export const TaskEventDataSchema = TaskSchema.extend({
   taskId: z.string().openapi({ description: "The same as `id`" }),
   creatorId: z.string().openapi({ description: "The same as `createdBy`" }),

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { startLocalWorker } from "./local-worker.mjs";
+import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,20 +38,6 @@ setTimeout(() => finish(1, `✗ e2e-sdk: timed out after ${OVERALL_TIMEOUT_MS / 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => finish(130, `✗ e2e-sdk: ${signal}`));
 
 const step = (text) => console.log(`→ ${text}`);
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function waitFor(probe, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 async function loadSdk() {
   const dir = mkdtempSync(join(tmpdir(), "verk-sdk-e2e-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

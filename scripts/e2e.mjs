@@ -12,7 +12,7 @@
 // webhook; and that a task created through an incoming-webhook credential is announced,
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
-import { startLocalWorker } from "./local-worker.mjs";
+import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
 const OVERALL_TIMEOUT_MS = 240_000;
@@ -48,22 +48,6 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => finish(130,
 
 function step(text) {
   console.log(`→ ${text}`);
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(probe, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 async function main() {

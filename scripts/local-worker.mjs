@@ -130,3 +130,21 @@ export function localD1File(persistDir) {
   if (found.length !== 1) throw new Error(`expected one local D1 file, found ${found.join(", ") || "none"}`);
   return found[0];
 }
+
+/** A failed expectation of an end-to-end script. */
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` every 200 ms until it returns something other than undefined or false. */
+export async function waitFor(probe, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(200);
+  }
+}

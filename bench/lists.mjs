@@ -8,6 +8,11 @@
 // Targets: task page 1 at 100x the data within 3x the time; event page 1 (no filter,
 // and by type) at 1000x the events within 1.5x the time. Event totals with `resourceId`
 // or `since` are COUNT(*) over the matching events: measured and printed, not targeted.
+// Cursor mode: at the large size, page 5,000 of 100 (rows 499,901-500,000; half the
+// tasks at most) of four sorts, reached by the cursor of row 499,900 built with the
+// server's own encodeCursor from that row (not by following 4,999 cursors), checked to
+// show exactly page mode's page 5,000, against page 1 in the same run; target 1.5x.
+// `BENCH_LARGE=1000000 npm run bench:lists` runs it at a million tasks.
 //
 // Seeding writes the local D1 SQLite file directly (node:sqlite, one transaction),
 // while the Worker is stopped: the fast equivalent of `wrangler d1 execute --file`.
@@ -34,6 +39,14 @@ const TASK_TARGET = 3;
 const EVENT_TARGET = 1.5;
 const PAGE1_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 80);
 const DEEP_SAMPLES = Math.max(10, Math.round(PAGE1_SAMPLES / 4));
+// Cursor mode: page CURSOR_PAGE of CURSOR_LIMIT (rows 499,901-500,000 at the default),
+// reached by the cursor of the row before it, built as the server builds it.
+const CURSOR_LIMIT = 100;
+const CURSOR_PAGE = Math.min(
+  Number(process.env.BENCH_CURSOR_PAGE ?? 5_000),
+  Math.max(1, Math.floor(LARGE / CURSOR_LIMIT / 2)),
+);
+const CURSOR_TARGET = 1.5;
 const PROJECTS = 20;
 const MEMBERS = 10;
 const KEYS = 12;
@@ -62,6 +75,7 @@ function printPlans(db, table, label, queries) {
     ["page ", queries.page],
     ["total", queries.total],
   ]) {
+    if (!q) continue; // cursor mode has no total query
     const plan = db
       .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
       .all(...q.params)
@@ -82,13 +96,14 @@ async function loadQueryBuilder(dir) {
 import { taskListQueries } from ${JSON.stringify(join(ROOT, "src/tasks/task-query.ts"))};
 import { eventListQueries } from ${JSON.stringify(join(ROOT, "src/events/log.ts"))};
 export { EVENT_TYPES } from ${JSON.stringify(join(ROOT, "src/core/enums.ts"))};
-export function sqlOf(orgId, query) {
-  const { page, total } = taskListQueries(drizzle({}), orgId, query);
-  return { page: page.toSQL(), total: total.toSQL() };
+export { encodeCursor } from ${JSON.stringify(join(ROOT, "src/core/cursor.ts"))};
+export async function sqlOf(orgId, query) {
+  const { page, total } = await taskListQueries(drizzle({}), orgId, query);
+  return { page: page.toSQL(), total: total?.toSQL() };
 }
-export function eventSqlOf(orgId, query) {
-  const { page, total } = eventListQueries(drizzle({}), orgId, query);
-  return { page: page.toSQL(), total: total.toSQL() };
+export async function eventSqlOf(orgId, query) {
+  const { page, total } = await eventListQueries(drizzle({}), orgId, query);
+  return { page: page.toSQL(), total: total?.toSQL() };
 }
 `,
   );
@@ -263,6 +278,30 @@ async function sample(url, path, keys, count) {
   return { p50: percentile(latencies, 50), p90: percentile(latencies, 90), body };
 }
 
+/** `sample` of two paths taking turns (A B, B A, ...), so drift in the machine's load is shared. */
+async function samplePair(url, pathA, pathB, keys, count) {
+  const a = [];
+  const b = [];
+  for (let i = 0; i < count; i++) {
+    for (const [path, into] of i % 2
+      ? [
+          [pathB, b],
+          [pathA, a],
+        ]
+      : [
+          [pathA, a],
+          [pathB, b],
+        ]) {
+      into.push(await sample(url, path, [keys[i % keys.length]], 1));
+    }
+  }
+  const summary = (runs) => {
+    const latencies = runs.map((r) => r.p50).sort((x, y) => x - y);
+    return { p50: percentile(latencies, 50), p90: percentile(latencies, 90), body: runs[0].body };
+  };
+  return [summary(a), summary(b)];
+}
+
 function listsUnderTest(world) {
   const project = world.projects.get(world.benchOrg)[0];
   return [
@@ -329,6 +368,82 @@ async function measure(url, world, label) {
   return results;
 }
 
+// ---------------------------------------------------------------- cursor mode, deep in the list
+
+/** The task sorts measured in cursor mode, and how a row's sort-key values read (src/tasks/task-query.ts). */
+const CURSOR_LISTS = [
+  { name: "createdAt desc", sortBy: "createdAt", order: "desc", position: (r) => [r.created_at, r.id] },
+  {
+    name: "dueDate asc (no date last)",
+    sortBy: "dueDate",
+    order: "asc",
+    position: (r) => [r.due_sort, r.created_at, r.id],
+  },
+  {
+    name: "dueDate desc (no date first)",
+    sortBy: "dueDate",
+    order: "desc",
+    position: (r) => [r.due_sort, r.created_at, r.id],
+  },
+  {
+    name: "priority desc (by rank)",
+    sortBy: "priority",
+    order: "desc",
+    position: (r) => [r.priority_rank, r.created_at, r.id],
+  },
+];
+
+/**
+ * For each cursor list: the cursor of the last row of page CURSOR_PAGE - 1, built with
+ * the server's own encodeCursor from that row as SQLite returns it (the page-mode SQL
+ * of the Worker, run here once), and the ids page CURSOR_PAGE must show.
+ */
+async function deepCursors(db, builder, orgId) {
+  const cursors = [];
+  for (const list of CURSOR_LISTS) {
+    const request = { limit: CURSOR_LIMIT, sortBy: list.sortBy, order: list.order };
+    const { page } = await builder.sqlOf(orgId, { ...request, page: CURSOR_PAGE - 1 });
+    const rows = db.prepare(page.sql).all(...page.params);
+    const before = rows[CURSOR_LIMIT - 1];
+    const { page: expectedPage } = await builder.sqlOf(orgId, { ...request, page: CURSOR_PAGE });
+    const expected = db
+      .prepare(expectedPage.sql)
+      .all(...expectedPage.params)
+      .slice(0, CURSOR_LIMIT)
+      .map((r) => r.id);
+    const cursor = await builder.encodeCursor(request, list.position(before));
+    const plan = await builder.sqlOf(orgId, { ...request, cursor });
+    cursors.push({ ...list, cursor, expected, plan });
+  }
+  return cursors;
+}
+
+/** Page 1 against the cursor's page CURSOR_PAGE (and page mode's OFFSET to the same rows, for contrast). */
+async function measureCursors(url, world, cursors) {
+  const results = [];
+  for (const list of cursors) {
+    const base = `/v1/tasks?limit=${CURSOR_LIMIT}&sortBy=${list.sortBy}&order=${list.order}`;
+    const deepPath = `${base}&cursor=${encodeURIComponent(list.cursor)}`;
+    await sample(url, base, world.keys, 5); // warm-up
+    await sample(url, deepPath, world.keys, 5);
+    // Interleaved, so a change in the machine's load (2 shared cores) hits both alike.
+    const [first, deep] = await samplePair(url, base, deepPath, world.keys, PAGE1_SAMPLES);
+    const shown = deep.body.data.map((t) => t.id);
+    if (JSON.stringify(shown) !== JSON.stringify(list.expected)) {
+      throw new Error(
+        `${list.name}: the cursor's page is not page ${CURSOR_PAGE} (first id ${shown[0]}, expected ${list.expected[0]})`,
+      );
+    }
+    const offset = await sample(url, `${base}&page=${CURSOR_PAGE}`, world.keys, DEEP_SAMPLES);
+    const ratio = deep.p50 / first.p50;
+    results.push({ list: list.name, page1: first.p50, deep: deep.p50, offset: offset.p50, ratio });
+    console.log(
+      `  [cursor] ${list.name.padEnd(30)} page 1 p50 ${first.p50.toFixed(2).padStart(6)} ms (p90 ${first.p90.toFixed(2)})  cursor page ${CURSOR_PAGE} p50 ${deep.p50.toFixed(2).padStart(6)} ms (p90 ${deep.p90.toFixed(2)})  ?page=${CURSOR_PAGE} p50 ${offset.p50.toFixed(2)} ms`,
+    );
+  }
+  return results;
+}
+
 // ---------------------------------------------------------------- the run
 
 const workDir = mkdtempSync(join(tmpdir(), "verk-bench-lists-"));
@@ -371,11 +486,13 @@ try {
   seedEvents(db, world, world.benchOrg, EVENTS_SMALL, EVENTS_LARGE, "b", builder.EVENT_TYPES);
   const seeded = (performance.now() - t0) / 1000;
   checkEventCounts(db);
+  const cursors = await deepCursors(db, builder, world.benchOrg);
   db.close();
   console.log(`grew it to ${EVENTS_LARGE} events (${seeded.toFixed(1)} s; event_counts checked against the log)`);
 
   worker = await startWorker(persistDir, adminToken);
   const large = await measure(worker.url, world, `${LARGE / 1000}k`);
+  const deep = await measureCursors(worker.url, world, cursors);
   const largeEvents = await measureEvents(worker.url, world, EVENTS_LARGE, eventLabel(EVENTS_LARGE));
   await worker.stop();
   worker = undefined;
@@ -389,6 +506,17 @@ try {
     ok &&= r1 <= TASK_TARGET;
     console.log(
       `  ${s.list.padEnd(32)} page 1 ${s.page1.toFixed(2).padStart(6)} -> ${l.page1.toFixed(2).padStart(6)} ms  x${r1.toFixed(2)} ${r1 <= TASK_TARGET ? "ok" : "OVER"}   last page (${s.lastPage} -> ${l.lastPage}) ${s.deep.toFixed(2)} -> ${l.deep.toFixed(2)} ms  x${rd.toFixed(2)}`,
+    );
+  }
+
+  console.log(
+    `\ncursor mode at ${LARGE} tasks: page ${CURSOR_PAGE} of ${CURSOR_LIMIT} (rows ${(CURSOR_PAGE - 1) * CURSOR_LIMIT + 1}-${CURSOR_PAGE * CURSOR_LIMIT}) by a cursor built as the server builds it, against page 1 in the same run (p50; target <= ${CURSOR_TARGET})\n`,
+  );
+  let cursorOk = true;
+  for (const r of deep) {
+    cursorOk &&= r.ratio <= CURSOR_TARGET;
+    console.log(
+      `  ${r.list.padEnd(30)} page 1 ${r.page1.toFixed(2).padStart(6)} ms  cursor page ${CURSOR_PAGE} ${r.deep.toFixed(2).padStart(6)} ms  x${r.ratio.toFixed(2)} ${r.ratio <= CURSOR_TARGET ? "PASS" : "OVER"}   (?page=${CURSOR_PAGE}: ${r.offset.toFixed(2)} ms, x${(r.offset / r.page1).toFixed(2)})`,
     );
   }
 
@@ -417,7 +545,7 @@ try {
   console.log(`\nquery plans (EXPLAIN QUERY PLAN of the SQL the Worker sends, at ${LARGE} tasks)\n`);
   db = new DatabaseSync(file, { readOnly: true });
   for (const list of listsUnderTest(world)) {
-    const { page, total } = builder.sqlOf(world.benchOrg, {
+    const { page, total } = await builder.sqlOf(world.benchOrg, {
       page: 1,
       limit: 50,
       sortBy: "createdAt",
@@ -426,6 +554,9 @@ try {
     });
     printPlans(db, "tasks", list.name.padEnd(32), { page, total });
   }
+
+  console.log(`\ncursor page plans (page ${CURSOR_PAGE}, at ${LARGE} tasks; cursor mode has no total query)\n`);
+  for (const list of cursors) printPlans(db, "tasks", list.name.padEnd(32), { page: list.plan.page });
 
   // Why totals come from task_counts: the same totals as COUNT(*), timed in SQLite alone.
   console.log(`\ntotals in SQLite alone at ${LARGE} tasks (mean of 50): kept counts vs COUNT(*)\n`);
@@ -436,7 +567,7 @@ try {
     return (performance.now() - t) / 50;
   };
   for (const list of listsUnderTest(world)) {
-    const { total } = builder.sqlOf(world.benchOrg, {
+    const { total } = await builder.sqlOf(world.benchOrg, {
       page: 1,
       limit: 50,
       sortBy: "createdAt",
@@ -457,7 +588,7 @@ try {
   console.log(`\nevent list plans (EXPLAIN QUERY PLAN of the SQL the Worker sends, at ${EVENTS_LARGE} events)\n`);
   const eventQuery = (list) => ({ page: 1, limit: 50, sortBy: "createdAt", order: "desc", ...list.query });
   for (const list of eventListsUnderTest(EVENTS_LARGE)) {
-    const { page, total } = builder.eventSqlOf(world.benchOrg, eventQuery(list));
+    const { page, total } = await builder.eventSqlOf(world.benchOrg, eventQuery(list));
     printPlans(db, "events", list.name.padEnd(28), { page, total });
   }
 
@@ -465,7 +596,7 @@ try {
     `\nevent totals in SQLite alone at ${EVENTS_LARGE} events (mean of 50): what the Worker runs vs COUNT(*)\n`,
   );
   for (const list of eventListsUnderTest(EVENTS_LARGE)) {
-    const { total } = builder.eventSqlOf(world.benchOrg, eventQuery(list));
+    const { total } = await builder.eventSqlOf(world.benchOrg, eventQuery(list));
     const where = [
       "org_id = ?",
       list.query.type && "type = ?",
@@ -484,6 +615,11 @@ try {
     ok
       ? `\nPASS: task page 1 within ${TASK_TARGET}x at ${LARGE / SMALL}x the data`
       : "\nOVER: task page 1, see the ratios above",
+  );
+  console.log(
+    cursorOk
+      ? `PASS: cursor page ${CURSOR_PAGE} within ${CURSOR_TARGET}x of page 1 at ${LARGE} tasks`
+      : "OVER: cursor page, see the ratios above",
   );
   console.log(
     eventsOk

@@ -54,7 +54,7 @@ describe("comments: happy path", () => {
     );
     const asc = await call<Page<Comment>>("GET", `/v1/tasks/${task.id}/comments?order=asc`, { key: org.keys.read });
     expect(ids(asc)).toEqual(chronological.map((c) => c.id));
-    expect(asc.body.pagination).toEqual({ total: 3, page: 1, limit: 50, totalPages: 1 });
+    expect(asc.body.pagination).toEqual({ total: 3, page: 1, limit: 50, totalPages: 1, nextCursor: null });
     const page2 = await call<Page<Comment>>("GET", `/v1/tasks/${task.id}/comments?limit=2&page=2`, {
       key: org.keys.read,
     });

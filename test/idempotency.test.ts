@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, call, createOrg, expectError } from "./harness";
 const withKey = (key: string) => ({ "Idempotency-Key": key });
 
 async function taskTotal(key: string): Promise<number> {
-  return (await call<Page<Task>>("GET", "/v1/tasks?limit=1", { key })).body.pagination.total;
+  return (await call<Page<Task>>("GET", "/v1/tasks?limit=1", { key })).body.pagination.total ?? -1;
 }
 
 describe("Idempotency-Key: replay", () => {

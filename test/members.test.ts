@@ -8,7 +8,7 @@ describe("members", () => {
     const org = await createOrg();
     const list = await call<Page<User>>("GET", "/v1/users", { key: org.keys.read });
     expect(list.status).toBe(200);
-    expect(list.body.pagination).toEqual({ total: 2, page: 1, limit: 50, totalPages: 1 });
+    expect(list.body.pagination).toEqual({ total: 2, page: 1, limit: 50, totalPages: 1, nextCursor: null });
     expect(list.body.data.map((u) => u.id).sort()).toEqual([org.owner.id, org.member.id].sort());
     const one = await call("GET", `/v1/users/${org.member.id}`, { key: org.keys.read });
     expect(one.body).toMatchObject({ id: org.member.id, role: "member" });
@@ -25,7 +25,13 @@ describe("members", () => {
       key: org.keys.read,
     });
     expect(page.body.data.map((u) => u.name)).toEqual(["Abe", "Bea"]);
-    expect(page.body.pagination).toEqual({ total: 5, page: 1, limit: 2, totalPages: 3 });
+    expect(page.body.pagination).toEqual({
+      total: 5,
+      page: 1,
+      limit: 2,
+      totalPages: 3,
+      nextCursor: expect.any(String),
+    });
     const beyond = await call<Page<User>>("GET", "/v1/users?page=9", { key: org.keys.read });
     expect(beyond.body.data).toEqual([]);
     expect(beyond.body.pagination.total).toBe(5);

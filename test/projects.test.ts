@@ -92,10 +92,16 @@ describe("projects: happy path", () => {
     const c = await makeProject(org, { name: "Gamma", archived: true });
     const byName = await call<Page<Project>>("GET", "/v1/projects?sortBy=name&order=asc", { key: org.keys.read });
     expect(ids(byName)).toEqual([a.id, b.id, c.id]);
-    expect(byName.body.pagination).toEqual({ total: 3, page: 1, limit: 50, totalPages: 1 });
+    expect(byName.body.pagination).toEqual({ total: 3, page: 1, limit: 50, totalPages: 1, nextCursor: null });
     const newest = await call<Page<Project>>("GET", "/v1/projects?limit=2", { key: org.keys.read });
     expect(ids(newest)).toEqual([c.id, a.id]);
-    expect(newest.body.pagination).toEqual({ total: 3, page: 1, limit: 2, totalPages: 2 });
+    expect(newest.body.pagination).toEqual({
+      total: 3,
+      page: 1,
+      limit: 2,
+      totalPages: 2,
+      nextCursor: expect.any(String),
+    });
     const page2 = await call<Page<Project>>("GET", "/v1/projects?limit=2&page=2", { key: org.keys.read });
     expect(ids(page2)).toEqual([b.id]);
     const archived = await call<Page<Project>>("GET", "/v1/projects?archived=true", { key: org.keys.read });

@@ -56,7 +56,7 @@ describe("webhooks: managing (happy paths)", () => {
     expect(got.body).toEqual(withoutSecret);
     const list = await call<Page<Webhook>>("GET", "/v1/webhooks", { key: org.keys.admin });
     expect(list.body.data).toEqual([withoutSecret]);
-    expect(list.body.pagination).toEqual({ total: 1, page: 1, limit: 50, totalPages: 1 });
+    expect(list.body.pagination).toEqual({ total: 1, page: 1, limit: 50, totalPages: 1, nextCursor: null });
   });
 
   it("accepts a secret of the customer's own and the wildcard subscription", async () => {
@@ -234,7 +234,7 @@ describe("webhooks: managing (happy paths)", () => {
     });
     expect(page.status).toBe(200);
     expect(page.body.data.map((w) => w.id)).toEqual([ids[2]]);
-    expect(page.body.pagination).toEqual({ total: 3, page: 2, limit: 2, totalPages: 2 });
+    expect(page.body.pagination).toEqual({ total: 3, page: 2, limit: 2, totalPages: 2, nextCursor: null });
     const byUrl = await call<Page<Webhook>>("GET", "/v1/webhooks?sortBy=url&order=asc", { key: org.keys.admin });
     expect(byUrl.body.data.map((w) => w.url.slice(-1))).toEqual(["a", "b", "c"]);
   });

@@ -1,10 +1,11 @@
-import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { AppError, notFound, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
-import { offsetOf, type PageRequest, toPage } from "../core/pagination";
+import type { PageRequest } from "../core/pagination";
 import { assertIfMatch } from "../core/versions";
 import { type Actor, answerStatements, type WriteContext } from "../core/write-context";
+import { finishPage, planPage, type SortKey, sortKeys } from "../db/keyset";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type Comment, comments, tasks } from "../db/schema";
 import { changesBetween } from "../events/changes";
@@ -40,16 +41,19 @@ export interface CommentListQuery extends PageRequest {
   order: "asc" | "desc";
 }
 
-const SORT_KEYS: Record<CommentListQuery["sortBy"], SQL[]> = {
-  createdAt: [sql`${comments.createdAt}`, sql`${comments.id}`],
-  updatedAt: [sql`${comments.updatedAt}`, sql`${comments.createdAt}`, sql`${comments.id}`],
+const SORT_KEYS: Record<CommentListQuery["sortBy"], SortKey[]> = {
+  createdAt: sortKeys(comments, ["createdAt", "id"]),
+  updatedAt: sortKeys(comments, ["updatedAt", "createdAt", "id"]),
 };
 
 /** The task's comments; 404 when the task is not in the organization. One round trip. */
 export async function listComments(db: DrizzleD1Database, orgId: string, taskId: string, query: CommentListQuery) {
   const where = and(eq(comments.orgId, orgId), eq(comments.taskId, taskId));
-  const direction = query.order === "asc" ? asc : desc;
-  const [taskRows, rows, [totals]] = await db.batch([
+  const keys = SORT_KEYS[query.sortBy];
+  // The task id joins the filters, so a cursor from one task's comments is refused on another's.
+  const request = { ...query, taskId };
+  const plan = await planPage(keys, request);
+  const [taskRows, rows, totals] = await db.batch([
     db
       .select({ projectId: tasks.projectId })
       .from(tasks)
@@ -57,19 +61,20 @@ export async function listComments(db: DrizzleD1Database, orgId: string, taskId:
     db
       .select()
       .from(comments)
-      .where(where)
-      .orderBy(...SORT_KEYS[query.sortBy].map((key) => direction(key)))
-      .limit(query.limit)
-      .offset(offsetOf(query)),
-    db.select({ total: count() }).from(comments).where(where),
+      .where(and(where, plan.after))
+      .orderBy(...plan.orderBy)
+      .limit(plan.fetch)
+      .offset(plan.offset),
+    // In cursor mode the total is not wanted: this counts nothing.
+    db
+      .select({ total: count() })
+      .from(comments)
+      .where(plan.counted ? where : sql`0`),
   ]);
   const task = taskRows[0];
   if (!task) throw notFound("Task");
-  return toPage(
-    rows.map((row) => presentComment(row, task.projectId)),
-    totals?.total ?? 0,
-    query,
-  );
+  const total = plan.counted ? (totals[0]?.total ?? 0) : undefined;
+  return finishPage(keys, request, rows, (row) => presentComment(row, task.projectId), total);
 }
 
 /** The comment and its task's project id. */

@@ -128,6 +128,11 @@ export const tasks = sqliteTable(
     completedAt: text("completed_at"),
     /** low < medium < high < urgent as 0..3, so sorting by priority is by rank, not alphabet. */
     priorityRank: integer("priority_rank").generatedAlwaysAs(TASK_PRIORITY_RANK_SQL, { mode: "virtual" }),
+    /**
+     * The due date, or "~" (after every ISO 8601 date) when there is none: a plain
+     * column, so the cursor's row-value comparison can range over its index.
+     */
+    dueSort: text("due_sort").generatedAlwaysAs(sql`coalesce(due_date, '~')`, { mode: "virtual" }),
   },
   // Lists order by <sort key>, created_at, id (one direction): each sort and each
   // equality filter has an index that yields rows already in that order.
@@ -135,7 +140,7 @@ export const tasks = sqliteTable(
     index("tasks_org_created").on(t.orgId, t.createdAt, t.id),
     index("tasks_org_updated").on(t.orgId, t.updatedAt, t.createdAt, t.id),
     // Tasks without a due date sort after dated ones ascending (before them descending).
-    index("tasks_org_due").on(t.orgId, sql`(${t.dueDate} IS NULL)`, t.dueDate, t.createdAt, t.id),
+    index("tasks_org_due_sort").on(t.orgId, t.dueSort, t.createdAt, t.id),
     index("tasks_org_priority").on(t.orgId, t.priorityRank, t.createdAt, t.id),
     index("tasks_org_title").on(t.orgId, sql`${t.title} COLLATE NOCASE`, t.createdAt, t.id),
     index("tasks_org_project_created").on(t.orgId, t.projectId, t.createdAt, t.id),

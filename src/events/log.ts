@@ -2,6 +2,7 @@ import { and, eq, gte, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { notFound } from "../core/errors";
 import type { PageRequest } from "../core/pagination";
+import { planPage, sortKeys } from "../db/keyset";
 import { listPage, pageQueries } from "../db/org-queries";
 import { type EventRow, eventCounts, events } from "../db/schema";
 import type { EventType } from "./catalog";
@@ -48,12 +49,12 @@ export async function listEvents(db: DrizzleD1Database, orgId: string, query: Ev
 }
 
 /** The page and total queries `listEvents` runs, unexecuted (the bench and the tests print their plans). */
-export function eventListQueries(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
+export async function eventListQueries(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
   const { where, keptTotal } = eventListParts(db, orgId, query);
-  return pageQueries(db, events, where, EVENT_SORT_KEYS, query, keptTotal);
+  return pageQueries(db, events, where, await planPage(EVENT_SORT_KEYS, query), keptTotal);
 }
 
-const EVENT_SORT_KEYS = [events.createdAt, events.id];
+const EVENT_SORT_KEYS = sortKeys(events, ["createdAt", "id"]);
 
 function eventListParts(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
   const where = and(

@@ -6,6 +6,7 @@ import { newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { isoPlusSeconds, nowIso } from "../core/time";
 import { answerStatements, type WriteContext } from "../core/write-context";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type ApiKey, apiKeys, users } from "../db/schema";
@@ -36,7 +37,8 @@ export async function listApiKeys(
   query: PageRequest & { sortBy: (typeof API_KEY_SORT_FIELDS)[number]; order: "asc" | "desc" },
 ) {
   const where = eq(apiKeys.orgId, orgId);
-  return listPage(db, apiKeys, where, [apiKeys[query.sortBy], apiKeys.id], query, presentApiKey);
+  const keys = sortKeys(apiKeys, [{ field: query.sortBy, nullable: query.sortBy === "lastUsedAt" }, "id"]);
+  return listPage(db, apiKeys, where, keys, query, presentApiKey);
 }
 
 export async function findApiKey(db: DrizzleD1Database, orgId: string, keyId: string): Promise<ApiKey> {

@@ -6,6 +6,7 @@ import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { assertIfMatch } from "../core/versions";
 import { type Actor, answerStatements, type Changes, type WriteContext } from "../core/write-context";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { requireRow } from "../db/row-guards";
 import { apiKeys, type User, users } from "../db/schema";
@@ -33,7 +34,7 @@ export async function listUsers(
   query: PageRequest & { sortBy: (typeof USER_SORT_FIELDS)[number]; order: "asc" | "desc"; role?: Role },
 ) {
   const where = and(eq(users.orgId, orgId), query.role ? eq(users.role, query.role) : undefined);
-  return listPage(db, users, where, [users[query.sortBy], users.id], query, presentUser);
+  return listPage(db, users, where, sortKeys(users, [query.sortBy, "id"]), query, presentUser);
 }
 
 export async function findUser(db: DrizzleD1Database, orgId: string, userId: string): Promise<User> {

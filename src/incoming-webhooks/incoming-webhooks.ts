@@ -9,6 +9,7 @@ import type { PageRequest } from "../core/pagination";
 import { nowIso } from "../core/time";
 import { assertIfMatch } from "../core/versions";
 import { answerStatements, StaleWriteError, type WriteContext } from "../core/write-context";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type IncomingWebhook, incomingWebhooks } from "../db/schema";
@@ -47,7 +48,7 @@ export async function listIncomingWebhooks(
     db,
     incomingWebhooks,
     where,
-    [incomingWebhooks[query.sortBy], incomingWebhooks.id],
+    sortKeys(incomingWebhooks, [{ field: query.sortBy, nullable: query.sortBy === "lastUsedAt" }, "id"]),
     query,
     presentIncomingWebhook,
   );

@@ -1,9 +1,10 @@
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { assertIfMatch } from "../core/versions";
 import { answerStatements, type WriteContext } from "../core/write-context";
+import { type SortKey, sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { comments, type Project, projects, tasks, taskTags } from "../db/schema";
 import { changesBetween } from "../events/changes";
@@ -40,10 +41,10 @@ export interface ProjectListQuery extends PageRequest {
   archived?: boolean;
 }
 
-const PROJECT_SORT_KEYS: Record<ProjectListQuery["sortBy"], SQL[]> = {
-  createdAt: [sql`${projects.createdAt}`],
-  updatedAt: [sql`${projects.updatedAt}`, sql`${projects.createdAt}`],
-  name: [sql`${projects.name} COLLATE NOCASE`, sql`${projects.createdAt}`],
+const PROJECT_SORT_KEYS: Record<ProjectListQuery["sortBy"], SortKey[]> = {
+  createdAt: sortKeys(projects, ["createdAt", "id"]),
+  updatedAt: sortKeys(projects, ["updatedAt", "createdAt", "id"]),
+  name: sortKeys(projects, [{ field: "name", nocase: true }, "createdAt", "id"]),
 };
 
 export async function listProjects(db: DrizzleD1Database, orgId: string, query: ProjectListQuery) {
@@ -51,14 +52,7 @@ export async function listProjects(db: DrizzleD1Database, orgId: string, query: 
     eq(projects.orgId, orgId),
     query.archived === undefined ? undefined : eq(projects.archived, query.archived),
   );
-  return listPage(
-    db,
-    projects,
-    where,
-    [...PROJECT_SORT_KEYS[query.sortBy], sql`${projects.id}`],
-    query,
-    presentProject,
-  );
+  return listPage(db, projects, where, PROJECT_SORT_KEYS[query.sortBy], query, presentProject);
 }
 
 export async function findProject(db: DrizzleD1Database, orgId: string, projectId: string): Promise<Project> {

@@ -1,6 +1,7 @@
-import { and, asc, count, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { offsetOf, type PageRequest, toPage } from "../core/pagination";
+import type { PageRequest } from "../core/pagination";
+import { finishPage, planPage, type SortKey, sortKeys } from "../db/keyset";
 import { taskCounts, tasks, taskTags } from "../db/schema";
 import { presentTask, TASK_PRIORITIES, type TaskPriority, type TaskStatus } from "./tasks";
 
@@ -28,15 +29,16 @@ export interface TaskListQuery extends PageRequest, TaskFilters {
 /**
  * ORDER BY keys per sort, all in the requested direction, ending in created_at and
  * id so pages are stable. Each list matches an index in src/db/schema.ts exactly
- * (same expressions, same order), so page 1 reads `limit` index entries, not the
- * organization's tasks. A missing due date counts as the latest one.
+ * (same columns, same order), so page 1 and a cursor's page read `limit` index
+ * entries, not the organization's tasks. A missing due date counts as the latest one
+ * (`due_sort` reads it as "~").
  */
-const SORT_KEYS: Record<TaskSortField, SQL[]> = {
-  createdAt: [sql`${tasks.createdAt}`, sql`${tasks.id}`],
-  updatedAt: [sql`${tasks.updatedAt}`, sql`${tasks.createdAt}`, sql`${tasks.id}`],
-  dueDate: [sql`(${tasks.dueDate} IS NULL)`, sql`${tasks.dueDate}`, sql`${tasks.createdAt}`, sql`${tasks.id}`],
-  priority: [sql`${tasks.priorityRank}`, sql`${tasks.createdAt}`, sql`${tasks.id}`],
-  title: [sql`${tasks.title} COLLATE NOCASE`, sql`${tasks.createdAt}`, sql`${tasks.id}`],
+const SORT_KEYS: Record<TaskSortField, SortKey[]> = {
+  createdAt: sortKeys(tasks, ["createdAt", "id"]),
+  updatedAt: sortKeys(tasks, ["updatedAt", "createdAt", "id"]),
+  dueDate: sortKeys(tasks, ["dueSort", "createdAt", "id"]),
+  priority: sortKeys(tasks, ["priorityRank", "createdAt", "id"]),
+  title: sortKeys(tasks, [{ field: "title", nocase: true }, "createdAt", "id"]),
 };
 
 export function taskListWhere(orgId: string, f: TaskFilters): SQL {
@@ -69,8 +71,8 @@ function countableFromCounters(f: TaskFilters): boolean {
   return (Object.keys(f) as (keyof TaskFilters)[]).every((k) => f[k] === undefined || COUNTED_FILTERS.has(k));
 }
 
-/** The page query and the total query (unexecuted, so the bench can print their plans). */
-export function taskListQueries(db: DrizzleD1Database, orgId: string, query: TaskListQuery) {
+/** The page query and, in page mode, the total query (unexecuted, so the bench can print their plans). */
+export async function taskListQueries(db: DrizzleD1Database, orgId: string, query: TaskListQuery) {
   const filters: TaskFilters = {
     projectId: query.projectId,
     status: query.status,
@@ -83,33 +85,36 @@ export function taskListQueries(db: DrizzleD1Database, orgId: string, query: Tas
     completedBefore: query.completedBefore,
   };
   const where = taskListWhere(orgId, filters);
-  const direction = query.order === "asc" ? asc : desc;
+  const plan = await planPage(SORT_KEYS[query.sortBy], query);
   const page = db
     .select()
     .from(tasks)
-    .where(where)
-    .orderBy(...SORT_KEYS[query.sortBy].map((key) => direction(key)))
-    .limit(query.limit)
-    .offset(offsetOf(query));
-  const total = countableFromCounters(filters)
-    ? db
-        .select({ total: sql<number>`coalesce(sum(${taskCounts.n}), 0)` })
-        .from(taskCounts)
-        .where(
-          and(
-            eq(taskCounts.orgId, orgId),
-            filters.projectId !== undefined ? eq(taskCounts.projectId, filters.projectId) : undefined,
-            filters.status !== undefined ? eq(taskCounts.status, filters.status) : undefined,
-            filters.priority !== undefined ? eq(taskCounts.priority, filters.priority) : undefined,
-          ),
-        )
-    : db.select({ total: count() }).from(tasks).where(where);
+    .where(and(where, plan.after))
+    .orderBy(...plan.orderBy)
+    .limit(plan.fetch)
+    .offset(plan.offset);
+  const total = !plan.counted
+    ? undefined
+    : countableFromCounters(filters)
+      ? db
+          .select({ total: sql<number>`coalesce(sum(${taskCounts.n}), 0)` })
+          .from(taskCounts)
+          .where(
+            and(
+              eq(taskCounts.orgId, orgId),
+              filters.projectId !== undefined ? eq(taskCounts.projectId, filters.projectId) : undefined,
+              filters.status !== undefined ? eq(taskCounts.status, filters.status) : undefined,
+              filters.priority !== undefined ? eq(taskCounts.priority, filters.priority) : undefined,
+            ),
+          )
+      : db.select({ total: count() }).from(tasks).where(where);
   return { page, total };
 }
 
-/** One page of tasks and the total, read in one batch (one consistent snapshot). */
+/** One page of tasks and, in page mode, the total, read in one batch (one consistent snapshot). */
 export async function listTasks(db: DrizzleD1Database, orgId: string, query: TaskListQuery) {
-  const { page, total } = taskListQueries(db, orgId, query);
-  const [rows, [totals]] = await db.batch([page, total]);
-  return toPage(rows.map(presentTask), Number(totals?.total ?? 0), query);
+  const { page, total } = await taskListQueries(db, orgId, query);
+  const [rows, totals] = total ? await db.batch([page, total]) : [await page, undefined];
+  const counted = total ? Number(totals?.[0]?.total ?? 0) : undefined;
+  return finishPage(SORT_KEYS[query.sortBy], query, rows, presentTask, counted);
 }

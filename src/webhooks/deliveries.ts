@@ -4,6 +4,7 @@ import { AppError, notFound } from "../core/errors";
 import type { PageRequest } from "../core/pagination";
 import { nowIso } from "../core/time";
 import { answerStatements } from "../core/write-context";
+import { sortKeys } from "../db/keyset";
 import { listPage } from "../db/org-queries";
 import { isGuardFailure, prepared } from "../db/row-guards";
 import { type Delivery, type DeliveryAttempt, deliveries, deliveryAttempts, events } from "../db/schema";
@@ -60,7 +61,9 @@ export async function listDeliveries(
     query.status ? eq(deliveries.status, query.status) : undefined,
     query.event ? eq(deliveries.eventType, query.event) : undefined,
   );
-  return listPage(db, deliveries, where, [deliveries[query.sortBy], deliveries.id], query, presentDelivery);
+  // The webhook id joins the filters, so a cursor from one webhook's deliveries is refused on another's.
+  const keys = sortKeys(deliveries, [query.sortBy, "id"]);
+  return listPage(db, deliveries, where, keys, { ...query, webhookId }, presentDelivery);
 }
 
 async function findDelivery(db: DrizzleD1Database, webhookId: string, deliveryId: string): Promise<Delivery> {

@@ -6,6 +6,7 @@ import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { isoPlusSeconds, nowIso } from "../core/time";
 import { answerStatements, StaleWriteError, type WriteContext } from "../core/write-context";
+import { sortKeys } from "../db/keyset";
 import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
@@ -65,7 +66,9 @@ export async function listWebhooks(
     query.enabled === undefined ? undefined : eq(webhooks.enabled, query.enabled),
   );
   const now = nowIso();
-  return listPage(db, webhooks, where, [webhooks[query.sortBy], webhooks.id], query, (row) => presentWebhook(row, now));
+  return listPage(db, webhooks, where, sortKeys(webhooks, [query.sortBy, "id"]), query, (row) =>
+    presentWebhook(row, now),
+  );
 }
 
 export async function findWebhook(db: DrizzleD1Database, orgId: string, webhookId: string): Promise<Webhook> {

@@ -1,5 +1,6 @@
 import { type Answer, answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../../identity/api-keys";
 import * as routes from "./api-keys.routes";
@@ -11,7 +12,9 @@ function keyShownOnce(created: { id: string }): Answer<unknown, 201> {
 
 export const apiKeysRouter = createRouter()
   .openapi(routes.listApiKeys, async (c) => {
-    return c.json(await listApiKeys(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+    const page = await listApiKeys(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.createApiKey, async (c) => {
     const answer = answerOnce(c, keyShownOnce);

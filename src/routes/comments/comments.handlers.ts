@@ -2,6 +2,7 @@ import { createComment, deleteComment, getComment, listComments, updateComment }
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import * as routes from "./comments.routes";
 
@@ -9,7 +10,9 @@ import * as routes from "./comments.routes";
 export const commentsRouter = createRouter()
   .openapi(routes.listComments, async (c) => {
     const { taskId } = c.req.valid("param");
-    return c.json(await listComments(c.get("db"), c.get("principal").orgId, taskId, c.req.valid("query")), 200);
+    const page = await listComments(c.get("db"), c.get("principal").orgId, taskId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.createComment, async (c) => {
     const { taskId } = c.req.valid("param");

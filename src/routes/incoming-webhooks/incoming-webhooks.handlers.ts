@@ -1,6 +1,7 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import {
   createIncomingWebhook,
@@ -15,7 +16,9 @@ import * as routes from "./incoming-webhooks.routes";
 
 export const incomingWebhooksRouter = createRouter()
   .openapi(routes.listIncomingWebhooks, async (c) => {
-    return c.json(await listIncomingWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+    const page = await listIncomingWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.getIncomingWebhook, async (c) => {
     const row = await findIncomingWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);

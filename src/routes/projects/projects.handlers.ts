@@ -1,13 +1,16 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import { createProject, deleteProject, getProject, listProjects, updateProject } from "../../projects/projects";
 import * as routes from "./projects.routes";
 
 export const projectsRouter = createRouter()
   .openapi(routes.listProjects, async (c) => {
-    return c.json(await listProjects(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+    const page = await listProjects(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.getProject, async (c) => {
     const { resource, etag } = await getProject(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);

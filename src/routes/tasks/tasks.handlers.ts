@@ -1,6 +1,7 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce, createdAt } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import { listTasks } from "../../tasks/task-query";
 import { createTask, deleteTask, getTask, updateTask } from "../../tasks/tasks";
@@ -8,7 +9,9 @@ import * as routes from "./tasks.routes";
 
 export const tasksRouter = createRouter()
   .openapi(routes.listTasks, async (c) => {
-    return c.json(await listTasks(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+    const page = await listTasks(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.getTask, async (c) => {
     const { resource, etag } = await getTask(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);

@@ -1,6 +1,7 @@
 import { ifMatchOf, notModified, setEtag } from "../../http/etag";
 import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
 import {
   addUser,
@@ -15,7 +16,9 @@ import * as routes from "./users.routes";
 
 export const usersRouter = createRouter()
   .openapi(routes.listUsers, async (c) => {
-    return c.json(await listUsers(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+    const page = await listUsers(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.getMe, async (c) => {
     const { orgId, userId } = c.get("principal");

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../http/context";
 import { answerOnce } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
+import { linkNextPage } from "../../http/pagination";
 import { type AnswerHooks, writeContext } from "../../http/write-context";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
@@ -24,7 +25,9 @@ function webhookContext(c: Context<AppEnv>, answer?: AnswerHooks): WebhookContex
 
 export const webhooksRouter = createRouter()
   .openapi(routes.listWebhooks, async (c) => {
-    return c.json(await listWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query")), 200);
+    const page = await listWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.createWebhook, async (c) => {
     const answer = answerOnce(c, (created: { id: string }) => ({
@@ -64,7 +67,9 @@ export const webhooksRouter = createRouter()
   })
   .openapi(routes.listDeliveries, async (c) => {
     const { orgId } = c.get("principal");
-    return c.json(await listDeliveries(c.get("db"), orgId, c.req.valid("param").id, c.req.valid("query")), 200);
+    const page = await listDeliveries(c.get("db"), orgId, c.req.valid("param").id, c.req.valid("query"));
+    linkNextPage(c, page);
+    return c.json(page, 200);
   })
   .openapi(routes.getDelivery, async (c) => {
     const { id, deliveryId } = c.req.valid("param");

@@ -256,7 +256,9 @@ func TestRetriesEndAndLongRetryAfterIsReturned(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.RetryAfter != time.Second || len(*got) != 4 {
 		t.Fatalf("err %v, %d requests", err, len(*got))
 	}
-	srv2, got2 := fakeAPI(t, func(r received) answer { return apiError(429, "RATE_LIMITED", map[string]string{"Retry-After": "3600"}) })
+	srv2, got2 := fakeAPI(t, func(r received) answer {
+		return apiError(429, "RATE_LIMITED", map[string]string{"Retry-After": "3600"})
+	})
 	sleeps = nil
 	if _, err := testClient(srv2, &sleeps).Tasks.List(nil); err == nil || len(*got2) != 1 || len(sleeps) != 0 {
 		t.Fatalf("a Retry-After beyond the limit must be returned at once: %v %d", err, len(*got2))

@@ -81,7 +81,8 @@ const PY_KEYWORDS = new Set(["from", "class", "def", "import", "global", "in", "
 
 function pyType(schema, schemas, nested, context) {
   if (schema.$ref) return refName(schema.$ref);
-  if (schema.allOf) return pyType(schema.allOf.length === 1 ? schema.allOf[0] : flatten(schema, schemas), schemas, nested, context);
+  if (schema.allOf)
+    return pyType(schema.allOf.length === 1 ? schema.allOf[0] : flatten(schema, schemas), schemas, nested, context);
   const base = baseType(schema);
   let type;
   if (schema.enum && base === "string") type = `Literal[${schema.enum.map((v) => JSON.stringify(v)).join(", ")}]`;
@@ -139,7 +140,8 @@ function pythonSource(doc) {
   const schemas = doc.components.schemas;
   const out = [];
   const nested = [];
-  for (const [name, schema] of Object.entries(schemas)) out.push({ name, code: pyTypedDict(name, schema, schemas, nested) });
+  for (const [name, schema] of Object.entries(schemas))
+    out.push({ name, code: pyTypedDict(name, schema, schemas, nested) });
   const nestedCode = [];
   for (let i = 0; i < nested.length; i++) {
     const { name, schema } = nested[i];
@@ -350,7 +352,10 @@ function goSource(doc) {
     if (!op.operationId.startsWith("list")) continue;
     const query = (op.parameters ?? []).filter((p) => p.in === "query");
     const name = `${singular(goField(op.operationId.slice(4)))}ListOptions`;
-    const lines = [`// ${name} are the query parameters of ${op.operationId}; zero values are not sent.`, `type ${name} struct {`];
+    const lines = [
+      `// ${name} are the query parameters of ${op.operationId}; zero values are not sent.`,
+      `type ${name} struct {`,
+    ];
     for (const p of query) {
       const base = baseType(p.schema ?? {});
       const type = base === "integer" ? "int" : base === "boolean" ? "*bool" : base === "number" ? "float64" : "string";
@@ -376,7 +381,9 @@ ${blocks.join("\n\n")}
 function gofmt(source) {
   const result = spawnSync("gofmt", [], { input: source, encoding: "utf8" });
   if (result.error || result.status !== 0) {
-    throw new Error(`gofmt failed (Go must be installed: .ci/run installs golang-go): ${result.error ?? result.stderr}`);
+    throw new Error(
+      `gofmt failed (Go must be installed: .ci/run installs golang-go): ${result.error ?? result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -396,7 +403,9 @@ for (const [target, source] of files) {
       current = readFileSync(target, "utf8");
     } catch {}
     if (current !== source) {
-      console.error(`✗ ${relative} is stale: the API's OpenAPI document changed. Run \`npm run clients:generate\` and commit.`);
+      console.error(
+        `✗ ${relative} is stale: the API's OpenAPI document changed. Run \`npm run clients:generate\` and commit.`,
+      );
       stale = true;
     } else console.log(`✓ ${relative} matches the OpenAPI document`);
   } else {

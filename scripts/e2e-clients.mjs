@@ -37,7 +37,10 @@ async function finish(code, message) {
   }
   process.exit(code);
 }
-setTimeout(() => finish(1, `✗ e2e-clients: timed out after ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS).unref();
+setTimeout(
+  () => finish(1, `✗ e2e-clients: timed out after ${OVERALL_TIMEOUT_MS / 1000} s`),
+  OVERALL_TIMEOUT_MS,
+).unref();
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => finish(130, `✗ e2e-clients: ${signal}`));
 
 /** Runs a command in its own process group, collecting its output; resolves with its exit code. */
@@ -67,7 +70,11 @@ async function organization(worker, name, plan) {
   const response = await fetch(`${worker.url}/v1/admin/organizations`, {
     method: "POST",
     headers: { Authorization: `Bearer ${worker.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ name, plan, owner: { name: `${name} owner`, email: `owner@${name.toLowerCase().replace(/[^a-z]+/g, "-")}.example` } }),
+    body: JSON.stringify({
+      name,
+      plan,
+      owner: { name: `${name} owner`, email: `owner@${name.toLowerCase().replace(/[^a-z]+/g, "-")}.example` },
+    }),
   });
   if (response.status !== 201) throw new Error(`bootstrap ${name}: ${response.status} ${await response.text()}`);
   return (await response.json()).apiKey.key;
@@ -104,7 +111,10 @@ async function main() {
       console.error(`--- wrangler dev output (tail) ---\n${worker.output().slice(-3000)}`);
       await finish(1, "✗ e2e-clients: a client failed against the Worker");
     }
-    await finish(0, "✓ e2e-clients: the Python and Go clients drove the API, recovered from a 429 and verified their webhooks");
+    await finish(
+      0,
+      "✓ e2e-clients: the Python and Go clients drove the API, recovered from a 429 and verified their webhooks",
+    );
   } catch (error) {
     console.error(`--- wrangler dev output (tail) ---\n${worker.output().slice(-4000)}`);
     await finish(1, `✗ e2e-clients: ${error.stack ?? error}`);

@@ -2,8 +2,12 @@ import { WebhookVerificationError } from "./errors";
 import type { components } from "./schema";
 import { webCrypto } from "./web-crypto";
 
-/** What Verk POSTs to a webhook URL (README "Webhooks (outgoing)"). */
-export type WebhookEvent = components["schemas"]["WebhookPayload"];
+/** What Verk POSTs to a webhook URL (README "Webhooks (outgoing)"): the events of the document's webhooks section. */
+export type WebhookEvent =
+  | components["schemas"]["TaskEvent"]
+  | components["schemas"]["ProjectEvent"]
+  | components["schemas"]["MemberEvent"]
+  | components["schemas"]["CommentEvent"];
 
 /** Node's `req.headers`, a Fetch `Headers`, or any plain object of header names to values. */
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;

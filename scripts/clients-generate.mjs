@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildDocument } from "./openapi.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -229,10 +229,29 @@ const goWords = (name) =>
       return INITIALISMS[cap] ?? cap;
     });
 const goField = (name) => goWords(name).join("");
+/** Names clients/go declares by hand: a schema of the same name gets a `Schema` suffix instead of a compile error. */
+const GO_HANDWRITTEN = new Set([
+  "APIError",
+  "Bool",
+  "Client",
+  "ConnectionError",
+  "DefaultBaseURL",
+  "Int",
+  "Iter",
+  "NewClient",
+  "Option",
+  "VerifyWebhook",
+  "Version",
+  "WebhookEvent",
+  "WebhookVerificationError",
+  "WebhookVerifier",
+]);
+
 /** `CreateTask` -> `TaskCreate`, `UpdateTask` -> `TaskUpdate` (the names the product documentation uses). */
 function goTypeName(schemaName) {
   const m = schemaName.match(/^(Create|Update)([A-Z].*)$/);
-  return goField(m ? `${m[2]}${m[1]}` : schemaName);
+  const name = goField(m ? `${m[2]}${m[1]}` : schemaName);
+  return GO_HANDWRITTEN.has(name) || name.endsWith("Service") ? `${name}Schema` : name;
 }
 
 function goType(schema, ctx) {
@@ -388,29 +407,36 @@ function gofmt(source) {
   return result.stdout;
 }
 
-const doc = await buildDocument();
-const files = [
-  [PY_TARGET, pythonSource(doc)],
-  [GO_TARGET, gofmt(goSource(doc))],
-];
-const check = process.argv.includes("--check");
-let stale = false;
-for (const [target, source] of files) {
-  const relative = target.slice(ROOT.length + 1);
-  if (check) {
-    let current = "";
-    try {
-      current = readFileSync(target, "utf8");
-    } catch {}
-    if (current !== source) {
-      console.error(
-        `✗ ${relative} is stale: the API's OpenAPI document changed. Run \`npm run clients:generate\` and commit.`,
-      );
-      stale = true;
-    } else console.log(`✓ ${relative} matches the OpenAPI document`);
-  } else {
-    writeFileSync(target, source);
-    console.log(`wrote ${relative}`);
+export { gofmt, goSource, pythonSource };
+
+// Imported (to generate from another document), it writes nothing.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
+
+async function main() {
+  const doc = await buildDocument();
+  const files = [
+    [PY_TARGET, pythonSource(doc)],
+    [GO_TARGET, gofmt(goSource(doc))],
+  ];
+  const check = process.argv.includes("--check");
+  let stale = false;
+  for (const [target, source] of files) {
+    const relative = target.slice(ROOT.length + 1);
+    if (check) {
+      let current = "";
+      try {
+        current = readFileSync(target, "utf8");
+      } catch {}
+      if (current !== source) {
+        console.error(
+          `✗ ${relative} is stale: the API's OpenAPI document changed. Run \`npm run clients:generate\` and commit.`,
+        );
+        stale = true;
+      } else console.log(`✓ ${relative} matches the OpenAPI document`);
+    } else {
+      writeFileSync(target, source);
+      console.log(`wrote ${relative}`);
+    }
   }
+  if (stale) process.exit(1);
 }
-if (stale) process.exit(1);

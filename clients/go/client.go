@@ -8,6 +8,7 @@ package verk
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,7 @@ const DefaultBaseURL = "http://127.0.0.1:8787"
 
 // Client calls the Verk API. Its methods are safe for concurrent use.
 type Client struct {
+	ctx           context.Context
 	apiKey        string
 	baseURL       string
 	httpClient    *http.Client
@@ -75,7 +77,8 @@ func WithRetries(max int, maxDelay, backoff time.Duration) Option {
 	return func(c *Client) { c.maxRetries, c.maxRetryDelay, c.backoff = max, maxDelay, backoff }
 }
 
-// WithSleep replaces the wait between attempts (tests record it instead).
+// WithSleep replaces the wait between attempts (tests record it instead); by default the
+// wait ends early when the client's context is done.
 func WithSleep(sleep func(time.Duration)) Option { return func(c *Client) { c.sleep = sleep } }
 
 // WithIdempotencyKeys replaces how each POST's Idempotency-Key is made (default: a random UUID).
@@ -88,13 +91,13 @@ func NewClient(apiKey string, opts ...Option) *Client {
 		apiKey = os.Getenv("VERK_API_KEY")
 	}
 	c := &Client{
+		ctx:           context.Background(),
 		apiKey:        apiKey,
 		baseURL:       os.Getenv("VERK_BASE_URL"),
 		httpClient:    &http.Client{Timeout: 30 * time.Second},
 		maxRetries:    3,
 		maxRetryDelay: 60 * time.Second,
 		backoff:       500 * time.Millisecond,
-		sleep:         time.Sleep,
 		newKey:        randomUUID,
 	}
 	for _, opt := range opts {
@@ -104,6 +107,24 @@ func NewClient(apiKey string, opts ...Option) *Client {
 		c.baseURL = DefaultBaseURL
 	}
 	c.baseURL = strings.TrimSuffix(strings.TrimRight(c.baseURL, "/"), "/v1")
+	c.wire()
+	return c
+}
+
+// WithContext returns a copy of the client whose calls (and waits between retries) end
+// when ctx is done:
+//
+//	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//	defer cancel()
+//	task, err := client.WithContext(ctx).Tasks.Get("task_789")
+func (c *Client) WithContext(ctx context.Context) *Client {
+	cp := *c
+	cp.ctx = ctx
+	cp.wire()
+	return &cp
+}
+
+func (c *Client) wire() {
 	c.Tasks = &TasksService{c}
 	c.Projects = &ProjectsService{c}
 	c.Comments = &CommentsService{c}
@@ -113,7 +134,22 @@ func NewClient(apiKey string, opts ...Option) *Client {
 	c.Webhooks = &WebhooksService{c, &DeliveriesService{c}}
 	c.Events = &EventsService{c}
 	c.IncomingWebhooks = &IncomingWebhooksService{c}
-	return c
+}
+
+// wait sleeps between attempts; an error when the context ended first.
+func (c *Client) wait(d time.Duration) error {
+	if c.sleep != nil {
+		c.sleep(d)
+		return c.ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	}
 }
 
 // do sends one call: a fresh Idempotency-Key on every POST (the same on its retries, so a
@@ -146,7 +182,7 @@ func (c *Client) do(method, path string, query url.Values, body any, out any) er
 
 	for retry := 0; ; retry++ {
 		backoff := c.backoff << retry
-		req, err := http.NewRequest(method, target, bytes.NewReader(payload))
+		req, err := http.NewRequestWithContext(c.ctx, method, target, bytes.NewReader(payload))
 		if err != nil {
 			return fmt.Errorf("verk: %w", err)
 		}
@@ -163,19 +199,23 @@ func (c *Client) do(method, path string, query url.Values, body any, out any) er
 		}
 		resp, err := c.httpClient.Do(req)
 		if err != nil {
-			if !repeatable || retry >= c.maxRetries {
+			if !repeatable || retry >= c.maxRetries || c.ctx.Err() != nil {
 				return &ConnectionError{Method: method, Path: path, Err: err}
 			}
-			c.sleep(minDuration(backoff, c.maxRetryDelay))
+			if err := c.wait(minDuration(backoff, c.maxRetryDelay)); err != nil {
+				return &ConnectionError{Method: method, Path: path, Err: err}
+			}
 			continue
 		}
 		raw, readErr := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if readErr != nil {
-			if !repeatable || retry >= c.maxRetries {
+			if !repeatable || retry >= c.maxRetries || c.ctx.Err() != nil {
 				return &ConnectionError{Method: method, Path: path, Err: readErr}
 			}
-			c.sleep(minDuration(backoff, c.maxRetryDelay))
+			if err := c.wait(minDuration(backoff, c.maxRetryDelay)); err != nil {
+				return &ConnectionError{Method: method, Path: path, Err: err}
+			}
 			continue
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -193,7 +233,9 @@ func (c *Client) do(method, path string, query url.Values, body any, out any) er
 				delay = backoff
 			}
 			if delay <= c.maxRetryDelay {
-				c.sleep(delay)
+				if err := c.wait(delay); err != nil {
+					return &ConnectionError{Method: method, Path: path, Err: err}
+				}
 				continue
 			}
 		}

@@ -1,6 +1,7 @@
 package verk
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -342,5 +343,25 @@ func TestEnvironmentAndEveryResourcePath(t *testing.T) {
 	}
 	if _, err := c.Tasks.Get(""); err == nil {
 		t.Fatal("an empty id must be refused before any request")
+	}
+}
+
+func TestWithContextEndsCallsAndWaits(t *testing.T) {
+	srv, got := fakeAPI(t, func(r received) answer { return apiError(429, "RATE_LIMITED", map[string]string{"Retry-After": "30"}) })
+	c := NewClient("k", WithBaseURL(srv.URL))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	started := time.Now()
+	_, err := c.WithContext(ctx).Tasks.List(nil)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(started) > 5*time.Second || len(*got) != 1 {
+		t.Fatalf("err %v after %v, %d requests", err, time.Since(started), len(*got))
+	}
+	if c.Tasks.c != c || c.ctx != context.Background() {
+		t.Fatal("WithContext must not change the original client")
+	}
+	canceled, stop := context.WithCancel(context.Background())
+	stop()
+	if _, err := c.WithContext(canceled).Tasks.Get("t"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a canceled context: %v", err)
 	}
 }

@@ -7,7 +7,24 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ._convert import decode, encode_body, encode_query
 from ._transport import Transport
-from .models import OPERATIONS
+from .models import (
+    OPERATIONS,
+    ApiKey,
+    Comment,
+    CreatedApiKey,
+    CreatedIncomingWebhook,
+    Delivery,
+    DeliveryDetail,
+    Event,
+    IncomingWebhook,
+    Project,
+    RotatedApiKey,
+    Task,
+    User,
+    Webhook,
+    WebhookTestResult,
+    WebhookWithSecret,
+)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 
@@ -52,57 +69,48 @@ class _Resource:
             query["cursor"] = page.next_cursor
 
 
-def _crud(list_op: str, get_op: Optional[str], create_op: Optional[str], update_op: Optional[str], delete_op: Optional[str]):
-    """A resource class with list / list_all / get / create / update / delete for top-level resources."""
-
-    class Crud(_Resource):
-        def list(self, **filters: Any) -> Page:
-            """One page: a list of records; ``.next_cursor`` names the next one."""
-            return self._page(list_op, None, filters)
-
-        def list_all(self, **filters: Any) -> Iterator[Dict[str, Any]]:
-            """Every record of every page, by cursor."""
-            return self._every(list_op, None, filters)
-
-        if get_op:
-
-            def get(self, id: str) -> Dict[str, Any]:
-                return self._call(get_op, {"id": id})
-
-        if create_op:
-
-            def create(self, **fields: Any) -> Dict[str, Any]:
-                return self._call(create_op, body=fields)
-
-        if update_op:
-
-            def update(self, id: str, **fields: Any) -> Dict[str, Any]:
-                return self._call(update_op, {"id": id}, body=fields)
-
-        if delete_op:
-
-            def delete(self, id: str) -> Any:
-                return self._call(delete_op, {"id": id})
-
-    return Crud
-
-
-class Tasks(_crud("listTasks", "getTask", "createTask", "updateTask", "deleteTask")):
+class Tasks(_Resource):
     """``create(title=..., project_id=...)``, ``list(status=..., completed_after=...)``, ``update(id, status=...)``."""
 
+    def list(self, **filters: Any) -> Page:
+        """One page of tasks: a list of records; ``.next_cursor`` names the next page."""
+        return self._page("listTasks", None, filters)
 
-class Projects(_crud("listProjects", "getProject", "createProject", "updateProject", "deleteProject")):
-    pass
+    def list_all(self, **filters: Any) -> Iterator[Task]:
+        """Every task matching the filters, page after page by cursor."""
+        return self._every("listTasks", None, filters)
+
+    def get(self, id: str) -> Task:
+        return self._call("getTask", {"id": id})
+
+    def create(self, **fields: Any) -> Task:
+        return self._call("createTask", body=fields)
+
+    def update(self, id: str, **fields: Any) -> Task:
+        return self._call("updateTask", {"id": id}, body=fields)
+
+    def delete(self, id: str) -> Any:
+        return self._call("deleteTask", {"id": id})
 
 
-class Users(_crud("listUsers", "getUser", "createUser", "updateUser", "deleteUser")):
-    def me(self) -> Dict[str, Any]:
-        """The member the API key belongs to."""
-        return self._call("getCurrentUser")
+class Projects(_Resource):
+    def list(self, **filters: Any) -> Page:
+        return self._page("listProjects", None, filters)
 
+    def list_all(self, **filters: Any) -> Iterator[Project]:
+        return self._every("listProjects", None, filters)
 
-class Events(_crud("listEvents", "getEvent", None, None, None)):
-    pass
+    def get(self, id: str) -> Project:
+        return self._call("getProject", {"id": id})
+
+    def create(self, **fields: Any) -> Project:
+        return self._call("createProject", body=fields)
+
+    def update(self, id: str, **fields: Any) -> Project:
+        return self._call("updateProject", {"id": id}, body=fields)
+
+    def delete(self, id: str) -> Any:
+        return self._call("deleteProject", {"id": id})
 
 
 class Comments(_Resource):
@@ -110,69 +118,157 @@ class Comments(_Resource):
         """One page of a task's comments."""
         return self._page("listComments", {"taskId": task_id}, query)
 
-    def list_all(self, task_id: str, **query: Any) -> Iterator[Dict[str, Any]]:
+    def list_all(self, task_id: str, **query: Any) -> Iterator[Comment]:
         return self._every("listComments", {"taskId": task_id}, query)
 
-    def get(self, id: str) -> Dict[str, Any]:
+    def get(self, id: str) -> Comment:
         return self._call("getComment", {"id": id})
 
-    def create(self, task_id: str, **fields: Any) -> Dict[str, Any]:
+    def create(self, task_id: str, **fields: Any) -> Comment:
         return self._call("createComment", {"taskId": task_id}, body=fields)
 
-    def update(self, id: str, **fields: Any) -> Dict[str, Any]:
+    def update(self, id: str, **fields: Any) -> Comment:
         return self._call("updateComment", {"id": id}, body=fields)
 
     def delete(self, id: str) -> Any:
         return self._call("deleteComment", {"id": id})
 
 
-class ApiKeys(_crud("listApiKeys", None, "createApiKey", None, "revokeApiKey")):
-    """``create`` answers the new key's secret, and only then."""
+class Users(_Resource):
+    """The organization's members."""
+
+    def list(self, **filters: Any) -> Page:
+        return self._page("listUsers", None, filters)
+
+    def list_all(self, **filters: Any) -> Iterator[User]:
+        return self._every("listUsers", None, filters)
+
+    def me(self) -> User:
+        """The member the API key belongs to."""
+        return self._call("getCurrentUser")
+
+    def get(self, id: str) -> User:
+        return self._call("getUser", {"id": id})
+
+    def create(self, **fields: Any) -> User:
+        return self._call("createUser", body=fields)
+
+    def update(self, id: str, **fields: Any) -> User:
+        return self._call("updateUser", {"id": id}, body=fields)
+
+    def delete(self, id: str) -> Any:
+        return self._call("deleteUser", {"id": id})
+
+
+class ApiKeys(_Resource):
+    """``create`` and ``rotate`` answer the key's secret, and only then."""
+
+    def list(self, **filters: Any) -> Page:
+        return self._page("listApiKeys", None, filters)
+
+    def list_all(self, **filters: Any) -> Iterator[ApiKey]:
+        return self._every("listApiKeys", None, filters)
+
+    def create(self, **fields: Any) -> CreatedApiKey:
+        return self._call("createApiKey", body=fields)
 
     def revoke(self, id: str) -> Any:
-        return self.delete(id)
+        return self._call("revokeApiKey", {"id": id})
 
-    def rotate(self, id: str, **fields: Any) -> Dict[str, Any]:
+    def delete(self, id: str) -> Any:
+        """The same as ``revoke``."""
+        return self.revoke(id)
+
+    def rotate(self, id: str, **fields: Any) -> RotatedApiKey:
         """A new secret; the old one keeps working for ``grace_period_seconds``."""
         return self._call("rotateApiKey", {"id": id}, body=fields)
 
 
 class Deliveries(_Resource):
+    """A webhook's delivery log."""
+
     def list(self, webhook_id: str, **query: Any) -> Page:
         return self._page("listWebhookDeliveries", {"id": webhook_id}, query)
 
-    def list_all(self, webhook_id: str, **query: Any) -> Iterator[Dict[str, Any]]:
+    def list_all(self, webhook_id: str, **query: Any) -> Iterator[Delivery]:
         return self._every("listWebhookDeliveries", {"id": webhook_id}, query)
 
-    def get(self, webhook_id: str, delivery_id: str) -> Dict[str, Any]:
+    def get(self, webhook_id: str, delivery_id: str) -> DeliveryDetail:
         return self._call("getWebhookDelivery", {"id": webhook_id, "deliveryId": delivery_id})
 
-    def redeliver(self, webhook_id: str, delivery_id: str) -> Dict[str, Any]:
+    def redeliver(self, webhook_id: str, delivery_id: str) -> Delivery:
         return self._call("redeliverWebhookDelivery", {"id": webhook_id, "deliveryId": delivery_id})
 
 
-class Webhooks(_crud("listWebhooks", "getWebhook", "createWebhook", "updateWebhook", "deleteWebhook")):
-    """``create`` answers the signing secret, and only then."""
+class Webhooks(_Resource):
+    """``create`` and ``rotate_secret`` answer the signing secret, and only then."""
 
     def __init__(self, transport: Transport) -> None:
         super().__init__(transport)
         self.deliveries = Deliveries(transport)
 
-    def rotate_secret(self, id: str, **fields: Any) -> Dict[str, Any]:
+    def list(self, **filters: Any) -> Page:
+        return self._page("listWebhooks", None, filters)
+
+    def list_all(self, **filters: Any) -> Iterator[Webhook]:
+        return self._every("listWebhooks", None, filters)
+
+    def get(self, id: str) -> Webhook:
+        return self._call("getWebhook", {"id": id})
+
+    def create(self, **fields: Any) -> WebhookWithSecret:
+        return self._call("createWebhook", body=fields)
+
+    def update(self, id: str, **fields: Any) -> Webhook:
+        return self._call("updateWebhook", {"id": id}, body=fields)
+
+    def delete(self, id: str) -> Any:
+        return self._call("deleteWebhook", {"id": id})
+
+    def rotate_secret(self, id: str, **fields: Any) -> WebhookWithSecret:
         """A new secret (shown once); the old one keeps signing during the grace period."""
         return self._call("rotateWebhookSecret", {"id": id}, body=fields)
 
-    def test(self, id: str, **fields: Any) -> Dict[str, Any]:
+    def test(self, id: str, **fields: Any) -> WebhookTestResult:
         """Sends a signed sample now and reports the receiver's answer."""
         return self._call("sendWebhookTest", {"id": id}, body=fields)
 
 
-class IncomingWebhooks(
-    _crud("listIncomingWebhooks", "getIncomingWebhook", "createIncomingWebhook", "updateIncomingWebhook", "deleteIncomingWebhook")
-):
+class Events(_Resource):
+    """The event log."""
+
+    def list(self, **filters: Any) -> Page:
+        return self._page("listEvents", None, filters)
+
+    def list_all(self, **filters: Any) -> Iterator[Event]:
+        return self._every("listEvents", None, filters)
+
+    def get(self, id: str) -> Event:
+        return self._call("getEvent", {"id": id})
+
+
+class IncomingWebhooks(_Resource):
     """Credentials for the incoming-webhook intake; ``create`` and ``rotate`` answer the key, and only then."""
 
-    def rotate(self, id: str) -> Dict[str, Any]:
+    def list(self, **filters: Any) -> Page:
+        return self._page("listIncomingWebhooks", None, filters)
+
+    def list_all(self, **filters: Any) -> Iterator[IncomingWebhook]:
+        return self._every("listIncomingWebhooks", None, filters)
+
+    def get(self, id: str) -> IncomingWebhook:
+        return self._call("getIncomingWebhook", {"id": id})
+
+    def create(self, **fields: Any) -> CreatedIncomingWebhook:
+        return self._call("createIncomingWebhook", body=fields)
+
+    def update(self, id: str, **fields: Any) -> IncomingWebhook:
+        return self._call("updateIncomingWebhook", {"id": id}, body=fields)
+
+    def delete(self, id: str) -> Any:
+        return self._call("deleteIncomingWebhook", {"id": id})
+
+    def rotate(self, id: str) -> CreatedIncomingWebhook:
         return self._call("rotateIncomingWebhookKey", {"id": id})
 
 

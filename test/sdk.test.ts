@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import sharedVectors from "../clients/vectors/webhooks.json";
 import { VerkClient, VerkError, verifyWebhook } from "../sdk/src/index";
 import { signatureHeaders } from "../src/webhooks/signing";
 import { createOrg } from "./harness";
@@ -75,6 +76,19 @@ describe("SDK verifyWebhook against the server's signing code", () => {
       "webhook-signature":
         "v1,fYs37yn4p5sA30gymOgF1mPV7nYLeTglZte5/tFxtGE= v1,6v4mtVe96C7UoIYxMI2MSrvejWyi6I4ybkg1gZSQHVE=",
     });
+  });
+
+  it("clients/vectors/webhooks.json (run by the SDK and the Python and Go clients) holds what the server signs", async () => {
+    const generated = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const own = "my-own-secret-0123456789";
+    const signing = { id: "del_vector0000000000001", timestamp: 1767225600, body: sharedVectors.body };
+    const byName = (name: string) => sharedVectors.cases.find((c) => c.name === name)?.headers;
+    expect(byName("Standard Webhooks signature of a generated whsec_ secret")).toEqual(
+      await signatureHeaders({ ...signing, secrets: [generated] }),
+    );
+    expect(byName("rotation: the new secret matches one of two v1 signatures")).toEqual(
+      await signatureHeaders({ ...signing, secrets: [own, generated] }),
+    );
   });
 
   it("verifies what the server signs, with a generated or an own secret, and either secret during a rotation", async () => {

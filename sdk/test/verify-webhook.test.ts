@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { verifyWebhook, WebhookVerificationError } from "../src/index";
 
@@ -94,5 +96,35 @@ describe("verifyWebhook", () => {
     const notJson = "not json";
     const headers = { "X-Verk-Signature": "sha256=d16ac22d28c9bfbb23d5042e65e10cce062c5a3cba2a063e4b5cbbf7c6e87575" };
     expect(await refusal(verifyWebhook(notJson, headers, GENERATED))).toBe("INVALID_PAYLOAD");
+  });
+});
+
+// The same cases the Python and Go clients run (clients/vectors/webhooks.json), so the
+// three verifiers agree byte for byte.
+interface SharedCase {
+  name: string;
+  body?: string;
+  headers: Record<string, string>;
+  secrets: string[];
+  nowMs: number | null;
+  toleranceSeconds?: number;
+  expect: { ok: { id: string; event: string; dataTitle: string } } | { error: string };
+}
+const shared = JSON.parse(
+  readFileSync(fileURLToPath(new URL("../../clients/vectors/webhooks.json", import.meta.url)), "utf8"),
+) as { body: string; cases: SharedCase[] };
+
+describe("verifyWebhook: the vectors shared with the Python and Go clients", () => {
+  it.each(shared.cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+    const options = { now: c.nowMs ?? undefined, toleranceSeconds: c.toleranceSeconds };
+    const result = verifyWebhook(c.body ?? shared.body, c.headers, c.secrets, options);
+    if ("ok" in c.expect) {
+      const event = await result;
+      expect(event.id).toBe(c.expect.ok.id);
+      expect(event.event).toBe(c.expect.ok.event);
+      expect((event.data as { title?: string }).title).toBe(c.expect.ok.dataTitle);
+    } else {
+      expect(await refusal(result)).toBe(c.expect.error);
+    }
   });
 });

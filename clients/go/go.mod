@@ -1,0 +1,3 @@
+module github.com/verk/verk-go
+
+go 1.19

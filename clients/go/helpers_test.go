@@ -1,0 +1,5 @@
+package verk
+
+import "net/url"
+
+func parseQuery(q string) (url.Values, error) { return url.ParseQuery(q) }

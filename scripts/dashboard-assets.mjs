@@ -8,7 +8,6 @@ import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUDGET = 100 * 1024;
@@ -16,6 +15,8 @@ const BUDGET = 100 * 1024;
 export async function buildDashboardAssets() {
   const target = join(ROOT, "public", "dashboard");
   mkdirSync(target, { recursive: true });
+  // Loaded here, not at the top: scripts/dev.mjs imports this file before a fresh clone has node_modules.
+  const { build } = await import("esbuild");
   await build({
     entryPoints: [join(ROOT, "dashboard/src/main.ts")],
     bundle: true,

@@ -88,8 +88,8 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
                 r.success ? badge("Test delivered", "ok") : badge("Test failed", "bad"),
                 ` status ${r.statusCode ?? "none"}, ${r.responseTimeMs ?? "?"} ms${r.error ? `, ${r.error}` : ""} (delivery ${r.deliveryId})`,
               ),
+              h("details", {}, h("summary", {}, "Payload sent"), json(r.payload)),
             );
-            await deliveries.reload();
           } catch (e) {
             replace(testResult, h("p", { role: "alert", class: "notice bad" }, `✕ ${errorText(e)}`));
           }
@@ -97,6 +97,11 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
       },
       field("Test event type", testType),
       h("button", { type: "submit", class: "primary" }, "Send test event"),
+    ),
+    h(
+      "p",
+      { class: "hint" },
+      "A test sends a signed sample once, now. It is not retried and not written to the delivery log or the success rate.",
     ),
     testResult,
     h(

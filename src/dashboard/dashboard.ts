@@ -31,6 +31,7 @@ const PAGE = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="referrer" content="no-referrer" />
+    <link rel="icon" href="data:," />
     <title>Verk dashboard</title>
     <link rel="stylesheet" href="${DASHBOARD_STYLE_PATH}" />
     <script type="module" src="${DASHBOARD_SCRIPT_PATH}"></script>

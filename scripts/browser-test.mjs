@@ -3,7 +3,8 @@
 // Sign in; create a webhook and copy its secret; send a test event and see it delivered;
 // make the receiver fail, see the retries and the failure, redeliver after it recovers;
 // rotate the secret; create and revoke a key; the event log; sign in with a read key and
-// find no write actions; /docs renders. Screenshots go to docs/screenshots/.
+// find no write actions; /docs renders. Screenshots go to .screenshots/ (git-ignored);
+// `npm run test:browser -- --update-screenshots` writes the README's, in docs/screenshots/.
 // CHROMIUM=/path/to/chrome overrides the browser; HEADFUL=1 shows it.
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,7 +15,9 @@ import { startLocalWorker } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const SHOTS = join(ROOT, "docs", "screenshots");
+const SHOTS = process.argv.includes("--update-screenshots")
+  ? join(ROOT, "docs", "screenshots")
+  : join(ROOT, ".screenshots");
 // Short gaps so a delivery exhausts its retries within seconds (seven attempts in all).
 const RETRY_SCHEDULE = "1,1,1,1,1,1";
 const CHROMIUM = process.env.CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
@@ -79,9 +82,9 @@ async function main() {
   page.on("dialog", (dialog) => void dialog.accept());
   mkdirSync(SHOTS, { recursive: true });
   const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  const text = () => page.evaluate(() => document.body.innerText);
+  const text = () => page.evaluate(() => document.body.textContent);
   const waitForText = (needle, timeout = 15_000) =>
-    page.waitForFunction((t) => document.body.innerText.includes(t), { timeout }, needle);
+    page.waitForFunction((t) => document.body.textContent.includes(t), { timeout }, needle);
   const button = (name) => page.locator(`::-p-aria([name="${name}"][role="button"])`);
   const labelled = (name) => page.locator(`::-p-aria(${name})`);
   /** Presses Refresh until at least `count` deliveries show `status`. */
@@ -251,7 +254,7 @@ async function main() {
     step("/docs renders the API reference");
     await page.goto(`${base}/docs`);
     await page.waitForFunction(
-      () => document.body.innerText.includes("/v1/webhooks") || document.body.innerText.includes("Webhooks"),
+      () => document.body.textContent.includes("/v1/webhooks") || document.body.textContent.includes("Webhooks"),
       {
         timeout: 20_000,
       },
@@ -265,7 +268,7 @@ async function main() {
       unexpected.every((p) => !/Content.Security.Policy/i.test(p) || /fonts\.scalar/.test(p)),
       `CSP violations: ${unexpected}`,
     );
-    step(`✓ browser suite passed; screenshots in docs/screenshots/`);
+    step(`✓ browser suite passed; screenshots in ${SHOTS}`);
   } catch (error) {
     await shot("failure").catch(() => {});
     console.error(`--- browser console ---\n${problems.join("\n")}`);

@@ -87,6 +87,7 @@ async function main() {
     page.waitForFunction((t) => document.body.textContent.includes(t), { timeout }, needle);
   const button = (name) => page.locator(`::-p-aria([name="${name}"][role="button"])`);
   const labelled = (name) => page.locator(`::-p-aria(${name})`);
+  const textbox = (name) => page.locator(`::-p-aria([name="${name}"][role="textbox"])`);
   /** Presses Refresh until at least `count` deliveries show `status`. */
   const waitForStatus = async (status, count, timeout = 20_000) => {
     const deadline = Date.now() + timeout;
@@ -124,8 +125,8 @@ async function main() {
 
     step("create a webhook (event picker) and copy its secret");
     const hookUrl = `${receiver.url}/hook/dash`;
-    await labelled("Endpoint URL").fill(hookUrl);
-    await labelled("Description").fill("Browser suite receiver");
+    await textbox("Endpoint URL").fill(hookUrl);
+    await textbox("Description").fill("Browser suite receiver");
     await labelled("task.completed").click();
     await button("Create webhook").click();
     await page.waitForSelector("[data-secret]");
@@ -194,7 +195,7 @@ async function main() {
 
     step("API keys: create one (shown once) and revoke it");
     await page.goto(`${base}/dashboard#/keys`);
-    await labelled("Name").fill("CI deploys");
+    await textbox("Name").fill("CI deploys");
     await page.select("select", "write");
     await button("Create key").click();
     await page.waitForSelector("[data-secret]");
@@ -206,6 +207,24 @@ async function main() {
     const res = await fetch(`${base}/v1/tasks`, { headers: { Authorization: `Bearer ${newKey}` } });
     check(res.status === 401, `the revoked key is refused (${res.status})`);
     await shot("api-keys");
+
+    step("incoming-webhook credentials: create (key and curl shown once), use it, revoke");
+    await page.goto(`${base}/dashboard#/incoming`);
+    await textbox("Name").fill("Zapier support inbox");
+    await button("Create credential").click();
+    await page.waitForSelector("[data-curl]");
+    const incomingKey = await page.$eval("[data-secret]", (el) => el.textContent);
+    const curl = await page.$eval("[data-curl]", (el) => el.textContent);
+    check(incomingKey?.startsWith("ik_live_") && curl?.includes(incomingKey), "the key and a curl using it");
+    const intake = await fetch(`${base}/v1/webhooks/incoming/tasks`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${incomingKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "From the automation", projectId: project.id }),
+    });
+    check(intake.status === 201, `the new credential creates a task (${intake.status})`);
+    await shot("incoming-webhooks");
+    await button("Revoke Zapier support inbox").click();
+    await waitForText("Revoked Zapier support inbox");
 
     step("event log: filter by type, open an event's JSON");
     await page.goto(`${base}/dashboard#/events`);
@@ -236,6 +255,8 @@ async function main() {
     await page.goto(`${base}/dashboard#/webhooks`);
     await waitForText("need an admin key");
     await page.goto(`${base}/dashboard#/keys`);
+    await waitForText("need an admin key");
+    await page.goto(`${base}/dashboard#/incoming`);
     await waitForText("need an admin key");
     await page.goto(`${base}/dashboard#/events`);
     await page.waitForSelector("details[data-event]");

@@ -17,6 +17,7 @@ export async function eventsView(s: Session, main: HTMLElement) {
     h("option", { value: "" }, "any"),
     ["task", "project", "member", "comment"].map((t) => h("option", { value: t }, t)),
   );
+  const actorId = h("input", { type: "text", placeholder: "user_…, key_…, iwh_…" });
   const list = h("ul", { class: "events-list" });
   const more = h("button", { type: "button", hidden: true }, "Load older events");
   const count = h("p", { role: "status", class: "hint" });
@@ -31,8 +32,13 @@ export async function eventsView(s: Session, main: HTMLElement) {
       ...(!reset && cursor ? { cursor } : {}),
     });
     if (reset) list.replaceChildren();
-    // The API filters by type and resource id; the resource type is narrowed here.
-    const rows = result.data.filter((e) => !resourceType.value || e.resourceType === resourceType.value);
+    // The API filters by type and resource id; resource type and actor are narrowed here, per page.
+    const actorFilter = actorId.value.trim();
+    const rows = result.data.filter(
+      (e) =>
+        (!resourceType.value || e.resourceType === resourceType.value) &&
+        (!actorFilter || [e.actor.userId, e.actor.apiKeyId, e.actor.incomingWebhookId].includes(actorFilter)),
+    );
     append(list, rows.map(eventItem));
     cursor = result.pagination.nextCursor ?? null;
     more.hidden = !cursor;
@@ -54,6 +60,7 @@ export async function eventsView(s: Session, main: HTMLElement) {
       field("Type", type),
       field("Resource type", resourceType),
       field("Resource id", resourceId),
+      field("Actor id", actorId),
       h("button", { type: "submit" }, "Filter"),
     ),
     count,

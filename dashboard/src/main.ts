@@ -2,6 +2,7 @@
 // public API, signed in with a pasted API key. Bundled by scripts/dashboard-assets.mjs.
 import { append, errorText, field, h, replace } from "./dom";
 import { eventsView } from "./events";
+import { incomingView } from "./incoming";
 import { keysView } from "./keys";
 import { forget, type Session, signIn, storedKey } from "./session";
 import { webhookView } from "./webhook";
@@ -28,8 +29,9 @@ function signInView(message?: string) {
         error.textContent = "";
         try {
           session = await signIn(input.value.trim());
+          // Changing the hash renders through the hashchange listener; render only once.
           if (!location.hash || location.hash === "#/") location.hash = "#/webhooks";
-          render();
+          else void render();
         } catch (e) {
           error.textContent = `✕ Sign-in failed: ${errorText(e)}`;
           input.focus();
@@ -49,6 +51,7 @@ function signInView(message?: string) {
 const NAV = [
   ["#/webhooks", "Webhooks"],
   ["#/keys", "API keys"],
+  ["#/incoming", "Incoming webhooks"],
   ["#/events", "Event log"],
 ] as const;
 
@@ -77,7 +80,8 @@ function layout(s: Session, title: string) {
             onclick: () => {
               forget();
               session = undefined;
-              location.hash = "";
+              // No hashchange (it would render a second sign-in form under the person typing).
+              history.replaceState(null, "", location.pathname);
               signInView();
             },
           },
@@ -104,11 +108,13 @@ async function render() {
   }
   const [, section, id] = location.hash.split("/");
   const s = session;
-  const title = section === "keys" ? "API keys" : section === "events" ? "Event log" : id ? "Webhook" : "Webhooks";
+  const title =
+    NAV.find(([href]) => href === `#/${section}`)?.[1] ?? (section === "webhooks" && id ? "Webhook" : "Webhooks");
   const main = layout(s, title);
   try {
     if (section === "keys") await keysView(s, main);
     else if (section === "events") await eventsView(s, main);
+    else if (section === "incoming") await incomingView(s, main);
     else if (section === "webhooks" && id) await webhookView(s, main, decodeURIComponent(id));
     else await webhooksView(s, main);
   } catch (e) {

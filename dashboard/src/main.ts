@@ -111,6 +111,9 @@ async function render() {
   const title =
     NAV.find(([href]) => href === `#/${section}`)?.[1] ?? (section === "webhooks" && id ? "Webhook" : "Webhooks");
   const main = layout(s, title);
+  // Focus moves to the new screen now, not after its data arrives: by then the person
+  // may already be typing in one of its fields.
+  main.focus();
   try {
     if (section === "keys") await keysView(s, main);
     else if (section === "events") await eventsView(s, main);
@@ -120,7 +123,6 @@ async function render() {
   } catch (e) {
     append(main, [h("p", { role: "alert", class: "notice bad" }, `✕ ${errorText(e)}`)]);
   }
-  main.focus();
 }
 
 window.addEventListener("hashchange", () => void render());

@@ -22,7 +22,7 @@ export function localDatabaseIsEmpty() {
   }
 }
 
-async function waitForHealth(url) {
+export async function waitForHealth(url) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { buildDashboardAssets } from "./dashboard-assets.mjs";
-import { createDemoOrganization, demoOrganizationNote, localDatabaseIsEmpty } from "./demo-org.mjs";
+import { createDemoOrganization, demoOrganizationNote, localDatabaseIsEmpty, waitForHealth } from "./demo-org.mjs";
 import { ensureDevVars } from "./dev-vars.mjs";
 import { copyDocsAssets } from "./docs-assets.mjs";
 
@@ -66,5 +66,9 @@ if (makeDemo) {
       ),
   );
 } else if (!remote) {
-  console.log(demoOrganizationNote(url));
+  // After wrangler's own start-up lines, so it is the last thing on the screen.
+  waitForHealth(url).then(
+    () => console.log(`\n${demoOrganizationNote(url)}\n`),
+    () => {},
+  );
 }

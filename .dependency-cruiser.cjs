@@ -42,7 +42,8 @@ module.exports = {
     },
     {
       name: "dashboard-beside-routes",
-      comment: "src/dashboard serves the dashboard's page (HTTP layer, like routes/); the dashboard calls only the public API, so it needs no handler, table or domain function.",
+      comment:
+        "src/dashboard serves the dashboard's page (HTTP layer, like routes/); the dashboard calls only the public API, so it needs no handler, table or domain function.",
       severity: "error",
       from: { path: "^src/dashboard/" },
       to: { path: ["^src/(routes|db)/", "^src/app\\.ts$", DOMAIN] },

@@ -88,6 +88,16 @@ async function main() {
   const button = (name) => page.locator(`::-p-aria([name="${name}"][role="button"])`);
   const labelled = (name) => page.locator(`::-p-aria(${name})`);
   const textbox = (name) => page.locator(`::-p-aria([name="${name}"][role="textbox"])`);
+  /** Every visible form control has a label (a <label>, aria-label or aria-labelledby). */
+  const assertLabelled = async (screen) => {
+    const unlabelled = await page.$$eval("input, select, textarea", (els) =>
+      els
+        .filter((el) => el.type !== "hidden" && el.offsetParent !== null)
+        .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    check(unlabelled.length === 0, `${screen}: unlabelled controls ${unlabelled}`);
+  };
   /** Presses Refresh until at least `count` deliveries show `status`. */
   const waitForStatus = async (status, count, timeout = 20_000) => {
     const deadline = Date.now() + timeout;
@@ -104,9 +114,15 @@ async function main() {
   try {
     step("/dashboard: served with its Content-Security-Policy, JavaScript under budget");
     const response = await page.goto(`${base}/dashboard`);
+    await labelled("API key").wait();
+    const firstRender = await page.evaluate(() => performance.now());
+    check(firstRender < 1000, `first render took ${firstRender} ms`);
     const csp = response.headers()["content-security-policy"] ?? "";
     check(csp.includes("default-src 'self'") && !csp.includes("unsafe-inline"), `CSP: ${csp}`);
-    step(`  ✓ CSP "${csp.split(";")[0]}…", ${(gzipped / 1024).toFixed(1)} KiB of JavaScript gzipped`);
+    step(
+      `  ✓ CSP "${csp.split(";")[0]}…", ${(gzipped / 1024).toFixed(1)} KiB of JavaScript gzipped, sign-in form after ${Math.round(firstRender)} ms`,
+    );
+    await assertLabelled("sign-in");
 
     step("sign in with the admin key (kept in sessionStorage only)");
     await labelled("API key").fill("vk_live_not_a_real_key");
@@ -145,6 +161,7 @@ async function main() {
       /task\.completed, task\.created|task\.created, task\.completed/.test(await text()),
       "both picked events listed",
     );
+    await assertLabelled("webhooks");
     await shot("webhooks");
 
     step("send a test event and see it delivered (and verifiable with the copied secret)");
@@ -191,6 +208,7 @@ async function main() {
     const rotated = await page.$eval("[data-secret]", (el) => el.textContent);
     check(rotated !== secret && rotated?.startsWith("whsec_"), "a new secret");
     check((await text()).includes("keeps signing beside it until"), "the overlap window is shown");
+    await assertLabelled("webhook");
     await shot("webhook-detail");
 
     step("API keys: create one (shown once) and revoke it");
@@ -206,6 +224,7 @@ async function main() {
     await waitForText("Revoked CI deploys");
     const res = await fetch(`${base}/v1/tasks`, { headers: { Authorization: `Bearer ${newKey}` } });
     check(res.status === 401, `the revoked key is refused (${res.status})`);
+    await assertLabelled("API keys");
     await shot("api-keys");
 
     step("incoming-webhook credentials: create (key and curl shown once), use it, revoke");
@@ -222,6 +241,7 @@ async function main() {
       body: JSON.stringify({ title: "From the automation", projectId: project.id }),
     });
     check(intake.status === 201, `the new credential creates a task (${intake.status})`);
+    await assertLabelled("incoming webhooks");
     await shot("incoming-webhooks");
     await button("Revoke Zapier support inbox").click();
     await waitForText("Revoked Zapier support inbox");
@@ -236,6 +256,7 @@ async function main() {
     );
     await page.click("details[data-event] summary");
     await waitForText('"title": "Watch it fail"');
+    await assertLabelled("event log");
     await shot("event-log");
 
     step("375 px wide: nothing scrolls sideways");

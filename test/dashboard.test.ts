@@ -49,6 +49,13 @@ describe("/dashboard", () => {
     expect(style.status).toBe(200);
   });
 
+  it("is the same page at /dashboard/ (its asset paths are absolute)", async () => {
+    const res = await call("GET", "/dashboard/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'self'");
+    expect(String(res.body)).toContain('src="/dashboard/app.js"');
+  });
+
   it("needs no key to load: the page asks for one", async () => {
     const res = await call("GET", "/dashboard");
     expect(String(res.body)).toContain("Loading the dashboard");

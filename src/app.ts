@@ -87,6 +87,7 @@ export function buildApp() {
   app.get("/docs", docsPage);
   app.get(DOCS_INIT_PATH, docsInit);
   app.get("/dashboard", dashboardPage);
+  app.get("/dashboard/", dashboardPage);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

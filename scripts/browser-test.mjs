@@ -202,6 +202,35 @@ async function main() {
     await waitForStatus("succeeded", 2, 30_000);
     check((await text()).includes("Enabled"), "health back to Enabled");
 
+    step("delivery log: filter by status; the 24 h chart counts the deliveries");
+    await page.select("select", "task.created"); // the test-event picker stays first
+    const [, statusSelect] = await page.$$("select");
+    await statusSelect.select("pending");
+    await button("Filter").click();
+    await waitForText("0 deliveries shown");
+    await statusSelect.select("succeeded");
+    await button("Filter").click();
+    await page.waitForFunction(() => {
+      const shown = [...document.querySelectorAll("details[data-delivery]")].map((d) => d.dataset.status);
+      return shown.length === 2 && shown.every((s) => s === "succeeded");
+    });
+    await statusSelect.select("");
+    await button("Filter").click();
+    await page.waitForFunction(() =>
+      /[1-9]\d* succeeded, 0 failed/.test(document.querySelector("[data-chart-totals]")?.textContent ?? ""),
+    );
+
+    step("disable and re-enable the webhook; edit its description");
+    await button("Disable").click();
+    await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Disabled"));
+    await button("Enable").click();
+    await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Enabled"));
+    await page.click("details.card > summary");
+    const description = page.locator('details.card ::-p-aria([name="Description"][role="textbox"])');
+    await description.fill("Edited in the dashboard");
+    await button("Save changes").click();
+    await waitForText("Edited in the dashboard");
+
     step("rotate the secret: the new one shown once, the overlap window named");
     await button("Rotate secret").click();
     await waitForText("Previous secret");
@@ -211,7 +240,7 @@ async function main() {
     await assertLabelled("webhook");
     await shot("webhook-detail");
 
-    step("API keys: create one (shown once) and revoke it");
+    step("API keys: create one (shown once), rotate it (the old one still works), revoke it");
     await page.goto(`${base}/dashboard#/keys`);
     await textbox("Name").fill("CI deploys");
     await page.select("select", "write");
@@ -220,9 +249,15 @@ async function main() {
     const newKey = await page.$eval("[data-secret]", (el) => el.textContent);
     check(newKey?.startsWith("vk_live_"), "the new key is shown");
     await api("GET", "/v1/tasks", newKey);
+    await button("Rotate CI deploys").click();
+    await waitForText("Rotated CI deploys: the new key");
+    const rotatedKey = await page.$eval("[data-secret]", (el) => el.textContent);
+    check(rotatedKey?.startsWith("vk_live_") && rotatedKey !== newKey, "the rotated key is shown");
+    await api("GET", "/v1/tasks", rotatedKey);
+    await api("GET", "/v1/tasks", newKey); // the old one keeps working for the grace hour
     await button("Revoke CI deploys").click();
     await waitForText("Revoked CI deploys");
-    const res = await fetch(`${base}/v1/tasks`, { headers: { Authorization: `Bearer ${newKey}` } });
+    const res = await fetch(`${base}/v1/tasks`, { headers: { Authorization: `Bearer ${rotatedKey}` } });
     check(res.status === 401, `the revoked key is refused (${res.status})`);
     await assertLabelled("API keys");
     await shot("api-keys");

@@ -189,10 +189,24 @@ async function main() {
     await api("POST", "/v1/tasks", adminKey, { projectId: project.id, title: "Watch it fail" });
     await waitForStatus("failed", 1, 60_000);
     await page.click('details[data-status="failed"] summary');
-    await page.waitForSelector('details[data-status="failed"] table');
-    const attempts = await page.$$eval('details[data-status="failed"] tbody tr', (rows) => rows.length);
+    await page.waitForSelector('details[data-status="failed"] [data-attempts]');
+    const attempts = await page.$$eval('details[data-status="failed"] [data-attempts] tbody tr', (rows) => rows.length);
     check(attempts === 7, `7 attempts shown, got ${attempts}`);
     check((await text()).includes("down for maintenance") || (await text()).includes("500"), "attempt errors shown");
+    // The headers the page names are the ones the receiver got.
+    const shownHeaders = await page.$$eval('details[data-status="failed"] [data-headers] tr', (rows) =>
+      Object.fromEntries(
+        rows.map((r) => [r.querySelector("th")?.textContent?.toLowerCase(), r.querySelector("td")?.textContent]),
+      ),
+    );
+    const failedDelivery = await page.$eval('details[data-status="failed"]', (el) => el.dataset.delivery);
+    const arrived = receiver.received("dash").find((r) => r.headers["x-verk-delivery"] === failedDelivery);
+    check(arrived, "the receiver got the failed delivery");
+    for (const name of ["x-verk-event", "x-verk-delivery", "webhook-id", "content-type"])
+      check(
+        shownHeaders[name] === arrived.headers[name],
+        `${name}: shown ${shownHeaders[name]}, sent ${arrived.headers[name]}`,
+      );
     await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Failing"));
     await shot("delivery-failed");
 

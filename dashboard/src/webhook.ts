@@ -305,7 +305,7 @@ function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () =>
           { class: "table-wrap" },
           h(
             "table",
-            {},
+            { "data-attempts": "" },
             h("caption", {}, "Attempts"),
             h(
               "thead",
@@ -338,6 +338,7 @@ function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () =>
         ),
         h("h3", {}, "Payload (the signed body)"),
         json(detail.payload),
+        sentHeaders(detail),
         h(
           "button",
           {
@@ -362,4 +363,35 @@ function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () =>
     }
   });
   return h("li", {}, item);
+}
+
+/**
+ * The headers every attempt of this delivery carries (README "Webhooks (outgoing)").
+ * The API stores no request headers: the values shown are the ones fixed by the delivery,
+ * and the timestamp and signatures are described, since each attempt computes its own.
+ */
+function sentHeaders(d: Delivery) {
+  const rows: [string, string][] = [
+    ["Content-Type", "application/json"],
+    ["X-Verk-Event", d.event],
+    ["X-Verk-Delivery", d.id],
+    ["webhook-id", d.id],
+    ["webhook-timestamp", "the attempt's time, in Unix seconds"],
+    ["webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per live secret"],
+    ["X-Verk-Signature", "sha256=<hex HMAC-SHA256 of the body with the current secret>"],
+  ];
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { "data-headers": "" },
+      h("caption", {}, "Headers each attempt sends (timestamps and signatures are computed per attempt, not stored)"),
+      h(
+        "tbody",
+        {},
+        rows.map(([name, value]) => h("tr", {}, h("th", { scope: "row" }, h("code", {}, name)), h("td", {}, value))),
+      ),
+    ),
+  );
 }

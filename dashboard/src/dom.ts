@@ -77,10 +77,11 @@ export function secretBox(title: string, secret: string, note: string) {
     },
     "Copy",
   );
+  const titleId = uid("once");
   const box = h(
     "section",
-    { class: "once", "aria-labelledby": "once-title", tabindex: "-1" },
-    h("h3", { id: "once-title" }, title),
+    { class: "once", "aria-labelledby": titleId, tabindex: "-1" },
+    h("h3", { id: titleId }, title),
     h("p", {}, note),
     h("div", { class: "secret-row" }, code, copy, status),
   );

@@ -139,10 +139,14 @@ async function main() {
     }));
     check(stored.session === 1 && stored.local === 0 && stored.cookie === "", `storage ${JSON.stringify(stored)}`);
 
-    step("create a webhook (event picker) and copy its secret");
+    step("create a webhook (event picker, assignee filter) and copy its secret");
     const hookUrl = `${receiver.url}/hook/dash`;
     await textbox("Endpoint URL").fill(hookUrl);
     await textbox("Description").fill("Browser suite receiver");
+    // Filters: only tasks assigned to the owner (every task below is assigned to them).
+    await page.waitForFunction(() => document.querySelectorAll("option[value^='user_']").length > 0);
+    const ownerOption = await page.$eval("option[value^='user_']", (o) => o.value);
+    await page.locator("::-p-aria(Only tasks assigned to)").fill(ownerOption);
     await labelled("task.completed").click();
     await button("Create webhook").click();
     await page.waitForSelector("[data-secret]");
@@ -181,12 +185,22 @@ async function main() {
     step("a real event: its delivery appears in the log as succeeded");
     await api("POST", "/v1/projects", adminKey, { name: "Browser project" });
     const project = (await api("GET", "/v1/projects", adminKey)).data[0];
-    await api("POST", "/v1/tasks", adminKey, { projectId: project.id, title: "Ship the dashboard" });
+    // Not assigned to the owner: the webhook's filter keeps it out (the log stays at one delivery).
+    await api("POST", "/v1/tasks", adminKey, { projectId: project.id, title: "Someone else's" });
+    await api("POST", "/v1/tasks", adminKey, {
+      projectId: project.id,
+      title: "Ship the dashboard",
+      assigneeId: org.owner.id,
+    });
     await waitForStatus("succeeded", 1);
 
     step("the receiver fails: a real event's delivery retries, then fails");
     receiver.script("dash", [], { status: 500, body: "down for maintenance" });
-    await api("POST", "/v1/tasks", adminKey, { projectId: project.id, title: "Watch it fail" });
+    await api("POST", "/v1/tasks", adminKey, {
+      projectId: project.id,
+      title: "Watch it fail",
+      assigneeId: org.owner.id,
+    });
     await waitForStatus("failed", 1, 60_000);
     await page.click('details[data-status="failed"] summary');
     await page.waitForSelector('details[data-status="failed"] [data-attempts]');

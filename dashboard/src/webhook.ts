@@ -3,7 +3,7 @@ import { EVENT_TYPES, type EventType } from "./catalog";
 import { deliveryChart } from "./chart";
 import { append, badge, errorText, field, h, json, notice, replace, secretBox, when } from "./dom";
 import type { Session } from "./session";
-import { eventPicker, health, needsAdmin, rate } from "./webhooks";
+import { eventPicker, filterPicker, health, needsAdmin, rate } from "./webhooks";
 
 const STATUS_TONE = { succeeded: "ok", failed: "bad", pending: "warn" } as const;
 
@@ -36,6 +36,17 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
         h("dd", {}, String(w.consecutiveFailures)),
         h("dt", {}, "Last delivery"),
         h("dd", {}, when(w.lastTriggeredAt)),
+        h("dt", {}, "Filters"),
+        h(
+          "dd",
+          {},
+          [
+            w.filters.projectId ? `project ${w.filters.projectId}` : "",
+            w.filters.assigneeId ? `assignee ${w.filters.assigneeId}` : "",
+          ]
+            .filter(Boolean)
+            .join(", ") || "none",
+        ),
         h("dt", {}, "Description"),
         h("dd", {}, w.description ?? "—"),
         w.previousSecretExpiresAt
@@ -175,11 +186,12 @@ function editForm(s: Session, id: string, w: Webhook, onSaved: (w: Webhook) => v
   const url = h("input", { type: "url", required: true, value: w.url });
   const description = h("input", { type: "text", value: w.description ?? "" });
   const picker = eventPicker(w.events);
+  const filters = filterPicker(s, w.filters);
   const status = notice();
   return h(
     "details",
     { class: "card" },
-    h("summary", {}, "Edit URL, description and events"),
+    h("summary", {}, "Edit URL, description, events and filters"),
     h(
       "form",
       {
@@ -189,7 +201,12 @@ function editForm(s: Session, id: string, w: Webhook, onSaved: (w: Webhook) => v
             const events = picker.value();
             if (events.length === 0) return status.error("Pick at least one event.");
             onSaved(
-              await s.client.webhooks.update(id, { url: url.value, description: description.value || null, events }),
+              await s.client.webhooks.update(id, {
+                url: url.value,
+                description: description.value || null,
+                events,
+                filters: filters.value(),
+              }),
             );
             status.ok("Saved");
           } catch (e) {
@@ -200,6 +217,7 @@ function editForm(s: Session, id: string, w: Webhook, onSaved: (w: Webhook) => v
       field("Endpoint URL", url),
       field("Description", description),
       picker.el,
+      filters.el,
       h("button", { type: "submit", class: "primary" }, "Save changes"),
       status.el,
     ),

@@ -38,10 +38,40 @@ export function eventPicker(selected: string[] = []) {
   };
 }
 
+/**
+ * The optional filters: only events of one project, or of tasks assigned to one member.
+ * The choices are the organization's first 100 projects and members.
+ */
+export function filterPicker(s: Session, current: Webhook["filters"] = { projectId: null, assigneeId: null }) {
+  const project = h("select", {}, h("option", { value: "" }, "any project"));
+  const assignee = h("select", {}, h("option", { value: "" }, "any assignee"));
+  const fill = (select: HTMLSelectElement, items: { id: string; name: string }[], selected: string | null) => {
+    for (const item of items)
+      select.append(h("option", { value: item.id, selected: item.id === selected }, `${item.name} (${item.id})`));
+  };
+  void Promise.all([s.client.projects.list({ limit: 100 }), s.client.users.list({ limit: 100 })]).then(
+    ([projects, users]) => {
+      fill(project, projects.data, current.projectId);
+      fill(assignee, users.data, current.assigneeId);
+    },
+    () => {},
+  );
+  return {
+    el: h(
+      "div",
+      { class: "inline-fields" },
+      field("Only this project", project),
+      field("Only tasks assigned to", assignee),
+    ),
+    value: () => ({ projectId: project.value || null, assigneeId: assignee.value || null }),
+  };
+}
+
 function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => void) {
   const url = h("input", { type: "url", required: true, placeholder: "https://example.com/hooks/verk" });
   const description = h("input", { type: "text", maxlength: "500" });
   const picker = eventPicker(["task.created"]);
+  const filters = filterPicker(s);
   const status = notice();
   const form = h(
     "form",
@@ -57,6 +87,7 @@ function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => 
             url: url.value,
             events,
             description: description.value || null,
+            filters: filters.value(),
           });
           form.reset();
           onCreated(created as Webhook & { secret: string });
@@ -69,6 +100,7 @@ function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => 
     field("Endpoint URL", url, "HTTPS; Verk signs every delivery with the secret shown after creation."),
     field("Description", description),
     picker.el,
+    filters.el,
     h("button", { type: "submit", class: "primary" }, "Create webhook"),
     status.el,
   );

@@ -1,5 +1,5 @@
 // The layers of src/ (docs/architecture.md), checked by `npm run lint:deps` in `npm test`:
-// core ← db ← domain modules ← http ← routes ← app/index. No exceptions list.
+// core ← db ← domain modules ← http ← routes, dashboard ← app/index. No exceptions list.
 const DOMAIN = "^src/(identity|projects|tasks|comments|events|webhooks|incoming-webhooks|ratelimit)/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -29,16 +29,24 @@ module.exports = {
     {
       name: "domain-without-http",
       severity: "error",
-      comment: "Domain modules never import the HTTP layer, the routes, the app or Hono.",
+      comment: "Domain modules never import the HTTP layer, the routes, the dashboard, the app or Hono.",
       from: { path: DOMAIN },
-      to: { path: ["^src/(http|routes)/", "^src/app\\.ts$", "^node_modules/(hono|@hono)/"] },
+      to: { path: ["^src/(http|routes|dashboard)/", "^src/app\\.ts$", "^node_modules/(hono|@hono)/"] },
     },
     {
       name: "http-below-routes",
       severity: "error",
-      comment: "src/http is middleware and adapters for app.ts and routes/, never the other way round.",
+      comment: "src/http is middleware and adapters for app.ts, routes/ and dashboard/, never the other way round.",
       from: { path: "^src/http/" },
-      to: { path: ["^src/routes/", "^src/app\\.ts$"] },
+      to: { path: ["^src/(routes|dashboard)/", "^src/app\\.ts$"] },
+    },
+    {
+      name: "dashboard-beside-routes",
+      comment:
+        "src/dashboard serves the dashboard's page (HTTP layer, like routes/); the dashboard calls only the public API, so it needs no handler, table or domain function.",
+      severity: "error",
+      from: { path: "^src/dashboard/" },
+      to: { path: ["^src/(routes|db)/", "^src/app\\.ts$", DOMAIN] },
     },
     {
       name: "routes-stay-thin",

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { dashboardPage } from "./dashboard/dashboard";
 import { authenticate } from "./http/auth";
 import { corsPolicy } from "./http/cors";
 import { documentBookmark, withDbSession } from "./http/db-session";
@@ -85,6 +86,8 @@ export function buildApp() {
   });
   app.get("/docs", docsPage);
   app.get(DOCS_INIT_PATH, docsInit);
+  app.get("/dashboard", dashboardPage);
+  app.get("/dashboard/", dashboardPage);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

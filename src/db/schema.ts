@@ -237,6 +237,15 @@ export const events = sqliteTable(
     index("events_org_type_created").on(t.orgId, t.type, t.createdAt, t.id),
     index("events_org_resource_created").on(t.orgId, t.resourceId, t.createdAt, t.id),
     index("events_unenqueued").on(t.createdAt).where(sql`enqueued_at IS NULL`),
+    // The log's resourceType and actorId filters; most events have no key or incoming-webhook actor.
+    index("events_org_resource_type_created").on(t.orgId, t.resourceType, t.createdAt, t.id),
+    index("events_org_actor_user_created").on(t.orgId, t.actorUserId, t.createdAt, t.id),
+    index("events_org_actor_key_created")
+      .on(t.orgId, t.actorApiKeyId, t.createdAt, t.id)
+      .where(sql`actor_api_key_id IS NOT NULL`),
+    index("events_org_actor_incoming_created")
+      .on(t.orgId, t.actorIncomingWebhookId, t.createdAt, t.id)
+      .where(sql`actor_incoming_webhook_id IS NOT NULL`),
   ],
 );
 
@@ -350,6 +359,8 @@ export const deliveryAttempts = sqliteTable(
   {
     id: text("id").primaryKey(),
     deliveryId: text("delivery_id").notNull(),
+    /** The delivery's webhook, so its attempts by time need no join (the stats endpoint); NULL only before 0008. */
+    webhookId: text("webhook_id"),
     attemptNumber: integer("attempt_number").notNull(),
     attemptedAt: text("attempted_at").notNull(),
     statusCode: integer("status_code"),
@@ -357,7 +368,10 @@ export const deliveryAttempts = sqliteTable(
     error: text("error"),
     nextAttemptAt: text("next_attempt_at"),
   },
-  (t) => [index("delivery_attempts_delivery").on(t.deliveryId, t.attemptNumber)],
+  (t) => [
+    index("delivery_attempts_delivery").on(t.deliveryId, t.attemptNumber),
+    index("delivery_attempts_webhook_attempted").on(t.webhookId, t.attemptedAt),
+  ],
 );
 
 export const incomingWebhooks = sqliteTable(

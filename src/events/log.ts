@@ -1,11 +1,11 @@
-import { and, eq, gte, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { notFound } from "../core/errors";
 import type { PageRequest } from "../core/pagination";
 import { planPage, sortKeys } from "../db/keyset";
 import { listPage, pageQueries } from "../db/org-queries";
 import { type EventRow, eventCounts, events } from "../db/schema";
-import type { EventType } from "./catalog";
+import { EVENT_TYPES, type EventType, type ResourceType } from "./catalog";
 
 /** An event as the audit trail shows it: immutable, the resource after the change, who did it. */
 export function presentEvent(row: EventRow) {
@@ -35,13 +35,35 @@ export interface EventListQuery extends PageRequest {
   resourceId?: string;
   /** ISO 8601 UTC; events at or after it. */
   since?: string;
+  resourceType?: ResourceType;
+  /** A member (`user_…`), API key (`key_…`) or incoming-webhook credential (`iwh_…`) id; see `actorColumn`. */
+  actorId?: string;
 }
+
+export const RESOURCE_TYPES = ["task", "project", "member", "comment"] as const satisfies readonly ResourceType[];
+export const ACTOR_ID_PATTERN = /^(user|key|iwh)_[0-9A-Za-z]+$/;
+
+/**
+ * Which actor column an `actorId` matches, by its prefix: a member id matches
+ * `actor.userId` (what the member did with any of their keys, and what their
+ * incoming webhooks did), a key id `actor.apiKeyId`, a credential id
+ * `actor.incomingWebhookId`. One column per query, so one index serves it.
+ */
+function actorColumn(actorId: string) {
+  if (actorId.startsWith("key_")) return events.actorApiKeyId;
+  if (actorId.startsWith("iwh_")) return events.actorIncomingWebhookId;
+  return events.actorUserId;
+}
+
+/** The event types of a resource type: the catalog names each `<resource>.<verb>`. */
+const typesOf = (resourceType: ResourceType) => EVENT_TYPES.filter((t) => t.startsWith(`${resourceType}.`));
 
 /**
  * The organization's event log, newest first by default; each filter has its own
- * index. Unfiltered and type-filtered totals come from `event_counts` (kept by a
- * trigger), so they cost the same at a million events as at ten; with `resourceId` or
- * `since` the total counts the matching events through that filter's index.
+ * index. Unfiltered, type- and resource-type-filtered totals come from `event_counts`
+ * (kept by a trigger), so they cost the same at a million events as at ten; with
+ * `resourceId`, `actorId` or `since` the total counts the matching events through
+ * that filter's index.
  */
 export async function listEvents(db: DrizzleD1Database, orgId: string, query: EventListQuery) {
   const { where, keptTotal } = eventListParts(db, orgId, query);
@@ -60,18 +82,25 @@ function eventListParts(db: DrizzleD1Database, orgId: string, query: EventListQu
   const where = and(
     eq(events.orgId, orgId),
     query.type !== undefined ? eq(events.type, query.type) : undefined,
+    query.resourceType !== undefined ? eq(events.resourceType, query.resourceType) : undefined,
     query.resourceId !== undefined ? eq(events.resourceId, query.resourceId) : undefined,
+    query.actorId !== undefined ? eq(actorColumn(query.actorId), query.actorId) : undefined,
     query.since !== undefined ? gte(events.createdAt, query.since) : undefined,
   );
-  const keptTotal =
-    query.resourceId === undefined && query.since === undefined
-      ? db
-          .select({ total: sql<number>`coalesce(sum(${eventCounts.n}), 0)` })
-          .from(eventCounts)
-          .where(
-            and(eq(eventCounts.orgId, orgId), query.type !== undefined ? eq(eventCounts.type, query.type) : undefined),
-          )
-      : undefined;
+  // The counters hold events per type, so type and resource type are sums of them; the rest count rows.
+  const counted = query.resourceId === undefined && query.since === undefined && query.actorId === undefined;
+  const keptTotal = counted
+    ? db
+        .select({ total: sql<number>`coalesce(sum(${eventCounts.n}), 0)` })
+        .from(eventCounts)
+        .where(
+          and(
+            eq(eventCounts.orgId, orgId),
+            query.type !== undefined ? eq(eventCounts.type, query.type) : undefined,
+            query.resourceType !== undefined ? inArray(eventCounts.type, typesOf(query.resourceType)) : undefined,
+          ),
+        )
+    : undefined;
   return { where, keptTotal };
 }
 

@@ -58,8 +58,8 @@ export function recordAttemptStatements(
     db
       .prepare(
         `INSERT INTO delivery_attempts
-           (id, delivery_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at)
-         SELECT ?, id, attempt_count + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+           (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at)
+         SELECT ?, id, webhook_id, attempt_count + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
       )
       .bind(
         newId("att"),

@@ -117,10 +117,12 @@ export function recordFirstAttemptsStatements(
     statements.push(
       db
         .prepare(
-          `INSERT INTO delivery_attempts (id, delivery_id, attempt_number, attempted_at, status_code, response_time_ms,
-             error, next_attempt_at)
-           SELECT value ->> 'id', value ->> 'deliveryId', 1, value ->> 'attemptedAt', value ->> 'statusCode',
-             value ->> 'responseTimeMs', value ->> 'error', value ->> 'nextAttemptAt'
+          `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code,
+             response_time_ms, error, next_attempt_at)
+           SELECT value ->> 'id', value ->> 'deliveryId',
+             (SELECT webhook_id FROM deliveries WHERE deliveries.id = value ->> 'deliveryId'), 1,
+             value ->> 'attemptedAt', value ->> 'statusCode', value ->> 'responseTimeMs', value ->> 'error',
+             value ->> 'nextAttemptAt'
            FROM json_each(?1)`,
         )
         .bind(JSON.stringify(input.attempts)),

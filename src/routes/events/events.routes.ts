@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../events/catalog";
-import { EVENT_SORT_FIELDS } from "../../events/log";
+import { ACTOR_ID_PATTERN, EVENT_SORT_FIELDS, RESOURCE_TYPES } from "../../events/log";
 import { authErrors, idParams, jsonResponse, needs, notFoundError } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { IdRef } from "../common";
@@ -41,7 +41,14 @@ export const listEvents = createRoute({
   request: {
     query: listQuery(EVENT_SORT_FIELDS, "createdAt", {
       type: z.enum(EVENT_TYPES).optional(),
+      resourceType: z.enum(RESOURCE_TYPES).optional().openapi({ description: "Events about this kind of resource" }),
       resourceId: IdRef.optional(),
+      actorId: IdRef.regex(ACTOR_ID_PATTERN, "a member (user_…), API key (key_…) or incoming webhook (iwh_…) id")
+        .optional()
+        .openapi({
+          description:
+            "Events done by this actor: a member id (`user_…`) matches `actor.userId` (through any of their keys or incoming webhooks), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId`",
+        }),
       since: IsoInstant.optional().openapi({ description: "Events at or after this instant" }),
     }),
   },

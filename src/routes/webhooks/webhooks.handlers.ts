@@ -5,6 +5,7 @@ import { createRouter } from "../../http/openapi";
 import { linkNextPage } from "../../http/pagination";
 import { type AnswerHooks, writeContext } from "../../http/write-context";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
+import { getWebhookStats } from "../../webhooks/stats";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
 import {
   createWebhook,
@@ -17,6 +18,7 @@ import {
   type WebhookContext,
 } from "../../webhooks/webhooks";
 import { answerDeleted } from "../common";
+import * as statsRoutes from "./webhook-stats.routes";
 import * as routes from "./webhooks.routes";
 
 /** A webhook write's context: the caller's, plus the plan and the deployment. */
@@ -42,6 +44,10 @@ export const webhooksRouter = createRouter()
   .openapi(routes.getWebhook, async (c) => {
     const webhook = await findWebhook(c.get("db"), c.get("principal").orgId, c.req.valid("param").id);
     return c.json(presentWebhook(webhook), 200);
+  })
+  .openapi(statsRoutes.getWebhookStats, async (c) => {
+    const { orgId } = c.get("principal");
+    return c.json(await getWebhookStats(c.get("db"), orgId, c.req.valid("param").id, c.req.valid("query").hours), 200);
   })
   .openapi(routes.updateWebhook, async (c) => {
     return c.json(

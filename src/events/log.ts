@@ -45,9 +45,9 @@ export const ACTOR_ID_PATTERN = /^(user|key|iwh)_[0-9A-Za-z]+$/;
 
 /**
  * Which actor column an `actorId` matches, by its prefix: a member id matches
- * `actor.userId` (what the member did with any of their keys, and what their
- * incoming webhooks did), a key id `actor.apiKeyId`, a credential id
- * `actor.incomingWebhookId`. One column per query, so one index serves it.
+ * `actor.userId` (what the member did through any key acting for them), a key id
+ * `actor.apiKeyId`, an incoming-webhook id `actor.incomingWebhookId` (whose events
+ * have no member). One column per query, so one index serves it.
  */
 function actorColumn(actorId: string) {
   if (actorId.startsWith("key_")) return events.actorApiKeyId;

@@ -47,7 +47,7 @@ export const listEvents = createRoute({
         .optional()
         .openapi({
           description:
-            "Events done by this actor: a member id (`user_…`) matches `actor.userId` (through any of their keys or incoming webhooks), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId`",
+            "Events done by this actor: a member id (`user_…`) matches `actor.userId` (what they did through any key acting for them), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId`",
         }),
       since: IsoInstant.optional().openapi({ description: "Events at or after this instant" }),
     }),

@@ -446,6 +446,26 @@ export interface paths {
         patch: operations["updateWebhook"];
         trace?: never;
     };
+    "/v1/webhooks/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries and median response time per hour (admin)
+         * @description The last `hours` clock hours, the current one included: deliveries by outcome (counted in the hour they were created) and the attempts made in each hour with their p50 response time.
+         */
+        get: operations["getWebhookStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/{id}/rotate-secret": {
         parameters: {
             query?: never;
@@ -1286,6 +1306,39 @@ export interface components {
             /** @description Only events of tasks assigned to this member */
             assigneeId?: string | null;
         } | null;
+        WebhookStats: {
+            webhookId: string;
+            hours: number;
+            /**
+             * Format: date-time
+             * @description The first bucket's start
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            from: string;
+            /** @description One per clock hour, oldest first, the current one last */
+            buckets: components["schemas"]["WebhookStatsHour"][];
+        };
+        WebhookStatsHour: {
+            /**
+             * Format: date-time
+             * @description The clock hour's start (UTC)
+             * @example 2026-12-02T13:00:00.000Z
+             */
+            hour: string;
+            /** @description Deliveries created in this hour that succeeded */
+            succeeded: number;
+            /** @description Deliveries created in this hour that failed */
+            failed: number;
+            /** @description Deliveries created in this hour still pending */
+            pending: number;
+            /** @description Attempts made in this hour (first tries and retries) */
+            attempts: number;
+            /**
+             * @description Median response time of this hour's attempts that were timed; for an even count, the lower of the two middle values. Null when there were none.
+             * @example 182
+             */
+            p50ResponseTimeMs: number | null;
+        };
         UpdateWebhook: {
             /**
              * @description HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
@@ -5303,7 +5356,11 @@ export interface operations {
                 sortBy?: "createdAt";
                 order?: "asc" | "desc";
                 type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                /** @description Events about this kind of resource */
+                resourceType?: "task" | "project" | "member" | "comment";
                 resourceId?: string;
+                /** @description Events done by this actor: a member id (`user_…`) matches `actor.userId` (what they did through any key acting for them), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId` */
+                actorId?: string;
                 /** @description Events at or after this instant */
                 since?: string;
             };
@@ -7860,6 +7917,141 @@ export interface operations {
             };
             /** @description The body is not JSON (`Content-Type: application/json`) */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on our side; the body carries the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookStats: {
+        parameters: {
+            query?: {
+                /** @description How many hours back, 1–168 */
+                hours?: number;
+            };
+            header?: {
+                /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
+                "X-Verk-Bookmark"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Per-hour statistics */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookStats"];
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the permission the operation needs; `message` names it */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in this organization */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];

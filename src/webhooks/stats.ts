@@ -1,5 +1,5 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { deliveryStatsStatements } from "./stats.queries";
+import { readStatsHours } from "./stats.queries";
 import { findWebhook } from "./webhooks";
 
 export const STATS_HOURS = { min: 1, max: 168, default: 24 } as const;
@@ -26,7 +26,7 @@ export async function getWebhookStats(db: DrizzleD1Database, orgId: string, webh
   const webhook = await findWebhook(db, orgId, webhookId);
   const currentHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
   const from = new Date(currentHour - (hours - 1) * HOUR_MS).toISOString();
-  const [deliveryRows, attemptRows] = await deliveryStatsStatements(db, webhook.id, from);
+  const [deliveryRows, attemptRows] = await readStatsHours(db, webhook.id, from);
   const buckets = new Map<string, HourBucket>();
   for (let i = 0; i < hours; i++) {
     const hour = new Date(currentHour - (hours - 1 - i) * HOUR_MS).toISOString();

@@ -530,6 +530,30 @@ func (v WebhookFilters) MarshalJSON() ([]byte, error) {
 	return marshalWithEmpty(plain(v), v.Send, map[string]string{"projectId": "null", "assigneeId": "null"})
 }
 
+type WebhookStats struct {
+	WebhookID string `json:"webhookId"`
+	Hours     int    `json:"hours"`
+	// The first bucket's start
+	From time.Time `json:"from"`
+	// One per clock hour, oldest first, the current one last
+	Buckets []WebhookStatsHour `json:"buckets"`
+}
+
+type WebhookStatsHour struct {
+	// The clock hour's start (UTC)
+	Hour time.Time `json:"hour"`
+	// Deliveries created in this hour that succeeded
+	Succeeded int `json:"succeeded"`
+	// Deliveries created in this hour that failed
+	Failed int `json:"failed"`
+	// Deliveries created in this hour still pending
+	Pending int `json:"pending"`
+	// Attempts made in this hour (first tries and retries)
+	Attempts int `json:"attempts"`
+	// Median response time of this hour's attempts that were timed; for an even count, the lower of the two middle values. Null when there were none.
+	P50ResponseTimeMs *int `json:"p50ResponseTimeMs"`
+}
+
 type WebhookUpdate struct {
 	// HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
 	URL string `json:"url,omitempty"`
@@ -834,12 +858,16 @@ type EventListOptions struct {
 	// Page mode (the default): the page number, 1 when absent. Not with `cursor`.
 	Page int `url:"page"`
 	// Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`.
-	Cursor     string `url:"cursor"`
-	Limit      int    `url:"limit"`
-	SortBy     string `url:"sortBy"`
-	Order      string `url:"order"`
-	Type       string `url:"type"`
-	ResourceID string `url:"resourceId"`
+	Cursor string `url:"cursor"`
+	Limit  int    `url:"limit"`
+	SortBy string `url:"sortBy"`
+	Order  string `url:"order"`
+	Type   string `url:"type"`
+	// Events about this kind of resource
+	ResourceType string `url:"resourceType"`
+	ResourceID   string `url:"resourceId"`
+	// Events done by this actor: a member id (`user_…`) matches `actor.userId` (what they did through any key acting for them), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId`
+	ActorID string `url:"actorId"`
 	// Events at or after this instant
 	Since string `url:"since"`
 }

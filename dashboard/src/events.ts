@@ -1,6 +1,6 @@
 import type { Event as VerkEvent } from "../../sdk/src/index";
-import { EVENT_TYPES, type EventType } from "./catalog";
-import { append, field, h, json, when } from "./dom";
+import { EVENT_TYPES, type EventType, RESOURCE_TYPES, type ResourceType } from "./catalog";
+import { append, errorText, field, h, json, when } from "./dom";
 import type { Session } from "./session";
 
 export async function eventsView(s: Session, main: HTMLElement) {
@@ -15,7 +15,7 @@ export async function eventsView(s: Session, main: HTMLElement) {
     "select",
     {},
     h("option", { value: "" }, "any"),
-    ["task", "project", "member", "comment"].map((t) => h("option", { value: t }, t)),
+    RESOURCE_TYPES.map((t) => h("option", { value: t }, t)),
   );
   const actorId = h("input", { type: "text", placeholder: "user_…, key_…, iwh_…" });
   const list = h("ul", { class: "events-list" });
@@ -24,22 +24,24 @@ export async function eventsView(s: Session, main: HTMLElement) {
   let cursor: string | null = null;
 
   async function page(reset: boolean) {
-    const result = await s.client.events.list({
-      limit: 50,
-      order: "desc",
-      ...(type.value ? { type: type.value as EventType } : {}),
-      ...(resourceId.value.trim() ? { resourceId: resourceId.value.trim() } : {}),
-      ...(!reset && cursor ? { cursor } : {}),
-    });
+    const actor = actorId.value.trim();
+    let result: Awaited<ReturnType<typeof s.client.events.list>>;
+    try {
+      result = await s.client.events.list({
+        limit: 50,
+        order: "desc",
+        ...(type.value ? { type: type.value as EventType } : {}),
+        ...(resourceType.value ? { resourceType: resourceType.value as ResourceType } : {}),
+        ...(resourceId.value.trim() ? { resourceId: resourceId.value.trim() } : {}),
+        ...(actor ? { actorId: actor } : {}),
+        ...(!reset && cursor ? { cursor } : {}),
+      });
+    } catch (e) {
+      count.textContent = errorText(e);
+      return;
+    }
     if (reset) list.replaceChildren();
-    // The API filters by type and resource id; resource type and actor are narrowed here, per page.
-    const actorFilter = actorId.value.trim();
-    const rows = result.data.filter(
-      (e) =>
-        (!resourceType.value || e.resourceType === resourceType.value) &&
-        (!actorFilter || [e.actor.userId, e.actor.apiKeyId, e.actor.incomingWebhookId].includes(actorFilter)),
-    );
-    append(list, rows.map(eventItem));
+    append(list, result.data.map(eventItem));
     cursor = result.pagination.nextCursor ?? null;
     more.hidden = !cursor;
     count.textContent = `${list.children.length} events shown${cursor ? "; more below" : ""}`;

@@ -159,6 +159,9 @@ function webhooks(api: Client<paths>) {
     listAll: (query: ListQuery<"listWebhooks"> = {}) =>
       iterate<Schemas["Webhook"], ListQuery<"listWebhooks">>(list, query),
     get: (id: string) => unwrap(api.GET("/v1/webhooks/{id}", byId(id))),
+    /** Per clock hour over the last `hours` (1–168, default 24): deliveries by outcome, attempts, p50 response time. */
+    stats: (id: string, query: NonNullable<operations["getWebhookStats"]["parameters"]["query"]> = {}) =>
+      unwrap(api.GET("/v1/webhooks/{id}/stats", { params: { path: { id }, query } })),
     /** The secret is in the answer, and only there. */
     create: (body: Body<"createWebhook">) => unwrap(api.POST("/v1/webhooks", { body })),
     update: (id: string, body: Body<"updateWebhook">) => unwrap(api.PATCH("/v1/webhooks/{id}", { ...byId(id), body })),

@@ -23,5 +23,6 @@ export type User = components["schemas"]["User"];
 export type ApiKey = components["schemas"]["ApiKey"];
 export type Webhook = components["schemas"]["Webhook"];
 export type Delivery = components["schemas"]["Delivery"];
+export type WebhookStats = components["schemas"]["WebhookStats"];
 export type Event = components["schemas"]["Event"];
 export type IncomingWebhook = components["schemas"]["IncomingWebhook"];

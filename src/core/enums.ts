@@ -52,6 +52,9 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** What an event is about: the part of its type before the dot. */
+export const RESOURCE_TYPES = ["task", "project", "member", "comment"] as const;
+
 /** What an incoming-webhook credential may do; each endpoint needs exactly one. */
 export const INCOMING_PERMISSIONS = [
   "tasks:create",

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, type EventType } from "../core/enums";
+import { EVENT_TYPES, type EventType, RESOURCE_TYPES } from "../core/enums";
 
-export { EVENT_TYPES, type EventType };
-export type ResourceType = "task" | "project" | "member" | "comment";
+export { EVENT_TYPES, type EventType, RESOURCE_TYPES };
+export type ResourceType = (typeof RESOURCE_TYPES)[number];

@@ -7,6 +7,8 @@ import { listPage, pageQueries } from "../db/org-queries";
 import { type EventRow, eventCounts, events } from "../db/schema";
 import { EVENT_TYPES, type EventType, type ResourceType } from "./catalog";
 
+export { RESOURCE_TYPES } from "./catalog";
+
 /** An event as the audit trail shows it: immutable, the resource after the change, who did it. */
 export function presentEvent(row: EventRow) {
   return {
@@ -40,7 +42,6 @@ export interface EventListQuery extends PageRequest {
   actorId?: string;
 }
 
-export const RESOURCE_TYPES = ["task", "project", "member", "comment"] as const satisfies readonly ResourceType[];
 export const ACTOR_ID_PATTERN = /^(user|key|iwh)_[0-9A-Za-z]+$/;
 
 /**

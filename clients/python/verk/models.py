@@ -610,6 +610,24 @@ class WebhookFilters(TypedDict, total=False):
     assignee_id: Optional[str]
 
 
+WebhookStats = TypedDict("WebhookStats", {"webhook_id": str, "hours": int, "from": datetime, "buckets": List[WebhookStatsHour]}, total=False)
+
+
+class WebhookStatsHour(TypedDict):
+    #: The clock hour's start (UTC)
+    hour: datetime
+    #: Deliveries created in this hour that succeeded
+    succeeded: int
+    #: Deliveries created in this hour that failed
+    failed: int
+    #: Deliveries created in this hour still pending
+    pending: int
+    #: Attempts made in this hour (first tries and retries)
+    attempts: int
+    #: Median response time of this hour's attempts that were timed; for an even count, the lower of the two middle values. Null when there were none.
+    p50_response_time_ms: Optional[int]
+
+
 class UpdateWebhook(TypedDict, total=False):
     #: HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
     url: str
@@ -754,6 +772,8 @@ DATETIME_FIELDS = frozenset([
     "created_at",
     "due_date",
     "expires_at",
+    "from",
+    "hour",
     "last_triggered_at",
     "last_used_at",
     "next_attempt_at",
@@ -905,7 +925,9 @@ QUERY_PARAMS: Dict[str, Dict[str, str]] = {
         "sort_by": "sortBy",
         "order": "order",
         "type": "type",
+        "resource_type": "resourceType",
         "resource_id": "resourceId",
+        "actor_id": "actorId",
         "since": "since"
     },
     "listUsers": {
@@ -930,6 +952,9 @@ QUERY_PARAMS: Dict[str, Dict[str, str]] = {
         "sort_by": "sortBy",
         "order": "order",
         "enabled": "enabled"
+    },
+    "getWebhookStats": {
+        "hours": "hours"
     },
     "listWebhookDeliveries": {
         "page": "page",
@@ -1109,6 +1134,11 @@ OPERATIONS: Dict[str, Any] = {
     "deleteWebhook": [
         "DELETE",
         "/v1/webhooks/{id}",
+        None
+    ],
+    "getWebhookStats": [
+        "GET",
+        "/v1/webhooks/{id}/stats",
         None
     ],
     "rotateWebhookSecret": [

@@ -230,7 +230,7 @@ async function main() {
     await waitForStatus("succeeded", 2, 30_000);
     check((await text()).includes("Enabled"), "health back to Enabled");
 
-    step("delivery log: filter by status; the 24 h chart counts the deliveries");
+    step("delivery log: filter by status; the 24 h chart counts the deliveries and shows their p50");
     await page.select("select", "task.created"); // the test-event picker stays first
     const [, statusSelect] = await page.$$("select");
     await statusSelect.select("pending");
@@ -247,6 +247,11 @@ async function main() {
     await page.waitForFunction(() =>
       /[1-9]\d* succeeded, 0 failed/.test(document.querySelector("[data-chart-totals]")?.textContent ?? ""),
     );
+    // The server's per-hour stats: a median response time in text, and a dot on the p50 line.
+    await page.waitForFunction(() =>
+      /p50 response time \d+ ms/.test(document.querySelector("[data-chart-p50]")?.textContent ?? ""),
+    );
+    check((await page.$$("svg.chart circle.p50")).length > 0, "the chart draws the p50 of the hours with attempts");
 
     step("disable and re-enable the webhook; edit its description");
     await button("Disable").click();
@@ -321,6 +326,30 @@ async function main() {
     await waitForText('"title": "Watch it fail"');
     await assertLabelled("event log");
     await shot("event-log");
+
+    step("event log: resource type and actor are filtered by the API, not in the page");
+    const [typeSelect, resourceTypeSelect] = await page.$$("select");
+    await typeSelect.select("");
+    await resourceTypeSelect.select("task");
+    await textbox("Actor id").fill(org.apiKey.id);
+    const filtered = page.waitForRequest((r) => {
+      const url = new URL(r.url());
+      return (
+        url.pathname === "/v1/events" &&
+        url.searchParams.get("resourceType") === "task" &&
+        url.searchParams.get("actorId") === org.apiKey.id
+      );
+    });
+    await button("Filter").click();
+    await filtered;
+    await page.waitForFunction(
+      (keyId) => {
+        const shown = [...document.querySelectorAll("details[data-event] summary")].map((el) => el.textContent ?? "");
+        return shown.length > 0 && shown.every((t) => t.includes(" task task_") && t.includes(`key ${keyId}`));
+      },
+      {},
+      org.apiKey.id,
+    );
 
     step("375 px wide: nothing scrolls sideways");
     await page.setViewport({ width: 375, height: 800 });

@@ -195,4 +195,18 @@ describe("VerkClient: resources", () => {
       "POST /v1/incoming-webhooks/iwh_1/rotate",
     ]);
   });
+
+  it("webhooks.stats asks for the hours given, and the API's default without them", async () => {
+    const { api, client } = await setup(() => ({
+      status: 200,
+      body: { webhookId: "wh_1", hours: 48, from: "2026-01-01T00:00:00.000Z", buckets: [] },
+    }));
+    const stats = await client.webhooks.stats("wh_1", { hours: 48 });
+    await client.webhooks.stats("wh_1");
+    expect(stats.hours).toBe(48);
+    expect(api.received.map((r) => `${r.method} ${r.url.pathname}${r.url.search}`)).toEqual([
+      "GET /v1/webhooks/wh_1/stats?hours=48",
+      "GET /v1/webhooks/wh_1/stats",
+    ]);
+  });
 });

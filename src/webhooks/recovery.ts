@@ -2,8 +2,8 @@ import { and, eq, gte, lt } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
 import { AppError, validationError } from "../core/errors";
-import type { EventsQueueMessage } from "../env";
 import { deliveries } from "../db/schema";
+import type { EventsQueueMessage } from "../env";
 import { type FailedWindow, recoverPageStatements, unrecoverStatements } from "./deliveries.queries";
 import { findWebhook, type WebhookContext } from "./webhooks";
 

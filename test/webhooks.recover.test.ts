@@ -65,7 +65,7 @@ async function seedFailed(org: TestOrg, webhookId: string, count: number, endedA
   ]);
 }
 
-describe("webhooks: recovery after an outage", { timeout: 60_000 }, () => {
+describe("webhooks: recovery after an outage", { timeout: 120_000 }, () => {
   it("re-sends each delivery that ended failed in the window, on its own id, as new attempts", async () => {
     const { org, endpoint, hook, ids } = await outage("recover", 3);
     // One more failed delivery, ended before the window: it is left alone.
@@ -154,6 +154,33 @@ describe("webhooks: recovery after an outage", { timeout: 60_000 }, () => {
     }, "all 250 succeeded");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await receivedBy(endpoint.name)).toHaveLength(250);
+  });
+
+  it("takes at most 1000 per request and counts the rest, which the next call with the same window takes", async () => {
+    const org = await createOrg();
+    const endpoint = receiverEndpoint("recover-bound");
+    const hook = await createWebhook(org, { url: endpoint.url, events: ["member.added"] });
+    await seedFailed(org, hook.id, 1001, minutesAgo(5));
+
+    const first = await recover(org, hook.id, { since: minutesAgo(30) });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ queued: 1000, remaining: 1 });
+    const { since, until } = first.body;
+    const second = await recover(org, hook.id, { since, until });
+    expect(second.body).toMatchObject({ queued: 1, remaining: 0, since, until });
+
+    await waitFor(
+      async () => {
+        const left = await env.DB.prepare(
+          "SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND status != 'succeeded'",
+        )
+          .bind(hook.id)
+          .first<{ n: number }>();
+        return left?.n === 0 ? true : undefined;
+      },
+      "all 1001 succeeded",
+      90_000,
+    );
   });
 
   it("answers 404 for another organization's webhook and 409 for a disabled one", async () => {

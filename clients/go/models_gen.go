@@ -637,6 +637,23 @@ type DeliveryAttempt struct {
 	NextAttemptAt  *time.Time `json:"nextAttemptAt"`
 }
 
+type WebhookRecovery struct {
+	WebhookID string `json:"webhookId"`
+	// Deliveries now pending again, re-sent under their own ids
+	Queued int `json:"queued"`
+	// Failed deliveries of the window beyond this request's bound (1000): call again with the same window
+	Remaining int       `json:"remaining"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+}
+
+type RecoverWebhookDeliveries struct {
+	// Start of the window (inclusive): deliveries that ended failed at or after it; within the delivery log's retention
+	Since time.Time `json:"since"`
+	// End of the window (exclusive), later than `since`; defaults to now (and is never later)
+	Until *time.Time `json:"until,omitempty"`
+}
+
 type IncomingWebhookPage struct {
 	Data       []IncomingWebhook `json:"data"`
 	Pagination Pagination        `json:"pagination"`

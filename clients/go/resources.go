@@ -313,6 +313,14 @@ func (s *WebhooksService) RotateSecret(id string, r *RotateWebhookSecret) (*Webh
 	return call[WebhookWithSecret](s.c, "POST", "/v1/webhooks/"+escape(id)+"/rotate-secret", nil, r)
 }
 
+// Recover re-sends every delivery that ended failed in the window [Since, Until).
+func (s *WebhooksService) Recover(id string, r *RecoverWebhookDeliveries) (*WebhookRecovery, error) {
+	if err := checkIDs(id); err != nil {
+		return nil, err
+	}
+	return call[WebhookRecovery](s.c, "POST", "/v1/webhooks/"+escape(id)+"/recover", nil, r)
+}
+
 // Test sends a signed sample now and reports the receiver's answer.
 func (s *WebhooksService) Test(id string, t *TestWebhook) (*WebhookTestResult, error) {
 	if err := checkIDs(id); err != nil {

@@ -172,6 +172,12 @@ function webhooks(api: Client<paths>) {
     /** Sends a signed sample now and reports the receiver's answer. */
     test: (id: string, body: Body<"sendWebhookTest"> = {}) =>
       unwrap(api.POST("/v1/webhooks/{id}/test", { ...byId(id), body })),
+    /**
+     * After an outage: re-sends every delivery that ended failed in [since, until) on its
+     * own id. At most 1000 per call; while `remaining` > 0, call again with the answer's window.
+     */
+    recover: (id: string, body: Body<"recoverWebhookDeliveries">) =>
+      unwrap(api.POST("/v1/webhooks/{id}/recover", { ...byId(id), body })),
     deliveries: {
       list: listDeliveries,
       listAll: (webhookId: string, query: ListQuery<"listWebhookDeliveries"> = {}) =>

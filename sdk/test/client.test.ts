@@ -196,6 +196,21 @@ describe("VerkClient: resources", () => {
     ]);
   });
 
+  it("recover: POSTs the window to the webhook's recover path and returns the count", async () => {
+    const window = { since: "2026-12-01T10:00:00.000Z", until: "2026-12-01T12:00:00.000Z" };
+    const { api, client } = await setup(() => ({
+      status: 202,
+      body: { webhookId: "wh_1", queued: 42, remaining: 0, ...window },
+    }));
+    const recovery = await client.webhooks.recover("wh_1", window);
+    expect(recovery).toMatchObject({ queued: 42, remaining: 0 });
+    const [request] = api.received;
+    expect(`${request?.method} ${request?.url.pathname}`).toBe("POST /v1/webhooks/wh_1/recover");
+    expect(JSON.parse(request?.body ?? "")).toEqual(window);
+    // A POST: the client gives it an Idempotency-Key, so its own retry re-runs nothing.
+    expect(request?.headers["idempotency-key"]).toBeTruthy();
+  });
+
   it("webhooks.stats asks for the hours given, and the API's default without them", async () => {
     const { api, client } = await setup(() => ({
       status: 200,

@@ -140,3 +140,74 @@ export function requireSettled(db: D1Database, deliveryId: string): D1PreparedSt
     deliveryId,
   ]);
 }
+
+/** A webhook's failed deliveries that ended (last changed) within [since, until). */
+export interface FailedWindow {
+  webhookId: string;
+  since: string;
+  until: string;
+}
+
+/**
+ * One page of a recovery, for one batch: the webhook's oldest `limit` deliveries that
+ * ended failed in the window, read as they stand (id, and `updated_at`: when each ended
+ * failed), then the webhook's failed counter lowered by as many, then those deliveries
+ * pending again and due now (so the stall sweep leaves them alone while their fresh
+ * messages are on the way). All three pick the same rows: one transaction, one ordering.
+ * Raw: a set-based UPDATE over a LIMITed subquery; the bound parameters stay constant whatever the page size.
+ */
+export function recoverPageStatements(
+  db: D1Database,
+  { webhookId, since, until }: FailedWindow,
+  limit: number,
+  now: string,
+): D1PreparedStatement[] {
+  const page = `SELECT id FROM deliveries
+    WHERE webhook_id = ?1 AND status = 'failed' AND updated_at >= ?2 AND updated_at < ?3
+    ORDER BY updated_at, id LIMIT ?4`;
+  return [
+    db.prepare(page.replace("SELECT id", "SELECT id, updated_at AS at")).bind(webhookId, since, until, limit),
+    db
+      .prepare(
+        `UPDATE webhooks SET failed_count = max(failed_count - (SELECT count(*) FROM (${page})), 0) WHERE id = ?1`,
+      )
+      .bind(webhookId, since, until, limit),
+    db
+      .prepare(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?5, updated_at = ?5
+         WHERE id IN (${page}) AND status = 'failed'`,
+      )
+      .bind(webhookId, since, until, limit, now),
+  ];
+}
+
+/**
+ * Undoes recoverPageStatements for deliveries whose messages could not be sent: back to
+ * failed, due never, counted failed again. `ended` is [{id, at}], `at` the time each had
+ * ended failed, so it stays in the window of a later recovery.
+ * Raw: json_each carries the page's ids and times in one bound parameter.
+ */
+export function unrecoverStatements(
+  db: D1Database,
+  webhookId: string,
+  ended: { id: string; at: string }[],
+): D1PreparedStatement[] {
+  const rows = "SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.at') AS at FROM json_each(?2)";
+  const json = JSON.stringify(ended);
+  return [
+    db
+      .prepare(
+        `UPDATE webhooks SET failed_count = failed_count
+           + (SELECT count(*) FROM deliveries WHERE status = 'pending' AND id IN (SELECT id FROM (${rows})))
+         WHERE id = ?1`,
+      )
+      .bind(webhookId, json),
+    db
+      .prepare(
+        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL,
+           updated_at = (SELECT r.at FROM (${rows}) r WHERE r.id = deliveries.id)
+         WHERE webhook_id = ?1 AND status = 'pending' AND id IN (SELECT id FROM (${rows}))`,
+      )
+      .bind(webhookId, json),
+  ];
+}

@@ -8,10 +8,14 @@ import type { OrgWorld } from "./world";
 
 let unique = 0;
 
-/** Values the schema cannot tell: ids that must exist, a URL the webhook policy admits (localhost is allowed in tests). */
+/**
+ * Values the schema cannot tell: ids that must exist, a URL the webhook policy admits (localhost is allowed in
+ * tests), a recovery window's start within the delivery log's retention.
+ */
 const BODY_VALUES: Record<string, (w: OrgWorld) => unknown> = {
   projectId: (w) => w.ids.project,
   url: () => receiverEndpoint("contract").url,
+  since: () => new Date(Date.now() - 3_600_000).toISOString(),
 };
 
 function valueFor(name: string, schema: JsonSchema, w: OrgWorld, path: string): unknown {

@@ -133,7 +133,7 @@ export async function probe(f: FuzzOrg, target: Target, body: unknown, idempoten
     if (changed.length > 0) {
       throw new Error(`${context}: refused with ${describeResponse(res)} but changed ${changed.join(", ")}`);
     }
-  } else if (res.status !== 200 && res.status !== 201) {
+  } else if (res.status !== 200 && res.status !== 201 && res.status !== 202) {
     throw new Error(`${context}: unexpected ${describeResponse(res)}`);
   }
   return res.status;

@@ -3,6 +3,7 @@ import type { CreatedIncomingWebhook, User } from "../api-types";
 import { makeComment, makeProject, makeTask } from "../fixtures";
 import { call, type TestOrg } from "../harness";
 import { createWebhook, receiverEndpoint } from "../webhook-helpers";
+import { insertDelivery, insertEvent } from "../webhook-queue";
 import { type Fuzzed, RawJson } from "./arbitraries";
 
 // ---------------------------------------------------------------------------
@@ -275,6 +276,26 @@ export const TARGETS: TargetSpec[] = [
           { requiredKeys: [] },
         ),
         plausible: webhookPlausible,
+      };
+    },
+  },
+  {
+    name: "POST /v1/webhooks/{id}/recover",
+    numRuns: 100,
+    build: async (org) => {
+      const webhook = await createWebhook(org, { url: receiverEndpoint("fuzz").url, events: ["member.added"] });
+      await insertDelivery(org, webhook.id, await insertEvent(org, "member.added", { id: org.member.id }), "failed");
+      const ago = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+      return {
+        path: `/v1/webhooks/${webhook.id}/recover`,
+        valid: fc.record(
+          { since: fc.constantFrom(ago(2), ago(24 * 7)), until: fc.constantFrom(ago(1), ago(0.5)) },
+          { requiredKeys: ["since"] },
+        ),
+        plausible: {
+          since: fc.oneof(edgeInstants, futureInstants, fc.constant(ago(24 * 40))),
+          until: fc.oneof(edgeInstants, futureInstants, fc.constant(ago(3))),
+        },
       };
     },
   },

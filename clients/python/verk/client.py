@@ -22,6 +22,7 @@ from .models import (
     Task,
     User,
     Webhook,
+    WebhookRecovery,
     WebhookTestResult,
     WebhookWithSecret,
 )
@@ -232,6 +233,10 @@ class Webhooks(_Resource):
     def test(self, id: str, **fields: Any) -> WebhookTestResult:
         """Sends a signed sample now and reports the receiver's answer."""
         return self._call("sendWebhookTest", {"id": id}, body=fields)
+
+    def recover(self, id: str, **fields: Any) -> WebhookRecovery:
+        """Re-sends every delivery that ended failed in the window (``since``, optional ``until``)."""
+        return self._call("recoverWebhookDeliveries", {"id": id}, body=fields)
 
 
 class Events(_Resource):

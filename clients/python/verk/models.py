@@ -703,6 +703,26 @@ class DeliveryAttempt(TypedDict):
     next_attempt_at: Optional[datetime]
 
 
+class WebhookRecovery(TypedDict):
+    webhook_id: str
+    #: Deliveries now pending again, re-sent under their own ids
+    queued: int
+    #: Failed deliveries of the window beyond this request's bound (1000): call again with the same window
+    remaining: int
+    since: datetime
+    until: datetime
+
+
+class _RecoverWebhookDeliveriesRequired(TypedDict):
+    #: Start of the window (inclusive): deliveries that ended failed at or after it; within the delivery log's retention
+    since: datetime
+
+
+class RecoverWebhookDeliveries(_RecoverWebhookDeliveriesRequired, total=False):
+    #: End of the window (exclusive), later than `since`; defaults to now (and is never later)
+    until: datetime
+
+
 class IncomingWebhookPage(TypedDict):
     data: List[IncomingWebhook]
     pagination: Pagination
@@ -779,7 +799,9 @@ DATETIME_FIELDS = frozenset([
     "next_attempt_at",
     "previous_secret_expires_at",
     "revoked_at",
+    "since",
     "timestamp",
+    "until",
     "updated_at"
 ])
 
@@ -831,6 +853,10 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "description": "description",
         "enabled": "enabled",
         "filters": "filters"
+    },
+    "RecoverWebhookDeliveries": {
+        "since": "since",
+        "until": "until"
     },
     "RotateApiKey": {
         "grace_period_seconds": "gracePeriodSeconds"
@@ -1165,6 +1191,11 @@ OPERATIONS: Dict[str, Any] = {
         "POST",
         "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver",
         None
+    ],
+    "recoverWebhookDeliveries": [
+        "POST",
+        "/v1/webhooks/{id}/recover",
+        "RecoverWebhookDeliveries"
     ],
     "listIncomingWebhooks": [
         "GET",

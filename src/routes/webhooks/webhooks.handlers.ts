@@ -5,6 +5,7 @@ import { createRouter } from "../../http/openapi";
 import { linkNextPage } from "../../http/pagination";
 import { type AnswerHooks, writeContext } from "../../http/write-context";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
+import { recoverDeliveries } from "../../webhooks/recovery";
 import { getWebhookStats } from "../../webhooks/stats";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
 import {
@@ -88,4 +89,13 @@ export const webhooksRouter = createRouter()
     const { id, deliveryId } = c.req.valid("param");
     const answer = answerOnce(c, (redelivered: unknown) => ({ status: 202, body: redelivered }));
     return answer.send(await redeliver(webhookContext(c, answer), { webhookId: id, deliveryId }));
+  })
+  .openapi(routes.recoverDeliveries, async (c) => {
+    // Several batches, so the answer is not stored inside one: the idempotency middleware
+    // stores it after a 2xx, and a replay with the same key answers it again, sending nothing.
+    const recovery = await recoverDeliveries(webhookContext(c), {
+      webhookId: c.req.valid("param").id,
+      ...c.req.valid("json"),
+    });
+    return c.json(recovery, 202);
   });

@@ -124,6 +124,31 @@ export const TestWebhookSchema = z
   })
   .openapi("TestWebhook");
 
+export const RecoverDeliveriesSchema = z
+  .strictObject({
+    since: Timestamp.openapi({
+      description:
+        "Start of the window (inclusive): deliveries that ended failed at or after it; within the delivery log's retention",
+    }),
+    until: Timestamp.optional().openapi({
+      description: "End of the window (exclusive), later than `since`; defaults to now (and is never later)",
+    }),
+  })
+  .openapi("RecoverWebhookDeliveries");
+
+export const RecoverySchema = z
+  .object({
+    webhookId: z.string(),
+    queued: z.number().int().openapi({ description: "Deliveries now pending again, re-sent under their own ids" }),
+    remaining: z.number().int().openapi({
+      description:
+        "Failed deliveries of the window beyond this request's bound (1000): call again with the same window",
+    }),
+    since: Timestamp,
+    until: Timestamp,
+  })
+  .openapi("WebhookRecovery");
+
 export const TestResultSchema = z
   .object({
     success: z.boolean(),
@@ -319,6 +344,24 @@ export const redeliver = createRoute({
   request: { params: deliveryParams(), headers: IdempotencyHeaders },
   responses: {
     202: jsonResponse(DeliverySchema, "Queued; the delivery is pending again"),
+    ...authErrors,
+    ...notFoundError,
+    ...conflictError,
+  },
+});
+
+export const recoverDeliveries = createRoute({
+  operationId: "recoverWebhookDeliveries",
+  method: "post",
+  path: "/{id}/recover",
+  tags,
+  summary: "Re-send every delivery that ended failed in a window (admin)",
+  description:
+    "After an outage on the receiver's side: each delivery of the webhook that ended `failed` at or after `since` (and before `until`) becomes `pending` again and is re-sent as new attempts under its own id, with a fresh retry schedule; the delivery log shows the progress. At most 1000 per request (`remaining` counts the rest). Calling it again re-sends nothing twice: deliveries already re-sent are pending or have settled.",
+  ...needs("webhooks:write"),
+  request: { params: webhookIdParams(), body: jsonBody(RecoverDeliveriesSchema), headers: IdempotencyHeaders },
+  responses: {
+    202: jsonResponse(RecoverySchema, "Queued: how many, and the window in UTC"),
     ...authErrors,
     ...notFoundError,
     ...conflictError,

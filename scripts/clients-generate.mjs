@@ -114,7 +114,9 @@ function pyTypedDict(name, schema, schemas, nested) {
   const entries = (list) => list.map((f) => `${JSON.stringify(f.key)}: ${f.type}`).join(", ");
   const needsFunctional = fields.some((f) => PY_KEYWORDS.has(f.key));
   if (needsFunctional) {
-    lines.push(`${name} = TypedDict(${JSON.stringify(name)}, {${entries(fields)}}, total=False)`);
+    // Evaluated at once (not under `from __future__ import annotations`): quoted, a type defined further down resolves.
+    const quoted = fields.map((f) => ({ ...f, type: JSON.stringify(f.type) }));
+    lines.push(`${name} = TypedDict(${JSON.stringify(name)}, {${entries(quoted)}}, total=False)`);
     return lines.join("\n");
   }
   const req = fields.filter((f) => f.required);

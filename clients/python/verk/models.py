@@ -610,7 +610,7 @@ class WebhookFilters(TypedDict, total=False):
     assignee_id: Optional[str]
 
 
-WebhookStats = TypedDict("WebhookStats", {"webhook_id": str, "hours": int, "from": datetime, "buckets": List[WebhookStatsHour]}, total=False)
+WebhookStats = TypedDict("WebhookStats", {"webhook_id": "str", "hours": "int", "from": "datetime", "buckets": "List[WebhookStatsHour]"}, total=False)
 
 
 class WebhookStatsHour(TypedDict):

@@ -1,4 +1,5 @@
-import { EVENT_TYPES } from "../../src/core/enums";
+import { EVENT_TYPES, KEY_PERMISSIONS } from "../../src/core/enums";
 
-export { EVENT_TYPES };
+export { EVENT_TYPES, KEY_PERMISSIONS };
 export type EventType = (typeof EVENT_TYPES)[number];
+export type KeyPermission = (typeof KEY_PERMISSIONS)[number];

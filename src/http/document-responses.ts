@@ -55,7 +55,7 @@ export const RESPONSE_HEADERS = {
   Location: { description: "The new resource's URL", required: true, schema: text },
   "X-Verk-Permissions": {
     description:
-      "What the API key may do at this moment: its permissions within its member's role, comma-separated in catalog order (README \"Identity and keys\"); empty when it holds none",
+      'What the API key may do at this moment: its permissions within its member\'s role, comma-separated in catalog order (README "Identity and keys"); empty when it holds none',
     schema: text,
   },
   Link: {

@@ -1541,6 +1541,8 @@ export interface components {
         "Idempotent-Replayed": "true";
         /** @description The new resource's URL */
         Location: string;
+        /** @description What the API key may do at this moment: its permissions within its member's role, comma-separated in catalog order (README "Identity and keys"); empty when it holds none */
+        "X-Verk-Permissions": string;
         /** @description RFC 8288: `<…>; rel="next"` names the next page (absent on the last page) */
         Link: string;
     };
@@ -2786,6 +2788,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -2804,6 +2807,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2833,6 +2837,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2850,6 +2855,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -2869,6 +2875,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2906,6 +2913,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The version of this resource */
@@ -2927,6 +2935,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2956,6 +2965,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2973,6 +2983,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -2991,6 +3002,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3008,6 +3020,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3025,6 +3038,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3044,6 +3058,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3079,6 +3094,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3098,6 +3114,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3115,6 +3132,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3144,6 +3162,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3161,6 +3180,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3178,6 +3198,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3197,6 +3218,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3234,6 +3256,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3251,6 +3274,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3268,6 +3292,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3297,6 +3322,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3314,6 +3340,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3331,6 +3358,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3348,6 +3376,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3365,6 +3394,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3384,6 +3414,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3423,6 +3454,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3442,6 +3474,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3471,6 +3504,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3488,6 +3522,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3505,6 +3540,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3522,6 +3558,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3539,6 +3576,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3556,6 +3594,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3573,6 +3612,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3592,6 +3632,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3644,6 +3685,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -3662,6 +3704,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3691,6 +3734,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3708,6 +3752,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3727,6 +3772,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3764,6 +3810,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The version of this resource */
@@ -3785,6 +3832,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3814,6 +3862,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3831,6 +3880,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -3849,6 +3899,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3866,6 +3917,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3883,6 +3935,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3902,6 +3955,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3937,6 +3991,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3956,6 +4011,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3973,6 +4029,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4002,6 +4059,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4019,6 +4077,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4036,6 +4095,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4055,6 +4115,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4092,6 +4153,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4109,6 +4171,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4126,6 +4189,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4155,6 +4219,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4172,6 +4237,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4189,6 +4255,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4206,6 +4273,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4223,6 +4291,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4242,6 +4311,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4281,6 +4351,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4300,6 +4371,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4329,6 +4401,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4346,6 +4419,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4363,6 +4437,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4380,6 +4455,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4397,6 +4473,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4414,6 +4491,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4431,6 +4509,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4450,6 +4529,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4491,6 +4571,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -4509,6 +4590,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4538,6 +4620,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4555,6 +4638,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4572,6 +4656,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4591,6 +4676,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4630,6 +4716,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The version of this resource */
@@ -4651,6 +4738,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4680,6 +4768,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4697,6 +4786,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4714,6 +4804,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -4732,6 +4823,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4749,6 +4841,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4766,6 +4859,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4785,6 +4879,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4820,6 +4915,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4839,6 +4935,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4856,6 +4953,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4885,6 +4983,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4902,6 +5001,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4919,6 +5019,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4938,6 +5039,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4975,6 +5077,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4992,6 +5095,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5009,6 +5113,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5038,6 +5143,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5055,6 +5161,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5072,6 +5179,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5089,6 +5197,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5106,6 +5215,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5125,6 +5235,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5164,6 +5275,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5183,6 +5295,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5212,6 +5325,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5229,6 +5343,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5246,6 +5361,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5263,6 +5379,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5280,6 +5397,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5297,6 +5415,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5314,6 +5433,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5333,6 +5453,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5376,6 +5497,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -5394,6 +5516,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5423,6 +5546,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5440,6 +5564,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5459,6 +5584,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5492,6 +5618,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5509,6 +5636,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5538,6 +5666,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5555,6 +5684,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5572,6 +5702,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5591,6 +5722,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5631,6 +5763,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -5649,6 +5782,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5678,6 +5812,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5695,6 +5830,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5714,6 +5850,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5751,6 +5888,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5770,6 +5908,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5799,6 +5938,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5816,6 +5956,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -5834,6 +5975,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5851,6 +5993,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5868,6 +6011,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5887,6 +6031,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5920,6 +6065,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5939,6 +6085,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5956,6 +6103,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5985,6 +6133,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6002,6 +6151,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6021,6 +6171,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6056,6 +6207,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6075,6 +6227,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6092,6 +6245,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6121,6 +6275,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6138,6 +6293,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6155,6 +6311,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6174,6 +6331,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6211,6 +6369,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6228,6 +6387,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6245,6 +6405,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6274,6 +6435,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6291,6 +6453,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6308,6 +6471,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6325,6 +6489,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6342,6 +6507,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6361,6 +6527,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6400,6 +6567,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6419,6 +6587,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6448,6 +6617,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6465,6 +6635,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6482,6 +6653,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6499,6 +6671,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6516,6 +6689,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6533,6 +6707,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6550,6 +6725,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6569,6 +6745,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6608,6 +6785,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -6626,6 +6804,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6655,6 +6834,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6672,6 +6852,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6691,6 +6872,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6728,6 +6910,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6747,6 +6930,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6776,6 +6960,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6793,6 +6978,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6810,6 +6996,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6827,6 +7014,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6844,6 +7032,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6863,6 +7052,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6898,6 +7088,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6915,6 +7106,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6932,6 +7124,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6961,6 +7154,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6978,6 +7172,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6995,6 +7190,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7014,6 +7210,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7053,6 +7250,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7072,6 +7270,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7101,6 +7300,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7118,6 +7318,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7135,6 +7336,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -7153,6 +7355,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7170,6 +7373,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7187,6 +7391,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7206,6 +7411,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7246,6 +7452,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -7264,6 +7471,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7293,6 +7501,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7310,6 +7519,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7329,6 +7539,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7366,6 +7577,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7385,6 +7597,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7414,6 +7627,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7431,6 +7645,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7448,6 +7663,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7465,6 +7681,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7484,6 +7701,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7517,6 +7735,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7534,6 +7753,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7563,6 +7783,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7580,6 +7801,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7597,6 +7819,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7616,6 +7839,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7651,6 +7875,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7668,6 +7893,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7685,6 +7911,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7714,6 +7941,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7731,6 +7959,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7748,6 +7977,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7767,6 +7997,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7804,6 +8035,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7821,6 +8053,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7850,6 +8083,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7867,6 +8101,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7884,6 +8119,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7901,6 +8137,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7918,6 +8155,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7935,6 +8173,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7954,6 +8193,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7993,6 +8233,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8011,6 +8252,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8040,6 +8282,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8057,6 +8300,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8074,6 +8318,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8092,6 +8337,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8109,6 +8355,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8126,6 +8373,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8145,6 +8393,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8184,6 +8433,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8202,6 +8452,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8231,6 +8482,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8248,6 +8500,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8265,6 +8518,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8282,6 +8536,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8299,6 +8554,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8318,6 +8574,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8361,6 +8618,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8379,6 +8637,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8408,6 +8667,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8425,6 +8685,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8442,6 +8703,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8461,6 +8723,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8495,6 +8758,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8512,6 +8776,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8541,6 +8806,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8558,6 +8824,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8575,6 +8842,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8594,6 +8862,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8630,6 +8899,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8648,6 +8918,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8677,6 +8948,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8694,6 +8966,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8711,6 +8984,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8729,6 +9003,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8746,6 +9021,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8763,6 +9039,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8782,6 +9059,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8821,6 +9099,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8839,6 +9118,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8868,6 +9148,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8885,6 +9166,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8902,6 +9184,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8920,6 +9203,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8937,6 +9221,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8954,6 +9239,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8973,6 +9259,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9012,6 +9299,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -9030,6 +9318,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9059,6 +9348,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9076,6 +9366,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9095,6 +9386,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9132,6 +9424,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9151,6 +9444,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9180,6 +9474,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9197,6 +9492,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9214,6 +9510,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9231,6 +9528,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9250,6 +9548,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9283,6 +9582,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9302,6 +9602,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9317,6 +9618,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9346,6 +9648,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9363,6 +9666,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9380,6 +9684,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9399,6 +9704,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9434,6 +9740,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9451,6 +9758,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9468,6 +9776,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9497,6 +9806,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9514,6 +9824,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9531,6 +9842,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9548,6 +9860,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9567,6 +9880,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9604,6 +9918,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9623,6 +9938,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9652,6 +9968,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9669,6 +9986,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9686,6 +10004,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9703,6 +10022,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9720,6 +10040,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9737,6 +10058,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9754,6 +10076,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9773,6 +10096,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9808,6 +10132,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -9826,6 +10151,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9855,6 +10181,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9872,6 +10199,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9889,6 +10217,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -9907,6 +10236,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9924,6 +10254,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9941,6 +10272,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9960,6 +10292,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;

@@ -372,8 +372,19 @@ async function main() {
     await button("Create webhook").click();
     await page.waitForSelector("[data-secret]");
     await page.waitForFunction(() => document.querySelectorAll("tr[data-webhook]").length >= 2);
-    await page.click("tr[data-webhook] a");
+    // The first webhook filters on an assignee this key may not list: editing it keeps the filter.
+    const filtered = (await api("GET", "/v1/webhooks", adminKey)).data.find((w) => w.url === hookUrl);
+    await page.goto(`${base}/dashboard#/webhooks/${filtered.id}`);
     await page.waitForSelector("[data-health]");
+    await page.click("details.card > summary");
+    await page.locator('details.card ::-p-aria([name="Description"][role="textbox"])').fill("Edited by a webhooks key");
+    await button("Save changes").click();
+    await waitForText("Edited by a webhooks key");
+    const edited = await api("GET", `/v1/webhooks/${filtered.id}`, adminKey);
+    check(
+      edited.filters.assigneeId === filtered.filters.assigneeId && edited.filters.assigneeId,
+      `filters after the edit: ${JSON.stringify(edited.filters)}`,
+    );
     for (const action of ["Send test event", "Rotate secret", "Delete"]) await button(action).wait();
     await button("Disable").click();
     await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Disabled"));

@@ -41,19 +41,32 @@ export function eventPicker(selected: string[] = []) {
 export function filterPicker(s: Session, current: Webhook["filters"] = { projectId: null, assigneeId: null }) {
   const project = h("select", {}, h("option", { value: "" }, "any project"));
   const assignee = h("select", {}, h("option", { value: "" }, "any assignee"));
-  const fill = (select: HTMLSelectElement, items: { id: string; name: string }[], selected: string | null) => {
-    for (const item of items)
-      select.append(h("option", { value: item.id, selected: item.id === selected }, `${item.name} (${item.id})`));
+  // The current filter is an option from the start, named once the list arrives: saving
+  // never drops a filter the key may not list (no projects:read or members:read) or that
+  // lies beyond the first 100.
+  const keep = (select: HTMLSelectElement, id: string | null) =>
+    id ? select.appendChild(h("option", { value: id, selected: true }, id)) : undefined;
+  const fill = (
+    select: HTMLSelectElement,
+    items: { id: string; name: string }[],
+    kept: HTMLOptionElement | undefined,
+  ) => {
+    for (const item of items) {
+      const label = `${item.name} (${item.id})`;
+      if (item.id === kept?.value) kept.textContent = label;
+      else select.append(h("option", { value: item.id }, label));
+    }
   };
-  // The choices need other permissions; without them the fields take ids kept as they are.
+  const keptProject = keep(project, current.projectId);
+  const keptAssignee = keep(assignee, current.assigneeId);
   if (can(s, "projects:read"))
     void s.client.projects.list({ limit: 100 }).then(
-      (page) => fill(project, page.data, current.projectId),
+      (page) => fill(project, page.data, keptProject),
       () => {},
     );
   if (can(s, "members:read"))
     void s.client.users.list({ limit: 100 }).then(
-      (page) => fill(assignee, page.data, current.assigneeId),
+      (page) => fill(assignee, page.data, keptAssignee),
       () => {},
     );
   return {

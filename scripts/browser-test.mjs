@@ -3,7 +3,8 @@
 // Sign in; create a webhook and copy its secret; send a test event and see it delivered;
 // make the receiver fail, see the retries and the failure, redeliver after it recovers;
 // rotate the secret; create and revoke a key; the event log; sign in with a read key and
-// find no write actions; /docs renders. Screenshots go to .screenshots/ (git-ignored);
+// find no write actions; sign in with a webhooks-only key: manage webhooks, nothing else
+// offered; /docs renders. Screenshots go to .screenshots/ (git-ignored);
 // `npm run test:browser -- --update-screenshots` writes the README's, in docs/screenshots/.
 // CHROMIUM=/path/to/chrome overrides the browser; HEADFUL=1 shows it.
 import { existsSync, mkdirSync } from "node:fs";
@@ -64,6 +65,12 @@ async function main() {
   });
   const adminKey = org.apiKey.key;
   const readKey = (await api("POST", "/v1/api-keys", adminKey, { name: "reader", scope: "read" })).key;
+  // webhooks:write alone cannot list or open webhooks (GET needs webhooks:read): a key
+  // that manages them from the dashboard holds both.
+  const webhooksKey = await api("POST", "/v1/api-keys", adminKey, {
+    name: "webhook manager",
+    permissions: ["webhooks:read", "webhooks:write"],
+  });
 
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -87,6 +94,7 @@ async function main() {
     page.waitForFunction((t) => document.body.textContent.includes(t), { timeout }, needle);
   const button = (name) => page.locator(`::-p-aria([name="${name}"][role="button"])`);
   const labelled = (name) => page.locator(`::-p-aria(${name})`);
+  const navLinks = () => page.$$eval("nav a", (els) => els.map((el) => el.textContent));
   const textbox = (name) => page.locator(`::-p-aria([name="${name}"][role="textbox"])`);
   /** Every visible form control has a label (a <label>, aria-label or aria-labelledby). */
   const assertLabelled = async (screen) => {
@@ -131,7 +139,7 @@ async function main() {
     await shot("sign-in");
     await labelled("API key").fill(adminKey);
     await button("Sign in").click();
-    await waitForText("· admin key");
+    await waitForText("Dana Owner <dana@example.com>");
     const stored = await page.evaluate(() => ({
       session: sessionStorage.length,
       local: localStorage.length,
@@ -364,18 +372,63 @@ async function main() {
     await button("Sign out").click();
     await labelled("API key").fill(readKey);
     await button("Sign in").click();
-    await waitForText("read-only here");
+    await waitForText("Dana Owner <dana@example.com>");
+    // A read key holds events:read and none of webhooks/keys/incoming: it lands on the event log.
+    await page.waitForSelector("details[data-event]");
+    check((await navLinks()).join() === "Event log", `nav offered to a read key: ${await navLinks()}`);
     await page.goto(`${base}/dashboard#/webhooks`);
-    await waitForText("need an admin key");
+    await page.waitForSelector('[data-needs="webhooks:read"]');
     await page.goto(`${base}/dashboard#/keys`);
-    await waitForText("need an admin key");
+    await page.waitForSelector('[data-needs="keys:read"]');
     await page.goto(`${base}/dashboard#/incoming`);
-    await waitForText("need an admin key");
+    await page.waitForSelector('[data-needs="incoming:read"]');
     await page.goto(`${base}/dashboard#/events`);
     await page.waitForSelector("details[data-event]");
     const buttons = await page.$$eval("button", (els) => els.map((el) => el.textContent));
     const writes = buttons.filter((b) => /create|revoke|rotate|delete|redeliver|send|disable|enable/i.test(b ?? ""));
     check(writes.length === 0, `write actions offered to a read key: ${writes}`);
+
+    step("sign out, sign in with a webhooks:read + webhooks:write key: manage webhooks, nothing else offered");
+    await button("Sign out").click();
+    await labelled("API key").fill(webhooksKey.key);
+    await button("Sign in").click();
+    // Without members:read, GET /v1/users/me is 403: the header still signs the key in, shown by its prefix.
+    await waitForText(`key ${webhooksKey.prefix}`);
+    await page.waitForSelector("tr[data-webhook]");
+    check((await navLinks()).join() === "Webhooks", `nav offered to a webhooks key: ${await navLinks()}`);
+    await textbox("Endpoint URL").fill(`${receiver.url}/hook/webhooks-key`);
+    await labelled("task.updated").click();
+    await button("Create webhook").click();
+    await page.waitForSelector("[data-secret]");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-webhook]").length >= 2);
+    // The first webhook filters on an assignee this key may not list: editing it keeps the filter.
+    const filtered = (await api("GET", "/v1/webhooks", adminKey)).data.find((w) => w.url === hookUrl);
+    await page.goto(`${base}/dashboard#/webhooks/${filtered.id}`);
+    await page.waitForSelector("[data-health]");
+    await page.click("details.card > summary");
+    await page.locator('details.card ::-p-aria([name="Description"][role="textbox"])').fill("Edited by a webhooks key");
+    await button("Save changes").click();
+    await waitForText("Edited by a webhooks key");
+    const edited = await api("GET", `/v1/webhooks/${filtered.id}`, adminKey);
+    check(
+      edited.filters.assigneeId === filtered.filters.assigneeId && edited.filters.assigneeId,
+      `filters after the edit: ${JSON.stringify(edited.filters)}`,
+    );
+    for (const action of ["Send test event", "Rotate secret", "Delete"]) await button(action).wait();
+    await button("Disable").click();
+    await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Disabled"));
+    await button("Enable").click();
+    await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Enabled"));
+    for (const [section, permission] of [
+      ["keys", "keys:read"],
+      ["incoming", "incoming:read"],
+      ["events", "events:read"],
+    ]) {
+      await page.goto(`${base}/dashboard#/${section}`);
+      await page.waitForSelector(`[data-needs="${permission}"]`);
+      const offered = await page.$$eval("main button", (els) => els.map((el) => el.textContent));
+      check(offered.length === 0, `#/${section} offers ${offered} to a webhooks key`);
+    }
 
     step("keyboard: the sign-in form works without a mouse");
     await button("Sign out").click();
@@ -383,7 +436,7 @@ async function main() {
     await labelled("API key").wait();
     await page.keyboard.type(adminKey);
     await page.keyboard.press("Enter");
-    await waitForText("· admin key");
+    await waitForText("Dana Owner <dana@example.com>");
 
     step("/docs renders the API reference");
     await page.goto(`${base}/docs`);

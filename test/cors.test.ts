@@ -42,6 +42,7 @@ const EXPOSED = [
   "X-Verk-Bookmark",
   "Idempotent-Replayed",
   "Preference-Applied",
+  "X-Verk-Permissions",
 ];
 
 function expectReadableBy(response: ApiResponse | Response, origin: string): void {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/core/crypto";
+import { KEY_PERMISSIONS } from "../src/core/enums";
 import type { ApiKey, CreatedApiKey, Page, RotatedApiKey, User, Webhook, WebhookWithSecret } from "./api-types";
 import { call, createOrg, errorOf, expectError, type TestOrg } from "./harness";
 import { HOOK_URL } from "./webhook-helpers";
@@ -168,5 +169,71 @@ describe("API key permissions", () => {
       .run();
     expect((await call("GET", "/v1/tasks", { key: secret })).status).toBe(200);
     expectError(await call("GET", "/v1/webhooks", { key: secret }), 403, "FORBIDDEN");
+  });
+});
+
+/** The key's permissions as the answer names them, or null when the header is absent. */
+function permissionsHeader(res: { headers: Headers }): string[] | null {
+  const value = res.headers.get("X-Verk-Permissions");
+  return value === null ? null : value.split(",").filter(Boolean);
+}
+
+describe("X-Verk-Permissions: what the key may do, on every authenticated answer", () => {
+  it("a scope key's answers list exactly its scope's permissions, in catalog order", async () => {
+    const org = await createOrg();
+    const res = await call("GET", "/v1/projects", { key: org.keys.read });
+    expect(res.status).toBe(200);
+    expect(permissionsHeader(res)).toEqual([
+      "tasks:read",
+      "projects:read",
+      "comments:read",
+      "members:read",
+      "events:read",
+    ]);
+    const admin = await call("GET", "/v1/webhooks", { key: org.keys.admin });
+    expect(permissionsHeader(admin)).toEqual([...KEY_PERMISSIONS]);
+  });
+
+  it("a permission-list key's answers list its list in catalog order, on a 403 too", async () => {
+    const org = await createOrg();
+    const { key } = await keyWith(org, ["webhooks:write", "events:read", "webhooks:read"]);
+    const allowed = await call("GET", "/v1/webhooks", { key });
+    expect(allowed.status).toBe(200);
+    expect(permissionsHeader(allowed)).toEqual(["events:read", "webhooks:read", "webhooks:write"]);
+
+    // A refusal still tells the client the key is valid and what it holds.
+    const refused = await call("GET", "/v1/users/me", { key });
+    expectError(refused, 403, "FORBIDDEN");
+    expect(permissionsHeader(refused)).toEqual(["events:read", "webhooks:read", "webhooks:write"]);
+    const missing = await call("GET", "/v1/webhooks/wh_missing", { key });
+    expectError(missing, 404, "NOT_FOUND");
+    expect(permissionsHeader(missing)).toEqual(["events:read", "webhooks:read", "webhooks:write"]);
+  });
+
+  it("after a member's demotion the header drops what the role no longer allows, at once", async () => {
+    const org = await createOrg();
+    const admin = await addAdmin(org);
+    const key = await keyWith(org, ["tasks:read", "keys:read", "webhooks:read"], admin.id);
+    const before = await call("GET", "/v1/tasks", { key: key.key });
+    expect(permissionsHeader(before)).toEqual(["tasks:read", "keys:read", "webhooks:read"]);
+
+    const demoted = await call("PATCH", `/v1/users/${admin.id}`, { key: org.keys.admin, body: { role: "member" } });
+    expect(demoted.status).toBe(200);
+    const after = await call("GET", "/v1/tasks", { key: key.key });
+    expect(after.status).toBe(200);
+    expect(permissionsHeader(after)).toEqual(["tasks:read"]);
+    // The header and the check agree: what it no longer lists is refused.
+    const webhooks = await call("GET", "/v1/webhooks", { key: key.key });
+    expectError(webhooks, 403, "FORBIDDEN");
+    expect(permissionsHeader(webhooks)).toEqual(["tasks:read"]);
+  });
+
+  it("is absent when the key is missing, malformed or unknown (401)", async () => {
+    const none = await call("GET", "/v1/tasks");
+    expectError(none, 401, "UNAUTHORIZED");
+    expect(none.headers.get("X-Verk-Permissions")).toBeNull();
+    const unknown = await call("GET", "/v1/tasks", { key: `vk_live_${"x".repeat(40)}` });
+    expectError(unknown, 401, "UNAUTHORIZED");
+    expect(unknown.headers.get("X-Verk-Permissions")).toBeNull();
   });
 });

@@ -1,7 +1,6 @@
 import type { IncomingWebhook } from "../../sdk/src/index";
 import { append, badge, errorText, field, h, notice, replace, secretBox, uid, when } from "./dom";
-import type { Session } from "./session";
-import { needsAdmin } from "./webhooks";
+import { can, type Session } from "./session";
 
 const PERMISSIONS = ["tasks:create", "tasks:update", "projects:create", "projects:update", "comments:create"] as const;
 type Permission = (typeof PERMISSIONS)[number];
@@ -57,14 +56,15 @@ export async function incomingView(s: Session, main: HTMLElement) {
       "Keys (ik_live_…) for automation tools (Zapier, n8n, Make) to create and update tasks, projects and comments through /v1/webhooks/incoming/.",
     ),
   ]);
-  if (!s.admin) return needsAdmin(main, "Incoming-webhook credentials");
+  const writable = can(s, "incoming:write");
   const status = notice();
   const once = h("div");
   const table = h("div", { class: "table-wrap" });
 
   async function load() {
     const page = await s.client.incomingWebhooks.list({ limit: 100 });
-    if (page.data.length === 0) return replace(table, h("p", {}, "No credentials yet: create one below."));
+    if (page.data.length === 0)
+      return replace(table, h("p", {}, writable ? "No credentials yet: create one below." : "No credentials yet."));
     replace(
       table,
       h(
@@ -88,7 +88,6 @@ export async function incomingView(s: Session, main: HTMLElement) {
   }
 
   function row(c: IncomingWebhook) {
-    const edit = editForm(c);
     return h(
       "tr",
       { "data-incoming": c.id },
@@ -101,26 +100,27 @@ export async function incomingView(s: Session, main: HTMLElement) {
       h(
         "td",
         {},
-        edit,
-        h(
-          "button",
-          {
-            type: "button",
-            class: "danger",
-            "aria-label": `Revoke ${c.name}`,
-            onclick: async () => {
-              if (!confirm(`Revoke the credential "${c.name}"? Tools using it stop working.`)) return;
-              try {
-                await s.client.incomingWebhooks.delete(c.id);
-                status.ok(`Revoked ${c.name}`);
-                await load();
-              } catch (e) {
-                status.error(errorText(e));
-              }
+        writable ? editForm(c) : "—",
+        writable &&
+          h(
+            "button",
+            {
+              type: "button",
+              class: "danger",
+              "aria-label": `Revoke ${c.name}`,
+              onclick: async () => {
+                if (!confirm(`Revoke the credential "${c.name}"? Tools using it stop working.`)) return;
+                try {
+                  await s.client.incomingWebhooks.delete(c.id);
+                  status.ok(`Revoked ${c.name}`);
+                  await load();
+                } catch (e) {
+                  status.error(errorText(e));
+                }
+              },
             },
-          },
-          "Revoke",
-        ),
+            "Revoke",
+          ),
       ),
     );
   }
@@ -201,6 +201,6 @@ export async function incomingView(s: Session, main: HTMLElement) {
     field("IP allowlist", ips, "Optional: addresses or CIDR ranges, comma-separated; empty allows any."),
     h("button", { type: "submit", class: "primary" }, "Create credential"),
   );
-  append(main, [status.el, once, table, form]);
+  append(main, [status.el, once, table, writable && form]);
   await load();
 }

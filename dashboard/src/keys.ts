@@ -1,7 +1,6 @@
 import type { ApiKey } from "../../sdk/src/index";
 import { append, badge, errorText, field, h, notice, replace, secretBox, when } from "./dom";
-import type { Session } from "./session";
-import { needsAdmin } from "./webhooks";
+import { can, type Session } from "./session";
 
 function keyState(k: ApiKey) {
   if (k.revokedAt) return badge("Revoked", "bad");
@@ -11,7 +10,7 @@ function keyState(k: ApiKey) {
 
 export async function keysView(s: Session, main: HTMLElement) {
   append(main, [h("h1", {}, "API keys")]);
-  if (!s.admin) return needsAdmin(main, "API keys");
+  const writable = can(s, "keys:write");
   const once = h("div");
   const table = h("div", { class: "table-wrap" });
   const status = notice();
@@ -48,7 +47,7 @@ export async function keysView(s: Session, main: HTMLElement) {
               h("td", {}, keyState(k)),
               h("td", {}, when(k.lastUsedAt)),
               h("td", {}, k.expiresAt ? when(k.expiresAt) : "never"),
-              h("td", {}, k.revokedAt ? "—" : actions(k)),
+              h("td", {}, k.revokedAt || !writable ? "—" : actions(k)),
             ),
           ),
         ),
@@ -142,6 +141,6 @@ export async function keysView(s: Session, main: HTMLElement) {
     field("Expires (optional)", expires),
     h("button", { type: "submit", class: "primary" }, "Create key"),
   );
-  append(main, [status.el, once, table, form]);
+  append(main, [status.el, once, table, writable && form]);
   await load();
 }

@@ -1,10 +1,11 @@
 // The dashboard: hash routes (#/webhooks, #/webhooks/<id>, #/keys, #/events) over the
 // public API, signed in with a pasted API key. Bundled by scripts/dashboard-assets.mjs.
+import type { KeyPermission } from "./catalog";
 import { append, errorText, field, h, replace } from "./dom";
 import { eventsView } from "./events";
 import { incomingView } from "./incoming";
 import { keysView } from "./keys";
-import { forget, type Session, signIn, storedKey } from "./session";
+import { can, forget, type Session, signIn, storedKey } from "./session";
 import { webhookView } from "./webhook";
 import { webhooksView } from "./webhooks";
 
@@ -30,7 +31,7 @@ function signInView(message?: string) {
         try {
           session = await signIn(input.value.trim());
           // Changing the hash renders through the hashchange listener; render only once.
-          if (!location.hash || location.hash === "#/") location.hash = "#/webhooks";
+          if (!location.hash || location.hash === "#/") location.hash = firstOffered(session);
           else void render();
         } catch (e) {
           error.textContent = `✕ Sign-in failed: ${errorText(e)}`;
@@ -40,7 +41,11 @@ function signInView(message?: string) {
     },
     h("h1", {}, "Verk dashboard"),
     h("p", {}, "Paste an API key (vk_live_…). It stays in this tab's session storage and is sent only to this API."),
-    field("API key", input, "An admin key can manage webhooks and keys; a read or write key can read the event log."),
+    field(
+      "API key",
+      input,
+      "What you see follows the key's permissions: webhooks:read / webhooks:write for webhooks, keys:read / keys:write for API keys, incoming:read / incoming:write for incoming webhooks, events:read for the event log.",
+    ),
     h("button", { type: "submit", class: "primary" }, "Sign in"),
     error,
   );
@@ -48,12 +53,28 @@ function signInView(message?: string) {
   input.focus();
 }
 
+/** Each screen and the permission that lets a key see it (its actions need the `:write` one). */
 const NAV = [
-  ["#/webhooks", "Webhooks"],
-  ["#/keys", "API keys"],
-  ["#/incoming", "Incoming webhooks"],
-  ["#/events", "Event log"],
-] as const;
+  ["#/webhooks", "Webhooks", "webhooks:read"],
+  ["#/keys", "API keys", "keys:read"],
+  ["#/incoming", "Incoming webhooks", "incoming:read"],
+  ["#/events", "Event log", "events:read"],
+] as const satisfies readonly (readonly [string, string, KeyPermission])[];
+
+/** Where a signed-in key lands: the first screen it may see. */
+function firstOffered(s: Session): string {
+  return NAV.find(([, , permission]) => can(s, permission))?.[0] ?? "#/webhooks";
+}
+
+function needsPermission(main: HTMLElement, what: string, permission: KeyPermission) {
+  append(main, [
+    h(
+      "p",
+      { class: "notice", "data-needs": permission },
+      `${what} needs a key with the ${permission} permission, which this key does not hold. Sign in with one to use it.`,
+    ),
+  ]);
+}
 
 function layout(s: Session, title: string) {
   const main = h("main", { id: "main", tabindex: "-1" });
@@ -67,12 +88,14 @@ function layout(s: Session, title: string) {
       h(
         "nav",
         { "aria-label": "Dashboard" },
-        NAV.map(([href, label]) => h("a", { href, "aria-current": current === href ? "page" : null }, label)),
+        NAV.filter(([, , permission]) => can(s, permission)).map(([href, label]) =>
+          h("a", { href, "aria-current": current === href ? "page" : null }, label),
+        ),
       ),
       h(
         "div",
         { class: "who" },
-        h("span", {}, s.who, " · ", s.admin ? "admin key" : "read-only here (not an admin key)"),
+        h("span", { title: [...s.permissions].join(", ") || "no permissions" }, s.who),
         h(
           "button",
           {
@@ -108,12 +131,20 @@ async function render() {
   }
   const [, section, id] = location.hash.split("/");
   const s = session;
-  const title =
-    NAV.find(([href]) => href === `#/${section}`)?.[1] ?? (section === "webhooks" && id ? "Webhook" : "Webhooks");
+  const screen = NAV.find(([href]) => href === `#/${section}`) ?? NAV[0];
+  const title = section === "webhooks" && id ? "Webhook" : screen[1];
   const main = layout(s, title);
   // Focus moves to the new screen now, not after its data arrives: by then the person
   // may already be typing in one of its fields.
   main.focus();
+  if (!can(s, screen[2])) {
+    const offered = NAV.filter(([, , permission]) => can(s, permission));
+    append(main, [h("h1", {}, screen[1])]);
+    needsPermission(main, screen[1], screen[2]);
+    if (offered.length === 0)
+      append(main, [h("p", {}, "This key holds none of the permissions the dashboard's screens need.")]);
+    return;
+  }
   try {
     if (section === "keys") await keysView(s, main);
     else if (section === "events") await eventsView(s, main);

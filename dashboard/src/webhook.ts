@@ -2,8 +2,8 @@ import type { Delivery, Webhook } from "../../sdk/src/index";
 import { EVENT_TYPES, type EventType } from "./catalog";
 import { deliveryChart } from "./chart";
 import { append, badge, errorText, field, h, json, notice, replace, secretBox, when } from "./dom";
-import type { Session } from "./session";
-import { eventPicker, filterPicker, health, needsAdmin, rate } from "./webhooks";
+import { can, type Session } from "./session";
+import { eventPicker, filterPicker, health, rate } from "./webhooks";
 
 const STATUS_TONE = { succeeded: "ok", failed: "bad", pending: "warn" } as const;
 
@@ -13,7 +13,6 @@ export function deliveryStatus(d: Delivery) {
 
 export async function webhookView(s: Session, main: HTMLElement, id: string) {
   append(main, [h("p", {}, h("a", { href: "#/webhooks" }, "← All webhooks"))]);
-  if (!s.admin) return needsAdmin(main, "Webhooks");
   let webhook = await s.client.webhooks.get(id);
   const summary = h("section", { "aria-labelledby": "wh-title" });
   const status = notice();
@@ -178,7 +177,9 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
     renderSummary();
     await deliveryChart(s, id, chart);
   });
-  append(main, [summary, actions, deliveries.el, chart, editor]);
+  // Without webhooks:write the screen shows, and offers nothing to change.
+  const writable = can(s, "webhooks:write");
+  append(main, [summary, writable && actions, deliveries.el, chart, writable && editor]);
   await Promise.all([deliveries.reload(), deliveryChart(s, id, chart)]);
 }
 
@@ -357,23 +358,24 @@ function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () =>
         h("h3", {}, "Payload (the signed body)"),
         json(detail.payload),
         sentHeaders(detail),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "primary",
-            onclick: async () => {
-              try {
-                await s.client.webhooks.deliveries.redeliver(webhookId, d.id);
-                status.ok("Redelivery queued: refresh to see its result.");
-                refresh();
-              } catch (e) {
-                status.error(errorText(e));
-              }
+        can(s, "webhooks:write") &&
+          h(
+            "button",
+            {
+              type: "button",
+              class: "primary",
+              onclick: async () => {
+                try {
+                  await s.client.webhooks.deliveries.redeliver(webhookId, d.id);
+                  status.ok("Redelivery queued: refresh to see its result.");
+                  refresh();
+                } catch (e) {
+                  status.error(errorText(e));
+                }
+              },
             },
-          },
-          "Redeliver",
-        ),
+            "Redeliver",
+          ),
         status.el,
       );
     } catch (e) {

@@ -1,11 +1,7 @@
 import type { Webhook } from "../../sdk/src/index";
 import { EVENT_TYPES, type EventType } from "./catalog";
 import { append, badge, errorText, field, h, notice, replace, secretBox, uid, when } from "./dom";
-import type { Session } from "./session";
-
-export function needsAdmin(main: HTMLElement, what: string) {
-  append(main, [h("p", { class: "notice" }, `${what} need an admin key. Sign in with one to see and manage them.`)]);
-}
+import { can, type Session } from "./session";
 
 export function health(w: Webhook) {
   if (!w.enabled) return badge(`Disabled${w.disabledReason ? `: ${w.disabledReason}` : ""}`, "bad");
@@ -45,17 +41,34 @@ export function eventPicker(selected: string[] = []) {
 export function filterPicker(s: Session, current: Webhook["filters"] = { projectId: null, assigneeId: null }) {
   const project = h("select", {}, h("option", { value: "" }, "any project"));
   const assignee = h("select", {}, h("option", { value: "" }, "any assignee"));
-  const fill = (select: HTMLSelectElement, items: { id: string; name: string }[], selected: string | null) => {
-    for (const item of items)
-      select.append(h("option", { value: item.id, selected: item.id === selected }, `${item.name} (${item.id})`));
+  // The current filter is an option from the start, named once the list arrives: saving
+  // never drops a filter the key may not list (no projects:read or members:read) or that
+  // lies beyond the first 100.
+  const keep = (select: HTMLSelectElement, id: string | null) =>
+    id ? select.appendChild(h("option", { value: id, selected: true }, id)) : undefined;
+  const fill = (
+    select: HTMLSelectElement,
+    items: { id: string; name: string }[],
+    kept: HTMLOptionElement | undefined,
+  ) => {
+    for (const item of items) {
+      const label = `${item.name} (${item.id})`;
+      if (item.id === kept?.value) kept.textContent = label;
+      else select.append(h("option", { value: item.id }, label));
+    }
   };
-  void Promise.all([s.client.projects.list({ limit: 100 }), s.client.users.list({ limit: 100 })]).then(
-    ([projects, users]) => {
-      fill(project, projects.data, current.projectId);
-      fill(assignee, users.data, current.assigneeId);
-    },
-    () => {},
-  );
+  const keptProject = keep(project, current.projectId);
+  const keptAssignee = keep(assignee, current.assigneeId);
+  if (can(s, "projects:read"))
+    void s.client.projects.list({ limit: 100 }).then(
+      (page) => fill(project, page.data, keptProject),
+      () => {},
+    );
+  if (can(s, "members:read"))
+    void s.client.users.list({ limit: 100 }).then(
+      (page) => fill(assignee, page.data, keptAssignee),
+      () => {},
+    );
   return {
     el: h(
       "div",
@@ -109,7 +122,7 @@ function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => 
 
 export async function webhooksView(s: Session, main: HTMLElement) {
   append(main, [h("h1", {}, "Webhooks")]);
-  if (!s.admin) return needsAdmin(main, "Webhooks");
+  const writable = can(s, "webhooks:write");
   const created = h("div");
   const table = h("div", { class: "table-wrap" });
   append(main, [created, table]);
@@ -117,7 +130,7 @@ export async function webhooksView(s: Session, main: HTMLElement) {
   async function load() {
     const page = await s.client.webhooks.list({ limit: 100 });
     if (page.data.length === 0) {
-      replace(table, h("p", {}, "No webhooks yet: create one below."));
+      replace(table, h("p", {}, writable ? "No webhooks yet: create one below." : "No webhooks yet."));
       return;
     }
     replace(
@@ -162,21 +175,22 @@ export async function webhooksView(s: Session, main: HTMLElement) {
     );
   }
 
-  append(main, [
-    createForm(s, async (w) => {
-      replace(
-        created,
-        secretBox(
-          "Webhook created: its signing secret",
-          w.secret,
-          "Shown only now: store it where your receiver can read it. Verk signs every delivery with it.",
-        ),
-        h("p", {}, h("a", { href: `#/webhooks/${w.id}` }, `Open ${w.url}: send a test event, see deliveries`)),
-      );
-      await load();
-      (created.firstElementChild as HTMLElement | null)?.focus();
-    }),
-  ]);
+  if (writable)
+    append(main, [
+      createForm(s, async (w) => {
+        replace(
+          created,
+          secretBox(
+            "Webhook created: its signing secret",
+            w.secret,
+            "Shown only now: store it where your receiver can read it. Verk signs every delivery with it.",
+          ),
+          h("p", {}, h("a", { href: `#/webhooks/${w.id}` }, `Open ${w.url}: send a test event, see deliveries`)),
+        );
+        await load();
+        (created.firstElementChild as HTMLElement | null)?.focus();
+      }),
+    ]);
   try {
     await load();
   } catch (e) {

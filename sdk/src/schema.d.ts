@@ -1594,6 +1594,8 @@ export interface components {
         "Idempotent-Replayed": "true";
         /** @description The new resource's URL */
         Location: string;
+        /** @description What the API key may do at this moment: its permissions within its member's role, comma-separated in catalog order (README "Identity and keys"); empty when it holds none */
+        "X-Verk-Permissions": string;
         /** @description RFC 8288: `<…>; rel="next"` names the next page (absent on the last page) */
         Link: string;
     };
@@ -2839,6 +2841,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -2857,6 +2860,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2886,6 +2890,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2903,6 +2908,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -2922,6 +2928,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -2959,6 +2966,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The version of this resource */
@@ -2980,6 +2988,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3009,6 +3018,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3026,6 +3036,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -3044,6 +3055,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3061,6 +3073,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3078,6 +3091,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3097,6 +3111,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3132,6 +3147,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3151,6 +3167,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3168,6 +3185,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3197,6 +3215,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3214,6 +3233,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3231,6 +3251,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3250,6 +3271,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3287,6 +3309,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3304,6 +3327,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3321,6 +3345,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3350,6 +3375,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3367,6 +3393,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3384,6 +3411,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3401,6 +3429,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3418,6 +3447,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3437,6 +3467,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3476,6 +3507,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3495,6 +3527,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3524,6 +3557,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3541,6 +3575,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3558,6 +3593,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3575,6 +3611,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3592,6 +3629,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3609,6 +3647,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3626,6 +3665,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3645,6 +3685,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3697,6 +3738,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -3715,6 +3757,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3744,6 +3787,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3761,6 +3805,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3780,6 +3825,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3817,6 +3863,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The version of this resource */
@@ -3838,6 +3885,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3867,6 +3915,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3884,6 +3933,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -3902,6 +3952,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3919,6 +3970,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3936,6 +3988,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -3955,6 +4008,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -3990,6 +4044,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4009,6 +4064,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4026,6 +4082,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4055,6 +4112,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4072,6 +4130,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4089,6 +4148,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4108,6 +4168,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4145,6 +4206,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4162,6 +4224,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4179,6 +4242,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4208,6 +4272,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4225,6 +4290,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4242,6 +4308,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4259,6 +4326,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4276,6 +4344,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4295,6 +4364,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4334,6 +4404,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4353,6 +4424,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4382,6 +4454,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4399,6 +4472,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4416,6 +4490,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4433,6 +4508,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4450,6 +4526,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4467,6 +4544,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4484,6 +4562,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4503,6 +4582,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4544,6 +4624,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -4562,6 +4643,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4591,6 +4673,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4608,6 +4691,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4625,6 +4709,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4644,6 +4729,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4683,6 +4769,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The version of this resource */
@@ -4704,6 +4791,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4733,6 +4821,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4750,6 +4839,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4767,6 +4857,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -4785,6 +4876,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4802,6 +4894,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4819,6 +4912,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4838,6 +4932,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4873,6 +4968,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4892,6 +4988,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4909,6 +5006,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4938,6 +5036,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4955,6 +5054,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -4972,6 +5072,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -4991,6 +5092,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5028,6 +5130,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5045,6 +5148,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5062,6 +5166,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5091,6 +5196,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5108,6 +5214,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5125,6 +5232,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5142,6 +5250,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5159,6 +5268,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5178,6 +5288,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5217,6 +5328,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5236,6 +5348,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5265,6 +5378,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5282,6 +5396,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5299,6 +5414,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5316,6 +5432,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5333,6 +5450,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5350,6 +5468,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5367,6 +5486,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5386,6 +5506,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5433,6 +5554,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -5451,6 +5573,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5480,6 +5603,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5497,6 +5621,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5516,6 +5641,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5549,6 +5675,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5566,6 +5693,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5595,6 +5723,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5612,6 +5741,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5629,6 +5759,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5648,6 +5779,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5688,6 +5820,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -5706,6 +5839,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5735,6 +5869,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5752,6 +5887,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5771,6 +5907,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5808,6 +5945,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5827,6 +5965,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5856,6 +5995,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5873,6 +6013,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -5891,6 +6032,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5908,6 +6050,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5925,6 +6068,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5944,6 +6088,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -5977,6 +6122,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -5996,6 +6142,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6013,6 +6160,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6042,6 +6190,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6059,6 +6208,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6078,6 +6228,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6113,6 +6264,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6132,6 +6284,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6149,6 +6302,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6178,6 +6332,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6195,6 +6350,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6212,6 +6368,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6231,6 +6388,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6268,6 +6426,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6285,6 +6444,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6302,6 +6462,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6331,6 +6492,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6348,6 +6510,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6365,6 +6528,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6382,6 +6546,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6399,6 +6564,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6418,6 +6584,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6457,6 +6624,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6476,6 +6644,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6505,6 +6674,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6522,6 +6692,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6539,6 +6710,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6556,6 +6728,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6573,6 +6746,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6590,6 +6764,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6607,6 +6782,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6626,6 +6802,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6665,6 +6842,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -6683,6 +6861,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6712,6 +6891,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6729,6 +6909,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6748,6 +6929,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6785,6 +6967,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6804,6 +6987,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6833,6 +7017,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6850,6 +7035,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6867,6 +7053,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6884,6 +7071,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6901,6 +7089,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6920,6 +7109,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6955,6 +7145,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6972,6 +7163,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -6989,6 +7181,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7018,6 +7211,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7035,6 +7229,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7052,6 +7247,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7071,6 +7267,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7110,6 +7307,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7129,6 +7327,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7158,6 +7357,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7175,6 +7375,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7192,6 +7393,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -7210,6 +7412,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7227,6 +7430,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7244,6 +7448,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7263,6 +7468,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7303,6 +7509,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -7321,6 +7528,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7350,6 +7558,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7367,6 +7576,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7386,6 +7596,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7423,6 +7634,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7442,6 +7654,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7471,6 +7684,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7488,6 +7702,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7505,6 +7720,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7522,6 +7738,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7541,6 +7758,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7574,6 +7792,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7591,6 +7810,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7620,6 +7840,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7637,6 +7858,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7654,6 +7876,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7673,6 +7896,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7708,6 +7932,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7725,6 +7950,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7742,6 +7968,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7771,6 +7998,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7788,6 +8016,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7805,6 +8034,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -7824,6 +8054,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7861,6 +8092,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7878,6 +8110,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7907,6 +8140,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7924,6 +8158,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7941,6 +8176,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7958,6 +8194,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7975,6 +8212,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -7992,6 +8230,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8011,6 +8250,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8047,6 +8287,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8064,6 +8305,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8093,6 +8335,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8110,6 +8353,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8127,6 +8371,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8146,6 +8391,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8185,6 +8431,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8203,6 +8450,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8232,6 +8480,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8249,6 +8498,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8266,6 +8516,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8284,6 +8535,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8301,6 +8553,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8318,6 +8571,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8337,6 +8591,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8376,6 +8631,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8394,6 +8650,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8423,6 +8680,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8440,6 +8698,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8457,6 +8716,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8474,6 +8734,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8491,6 +8752,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8510,6 +8772,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8553,6 +8816,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8571,6 +8835,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8600,6 +8865,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8617,6 +8883,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8634,6 +8901,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8653,6 +8921,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8687,6 +8956,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8704,6 +8974,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8733,6 +9004,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8750,6 +9022,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8767,6 +9040,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8786,6 +9060,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8822,6 +9097,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8840,6 +9116,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8869,6 +9146,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8886,6 +9164,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8903,6 +9182,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -8921,6 +9201,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8938,6 +9219,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -8955,6 +9237,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -8974,6 +9257,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9013,6 +9297,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -9031,6 +9316,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9060,6 +9346,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9077,6 +9364,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9094,6 +9382,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -9112,6 +9401,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9129,6 +9419,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9146,6 +9437,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9165,6 +9457,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9204,6 +9497,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     Link: components["headers"]["Link"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -9222,6 +9516,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9251,6 +9546,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9268,6 +9564,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9287,6 +9584,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9324,6 +9622,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     Location: components["headers"]["Location"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9343,6 +9642,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9372,6 +9672,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9389,6 +9690,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9406,6 +9708,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9423,6 +9726,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9442,6 +9746,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9475,6 +9780,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9494,6 +9800,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9509,6 +9816,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9538,6 +9846,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9555,6 +9864,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9572,6 +9882,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9591,6 +9902,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9626,6 +9938,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9643,6 +9956,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description `return=minimal` */
                     "Preference-Applied"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9660,6 +9974,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9689,6 +10004,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9706,6 +10022,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9723,6 +10040,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9740,6 +10058,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9759,6 +10078,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9796,6 +10116,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The version of this resource */
                     ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9815,6 +10136,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9844,6 +10166,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9861,6 +10184,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9878,6 +10202,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9895,6 +10220,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9912,6 +10238,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9929,6 +10256,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -9946,6 +10274,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -9965,6 +10294,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -10000,6 +10330,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -10018,6 +10349,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -10047,6 +10379,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -10064,6 +10397,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -10081,6 +10415,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     "Retry-After": components["headers"]["Retry-After"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
@@ -10099,6 +10434,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -10116,6 +10452,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -10133,6 +10470,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
@@ -10152,6 +10490,7 @@ export interface operations {
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;

@@ -54,13 +54,24 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     return failAuthentication(c.env, ip, message);
   }
 
-  const headers = rateLimitHeaders(outcome.decision);
+  const headers = { ...rateLimitHeaders(outcome.decision), ...permissionsHeader(outcome.principal.permissions) };
   if (!outcome.decision.allowed) throw rateLimited(outcome.decision, headers);
   c.set("principal", outcome.principal);
   if (outcome.touch) c.executionCtx.waitUntil(touchApiKey(c.env.DB, outcome.principal.apiKeyId));
   await next();
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 });
+
+/**
+ * What the key may do at this moment (its permissions within its member's role, the set
+ * `requirePermission` checks), in catalog order, on every answer once the key is known,
+ * refusals included, as GitHub's `X-OAuth-Scopes` (README "Identity and keys").
+ */
+export const PERMISSIONS_HEADER = "X-Verk-Permissions";
+
+function permissionsHeader(permissions: readonly KeyPermission[]): Record<string, string> {
+  return { [PERMISSIONS_HEADER]: permissions.join(",") };
+}
 
 /** Seconds this isolate still refuses failed authentications from `ip` without asking anyone; 0 if none. */
 function throttledFor(ip: string): number {

@@ -1,6 +1,7 @@
 import { cors } from "hono/cors";
 import { configFrom } from "../config";
 import type { Env } from "../env";
+import { PERMISSIONS_HEADER } from "./auth";
 import { BOOKMARK_HEADER } from "./db-session";
 
 /**
@@ -33,7 +34,8 @@ export const corsPolicy = cors({
   // (http/rate-limit-headers.ts, Retry-After on 429 and on 409 for an
   // Idempotency-Key still in progress), the request id, versions,
   // where a create put its resource, pages, the read-your-writes bookmark, replays and
-  // a DELETE's honoured `Prefer: return=minimal`.
+  // a DELETE's honoured `Prefer: return=minimal`, and what the key may do (a page offers
+  // only what it allows).
   exposeHeaders: [
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
@@ -48,6 +50,7 @@ export const corsPolicy = cors({
     BOOKMARK_HEADER,
     "Idempotent-Replayed",
     "Preference-Applied",
+    PERMISSIONS_HEADER,
   ],
   // Seconds a browser may reuse a preflight's answer (Chromium caps it at 7200).
   maxAge: 600,

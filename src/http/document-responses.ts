@@ -53,6 +53,11 @@ export const RESPONSE_HEADERS = {
     schema: { type: "string" as const, enum: ["true"] },
   },
   Location: { description: "The new resource's URL", required: true, schema: text },
+  "X-Verk-Permissions": {
+    description:
+      'What the API key may do at this moment: its permissions within its member\'s role, comma-separated in catalog order (README "Identity and keys"); empty when it holds none',
+    schema: text,
+  },
   Link: {
     description: 'RFC 8288: `<…>; rel="next"` names the next page (absent on the last page)',
     schema: text,
@@ -83,7 +88,7 @@ const COUNTED_SCHEMES = new Set(["bearerAuth", "incomingWebhookKey"]);
 /**
  * Completes the document the routes declared: every response gets `X-Request-Id`;
  * counted operations' answers (all but 401) get the rate-limit headers, their 429 and
- * every 429 `Retry-After`; writes under the JSON body guard may answer 413 and 415;
+ * every 429 `Retry-After`; an API key's answers (all but 401) name its permissions; writes under the JSON body guard may answer 413 and 415;
  * everything may answer 500; a POST that takes `Idempotency-Key` marks replays and may
  * answer 409 with `Retry-After` while the first request runs; a 201 names its
  * `Location`; a page of a list may carry `Link`.
@@ -119,6 +124,7 @@ function completeOperation(path: string, method: string, operation: Operation): 
   for (const [status, response] of Object.entries(responses)) {
     const headers: Record<string, unknown> = { "X-Request-Id": ref("X-Request-Id") };
     if (counted && status !== "401") for (const name of RATE_LIMIT) headers[name] = ref(name);
+    if (scheme === "bearerAuth" && status !== "401") headers["X-Verk-Permissions"] = ref("X-Verk-Permissions");
     if (status === "429") headers["Retry-After"] = { ...RESPONSE_HEADERS["Retry-After"], required: true };
     if (idempotent && status.startsWith("2")) headers["Idempotent-Replayed"] = ref("Idempotent-Replayed");
     if (idempotent && status === "409") headers["Retry-After"] = ref("Retry-After");

@@ -340,7 +340,7 @@ async function main() {
     await typeSelect.select("");
     await resourceTypeSelect.select("task");
     await textbox("Actor id").fill(org.apiKey.id);
-    const filtered = page.waitForRequest((r) => {
+    const filteredRequest = page.waitForRequest((r) => {
       const url = new URL(r.url());
       return (
         url.pathname === "/v1/events" &&
@@ -349,7 +349,7 @@ async function main() {
       );
     });
     await button("Filter").click();
-    await filtered;
+    await filteredRequest;
     await page.waitForFunction(
       (keyId) => {
         const shown = [...document.querySelectorAll("details[data-event] summary")].map((el) => el.textContent ?? "");

@@ -404,7 +404,8 @@ async function main() {
     // The first webhook filters on an assignee this key may not list: editing it keeps the filter.
     const filtered = (await api("GET", "/v1/webhooks", adminKey)).data.find((w) => w.url === hookUrl);
     await page.goto(`${base}/dashboard#/webhooks/${filtered.id}`);
-    await page.waitForSelector("[data-health]");
+    // A hash change: wait for the detail page itself (the list also shows health badges).
+    await waitForText("Edit URL, description, events and filters");
     await page.click("details.card > summary");
     await page.locator('details.card ::-p-aria([name="Description"][role="textbox"])').fill("Edited by a webhooks key");
     await button("Save changes").click();

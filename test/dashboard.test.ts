@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call } from "./harness";
+import { call, policyDirectives } from "./harness";
 
 /**
  * `/dashboard`: the page comes from the Worker with a policy that lets the browser load
@@ -14,12 +14,7 @@ describe("/dashboard", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
     const csp = res.headers.get("Content-Security-Policy")!;
-    const directives = Object.fromEntries(
-      csp.split(";").map((d) => {
-        const [name, ...sources] = d.trim().split(/\s+/);
-        return [name!, sources];
-      }),
-    );
+    const directives = policyDirectives(csp);
     expect(directives["default-src"]).toEqual(["'self'"]);
     expect(directives["script-src"]).toEqual(["'self'"]);
     expect(directives["style-src"]).toEqual(["'self'"]);

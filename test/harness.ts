@@ -134,3 +134,13 @@ export function expectError(
 export function errorOf(response: ApiResponse): ErrorBody["error"] {
   return (response.body as ErrorBody).error;
 }
+
+/** A Content-Security-Policy header as directive → sources. */
+export function policyDirectives(csp: string): Record<string, string[]> {
+  return Object.fromEntries(
+    csp.split(";").map((d) => {
+      const [name, ...sources] = d.trim().split(/\s+/);
+      return [name!, sources];
+    }),
+  );
+}

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
+import { selfOnlyPolicy } from "../http/page-policy";
 
 /**
  * `/dashboard`: the page that boots the dashboard. The dashboard itself is plain
@@ -13,17 +14,7 @@ import type { AppEnv } from "../http/context";
 export const DASHBOARD_SCRIPT_PATH = "/dashboard/app.js";
 export const DASHBOARD_STYLE_PATH = "/dashboard/app.css";
 
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join("; ");
+export const DASHBOARD_CSP = selfOnlyPolicy();
 
 const PAGE = `<!doctype html>
 <html lang="en">

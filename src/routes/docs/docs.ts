@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/context";
+import { selfOnlyPolicy } from "../../http/page-policy";
 
 /**
  * `/docs`: the API reference, rendered in the browser by Scalar's standalone bundle
@@ -15,18 +16,7 @@ export const DOCS_UI_PATH = "/docs/scalar.js";
 export const DOCS_INIT_PATH = "/docs/init.js";
 
 /** Only this origin; inline styles because the UI themes itself with style attributes. */
-export const DOCS_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join("; ");
+export const DOCS_CSP = selfOnlyPolicy({ inlineStyles: true });
 
 const PAGE = `<!doctype html>
 <html lang="en">

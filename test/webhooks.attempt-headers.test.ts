@@ -85,7 +85,10 @@ describe("webhooks: the headers each attempt sent", { timeout: 40_000 }, () => {
       "webhook-timestamp": got!.headers["webhook-timestamp"],
       "webhook-signature": got!.headers["webhook-signature"],
     });
-    expect(await verifyInNode(got!.body, attempt!.requestHeaders!, hook.secret)).toEqual({ seed: true, standard: true });
+    expect(await verifyInNode(got!.body, attempt!.requestHeaders!, hook.secret)).toEqual({
+      seed: true,
+      standard: true,
+    });
 
     const disabled = await pendingDelivery("attempt-headers-disabled");
     const patched = await call("PATCH", `/v1/webhooks/${disabled.hook.id}`, {

@@ -229,6 +229,14 @@ async function main() {
         shownHeaders[name] === arrived.headers[name],
         `${name}: shown ${shownHeaders[name]}, sent ${arrived.headers[name]}`,
       );
+    // Each attempt's own signature: the first attempt's is exactly what the receiver got first.
+    const firstSignature = await page.$$eval(
+      'details[data-status="failed"] [data-attempt-headers="1"] [data-headers] tr',
+      (rows) =>
+        rows.find((r) => r.querySelector("th")?.textContent === "webhook-signature")?.querySelector("td")?.textContent,
+    );
+    check(firstSignature?.startsWith("v1,"), `a webhook-signature starting with v1, shown, got ${firstSignature}`);
+    check(firstSignature === arrived.headers["webhook-signature"], "the shown signature is the one the receiver got");
     await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Failing"));
     await shot("delivery-failed");
 

@@ -96,6 +96,12 @@ describe("webhooks: real signed deliveries", { timeout: 40_000 }, () => {
         responseTimeMs: expect.any(Number),
         error: null,
         nextAttemptAt: null,
+        // The very headers the receiver got: this attempt's timestamp and signatures.
+        requestHeaders: expect.objectContaining({
+          "X-Verk-Signature": headers["x-verk-signature"],
+          "webhook-timestamp": headers["webhook-timestamp"],
+          "webhook-signature": headers["webhook-signature"],
+        }),
       },
     ]);
     const after = await call<WebhookResource>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin });

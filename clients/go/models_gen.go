@@ -635,6 +635,8 @@ type DeliveryAttempt struct {
 	ResponseTimeMs *int       `json:"responseTimeMs"`
 	Error          *string    `json:"error"`
 	NextAttemptAt  *time.Time `json:"nextAttemptAt"`
+	// The request headers this attempt sent, by name: `webhook-timestamp` and the signatures are this attempt's own. Null when it was not sent, and for attempts recorded before headers were kept
+	RequestHeaders map[string]string `json:"requestHeaders"`
 }
 
 type WebhookRecovery struct {

@@ -357,7 +357,7 @@ function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () =>
         ),
         h("h3", {}, "Payload (the signed body)"),
         json(detail.payload),
-        sentHeaders(detail),
+        attemptHeaders(detail),
         can(s, "webhooks:write") &&
           h(
             "button",
@@ -385,12 +385,62 @@ function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () =>
   return h("li", {}, item);
 }
 
+type DeliveryDetail = Awaited<ReturnType<Session["client"]["webhooks"]["deliveries"]["get"]>>;
+
 /**
- * The headers every attempt of this delivery carries (README "Webhooks (outgoing)").
- * The API stores no request headers: the values shown are the ones fixed by the delivery,
- * and the timestamp and signatures are described, since each attempt computes its own.
+ * The exact headers each attempt sent, timestamps and signatures included, so a receiver's
+ * signature check can be redone by hand against the payload above. Attempts the API holds
+ * no headers for (never sent, or made before it kept them) fall back to sentHeaders.
  */
-function sentHeaders(d: Delivery) {
+function attemptHeaders(d: DeliveryDetail) {
+  const recorded = d.attempts.filter((a) => a.requestHeaders !== null);
+  const missing = d.attempts.filter((a) => a.requestHeaders === null).map((a) => a.attemptNumber);
+  const last = recorded.at(-1);
+  return [
+    recorded.length > 0 ? h("h3", {}, "Headers sent, by attempt") : null,
+    ...recorded.map((a) =>
+      h(
+        "details",
+        { "data-attempt-headers": String(a.attemptNumber), open: a === last },
+        h("summary", {}, `Attempt ${a.attemptNumber} · `, when(a.attemptedAt)),
+        headerTable(`Headers attempt ${a.attemptNumber} sent`, Object.entries(a.requestHeaders ?? {})),
+      ),
+    ),
+    missing.length > 0 ? sentHeaders(d, missing) : null,
+  ];
+}
+
+/** Values are code when they are the exact ones sent, plain text when they describe them. */
+function headerTable(caption: string, rows: [string, string][], exact = true) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { "data-headers": "" },
+      h("caption", {}, caption),
+      h(
+        "tbody",
+        {},
+        rows.map(([name, value]) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, h("code", {}, name)),
+            h("td", {}, exact ? h("code", {}, value) : value),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The headers every attempt of this delivery carries (README "Webhooks (outgoing)"), for
+ * attempts whose own headers were not recorded: the values fixed by the delivery, and the
+ * timestamp and signatures described, since each attempt computes its own.
+ */
+function sentHeaders(d: Delivery, attemptNumbers: number[]) {
   const rows: [string, string][] = [
     ["Content-Type", "application/json"],
     ["X-Verk-Event", d.event],
@@ -400,18 +450,10 @@ function sentHeaders(d: Delivery) {
     ["webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per live secret"],
     ["X-Verk-Signature", "sha256=<hex HMAC-SHA256 of the body with the current secret>"],
   ];
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { "data-headers": "" },
-      h("caption", {}, "Headers each attempt sends (timestamps and signatures are computed per attempt, not stored)"),
-      h(
-        "tbody",
-        {},
-        rows.map(([name, value]) => h("tr", {}, h("th", { scope: "row" }, h("code", {}, name)), h("td", {}, value))),
-      ),
-    ),
+  const which = `attempt${attemptNumbers.length === 1 ? "" : "s"} ${attemptNumbers.join(", ")}`;
+  return headerTable(
+    `Headers each attempt sends (not recorded for ${which}: timestamps and signatures are computed per attempt)`,
+    rows,
+    false,
   );
 }

@@ -367,6 +367,8 @@ export const deliveryAttempts = sqliteTable(
     responseTimeMs: integer("response_time_ms"),
     error: text("error"),
     nextAttemptAt: text("next_attempt_at"),
+    /** The request headers this attempt sent (signatures included); NULL when not sent, or made before 0009. */
+    requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>(),
   },
   (t) => [
     index("delivery_attempts_delivery").on(t.deliveryId, t.attemptNumber),

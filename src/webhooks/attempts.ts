@@ -158,6 +158,7 @@ function attemptStatements(
     responseTimeMs: result.responseTimeMs ?? null,
     error: result.error ?? null,
     nextAttemptAt,
+    requestHeaders: result.requestHeaders ?? null,
   });
 }
 

@@ -24,6 +24,8 @@ export interface AttemptResult {
   error: string | null;
   /** From `Retry-After` on a 429 or 503, capped at 12 h. */
   retryAfterSeconds?: number;
+  /** The headers the request went out with, signatures included: stored with the attempt. */
+  requestHeaders: Record<string, string>;
 }
 
 export interface SignedRequest {
@@ -41,7 +43,7 @@ export interface SignedRequest {
  * naming the new location), so a public URL cannot bounce the request elsewhere.
  */
 export async function postSigned(config: Config, request: SignedRequest, now = Date.now()): Promise<AttemptResult> {
-  const headers = {
+  const headers: Record<string, string> = {
     "Content-Type": "application/json",
     "User-Agent": USER_AGENT,
     "X-Verk-Event": request.eventType,
@@ -71,13 +73,14 @@ export async function postSigned(config: Config, request: SignedRequest, now = D
       statusCode: null,
       responseTimeMs: Date.now() - started,
       error: truncate(timedOut ? `Timed out after ${config.webhookTimeoutMs} ms` : `Request failed: ${String(error)}`),
+      requestHeaders: headers,
     };
   }
   const responseTimeMs = Date.now() - started;
   const status = response.status;
   if (status >= 200 && status < 300) {
     await response.body?.cancel();
-    return { ok: true, statusCode: status, responseTimeMs, error: null };
+    return { ok: true, statusCode: status, responseTimeMs, error: null, requestHeaders: headers };
   }
   let error: string;
   if (status >= 300 && status < 400) {
@@ -87,7 +90,13 @@ export async function postSigned(config: Config, request: SignedRequest, now = D
     const snippet = await readSnippet(response, 200);
     error = `HTTP ${status}${snippet ? `: ${snippet}` : ""}`;
   }
-  const result: AttemptResult = { ok: false, statusCode: status, responseTimeMs, error: truncate(error) };
+  const result: AttemptResult = {
+    ok: false,
+    statusCode: status,
+    responseTimeMs,
+    error: truncate(error),
+    requestHeaders: headers,
+  };
   if (status === 429 || status === 503) {
     const retryAfter = parseRetryAfter(response.headers.get("Retry-After"), now);
     if (retryAfter !== undefined) result.retryAfterSeconds = retryAfter;

@@ -42,6 +42,8 @@ export interface AttemptRecord {
   responseTimeMs: number | null;
   error: string | null;
   nextAttemptAt: string | null;
+  /** The headers the request went out with; null when it was not sent. */
+  requestHeaders: Record<string, string> | null;
 }
 
 /**
@@ -58,8 +60,9 @@ export function recordAttemptStatements(
     db
       .prepare(
         `INSERT INTO delivery_attempts
-           (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at)
-         SELECT ?, id, webhook_id, attempt_count + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+           (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code, response_time_ms, error, next_attempt_at,
+            request_headers)
+         SELECT ?, id, webhook_id, attempt_count + 1, ?, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
       )
       .bind(
         newId("att"),
@@ -68,6 +71,7 @@ export function recordAttemptStatements(
         attempt.responseTimeMs,
         attempt.error,
         attempt.nextAttemptAt,
+        attempt.requestHeaders === null ? null : JSON.stringify(attempt.requestHeaders),
         deliveryId,
       ),
     db

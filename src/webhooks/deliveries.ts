@@ -39,6 +39,7 @@ export function presentAttempt(row: DeliveryAttempt) {
     responseTimeMs: row.responseTimeMs,
     error: row.error,
     nextAttemptAt: row.nextAttemptAt,
+    requestHeaders: row.requestHeaders,
   };
 }
 
@@ -75,7 +76,7 @@ async function findDelivery(db: DrizzleD1Database, webhookId: string, deliveryId
   return row;
 }
 
-/** One delivery with every attempt and the exact body it sends (without the per-attempt signature headers). */
+/** One delivery with every attempt (and the headers each sent) and the exact body it sends. */
 export async function getDelivery(
   db: DrizzleD1Database,
   organization: { id: string; name: string },

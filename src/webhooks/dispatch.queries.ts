@@ -26,6 +26,8 @@ export interface AttemptInsert {
   responseTimeMs: number | null;
   error: string | null;
   nextAttemptAt: string | null;
+  /** The headers the request went out with; null when it was not sent. */
+  requestHeaders: Record<string, string> | null;
 }
 
 /** What this round of attempts did to one webhook's run of consecutive failures. */
@@ -118,11 +120,11 @@ export function recordFirstAttemptsStatements(
       db
         .prepare(
           `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code,
-             response_time_ms, error, next_attempt_at)
+             response_time_ms, error, next_attempt_at, request_headers)
            SELECT value ->> 'id', value ->> 'deliveryId',
              (SELECT webhook_id FROM deliveries WHERE deliveries.id = value ->> 'deliveryId'), 1,
              value ->> 'attemptedAt', value ->> 'statusCode', value ->> 'responseTimeMs', value ->> 'error',
-             value ->> 'nextAttemptAt'
+             value ->> 'nextAttemptAt', value ->> 'requestHeaders'
            FROM json_each(?1)`,
         )
         .bind(JSON.stringify(input.attempts)),

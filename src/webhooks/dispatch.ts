@@ -206,6 +206,7 @@ async function dispatch(
       responseTimeMs: result?.responseTimeMs ?? null,
       error: outcome.kind === "notSent" ? outcome.reason : (result?.error ?? null),
       nextAttemptAt,
+      requestHeaders: result?.requestHeaders ?? null,
     });
     if (outcome.kind !== "notSent") countAttempt(health, pair.webhook.id, outcome.kind, attemptedAt);
   });

@@ -701,6 +701,8 @@ class DeliveryAttempt(TypedDict):
     response_time_ms: Optional[int]
     error: Optional[str]
     next_attempt_at: Optional[datetime]
+    #: The request headers this attempt sent, by name: `webhook-timestamp` and the signatures are this attempt's own. Null when it was not sent, and for attempts recorded before headers were kept
+    request_headers: Optional[Dict[str, Any]]
 
 
 class WebhookRecovery(TypedDict):

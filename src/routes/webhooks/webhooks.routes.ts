@@ -185,6 +185,23 @@ export const DeliveryAttemptSchema = z
     responseTimeMs: z.number().int().nullable(),
     error: z.string().nullable(),
     nextAttemptAt: Timestamp.nullable(),
+    requestHeaders: z
+      .record(z.string(), z.string())
+      .nullable()
+      .openapi({
+        description:
+          "The request headers this attempt sent, by name: `webhook-timestamp` and the signatures are this attempt's own. Null when it was not sent, and for attempts recorded before headers were kept",
+        example: {
+          "Content-Type": "application/json",
+          "User-Agent": "Verk-Webhooks/1.0",
+          "X-Verk-Event": "task.created",
+          "X-Verk-Delivery": "del_3Hs8Kd2Lq9Wx4Zt1Cv6B",
+          "X-Verk-Signature": "sha256=5d41402abc4b2a76b9719d911017c592ae2f2b8a0c6bd8f0a52e2f4b1b7c9d3e",
+          "webhook-id": "del_3Hs8Kd2Lq9Wx4Zt1Cv6B",
+          "webhook-timestamp": "1767225600",
+          "webhook-signature": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+        },
+      }),
   })
   .openapi("DeliveryAttempt");
 

@@ -94,6 +94,14 @@ async function main() {
     page.waitForFunction((t) => document.body.textContent.includes(t), { timeout }, needle);
   const button = (name) => page.locator(`::-p-aria([name="${name}"][role="button"])`);
   const labelled = (name) => page.locator(`::-p-aria(${name})`);
+  // Opens the webhook's "Edit URL, description, events and filters" card. Not by clicking
+  // its summary: that click now and then missed (the deliveries and the chart load above it
+  // and move it), and the next step waited 30 s for a field that never showed. Opening a
+  // <details> is the browser's own behaviour, not the dashboard's.
+  const openEditor = () =>
+    page.$eval("details.card", (details) => {
+      details.open = true;
+    });
   const navLinks = () => page.$$eval("nav a", (els) => els.map((el) => el.textContent));
   const textbox = (name) => page.locator(`::-p-aria([name="${name}"][role="textbox"])`);
   /** Every visible form control has a label (a <label>, aria-label or aria-labelledby). */
@@ -274,7 +282,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Disabled"));
     await button("Enable").click();
     await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Enabled"));
-    await page.click("details.card > summary");
+    await openEditor();
     const description = page.locator('details.card ::-p-aria([name="Description"][role="textbox"])');
     await description.fill("Edited in the dashboard");
     await button("Save changes").click();
@@ -414,7 +422,7 @@ async function main() {
     await page.goto(`${base}/dashboard#/webhooks/${filtered.id}`);
     // A hash change: wait for the detail page itself (the list also shows health badges).
     await waitForText("Edit URL, description, events and filters");
-    await page.click("details.card > summary");
+    await openEditor();
     await page.locator('details.card ::-p-aria([name="Description"][role="textbox"])').fill("Edited by a webhooks key");
     await button("Save changes").click();
     await waitForText("Edited by a webhooks key");

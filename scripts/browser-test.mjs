@@ -316,6 +316,11 @@ async function main() {
     await page.waitForFunction(() =>
       document.querySelector("[data-recover-status]")?.textContent?.includes("2 queued, 0 remaining"),
     );
+    // The control follows the pending count, then refreshes the log itself.
+    await page.waitForFunction(
+      () => document.querySelector("[data-recover-progress]")?.textContent?.startsWith("Done:"),
+      { timeout: 30_000 },
+    );
     await waitForStatus("succeeded", 4, 30_000);
     const resent = receiver
       .received("dash")

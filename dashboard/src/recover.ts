@@ -5,6 +5,9 @@ import type { Session } from "./session";
 type Recovery = Awaited<ReturnType<Session["client"]["webhooks"]["recover"]>>;
 
 const DAY_MS = 86_400_000;
+/** How often, and for how long at most, the pending count is read while a recovery runs. */
+const FOLLOW_EVERY_MS = 2_000;
+const FOLLOW_FOR_MS = 10 * 60_000;
 
 /** A `datetime-local` value (the browser's local time, to the minute) for `ms`. */
 function localInput(ms: number) {
@@ -16,7 +19,8 @@ function localInput(ms: number) {
  * "Recover failed deliveries" (README "Recovering after an outage"): re-sends every
  * delivery of the webhook that ended failed in a window, after a confirm. One call takes
  * at most 1,000; while the answer says some remain, "Continue recovery" takes the next
- * ones with the same window. Offered only with webhooks:write (the caller decides);
+ * ones with the same window. Then it follows the pending count until none is left and
+ * refreshes the log. Offered only with webhooks:write (the caller decides);
  * disabled, with the reason, while the webhook is (the API answers 409).
  */
 export function recoverControl(s: Session, webhookId: string, onQueued: () => Promise<void>) {
@@ -27,18 +31,22 @@ export function recoverControl(s: Session, webhookId: string, onQueued: () => Pr
   const reason = h("p", { id: "recover-disabled-reason", class: "hint", "data-recover-disabled": "", hidden: true });
   const status = notice();
   status.el.setAttribute("data-recover-status", "");
-  let window: { since: string; until: string } | null = null;
+  const progress = h("p", { class: "hint", role: "status", "data-recover-progress": "" });
+  let following = 0;
+  let lastWindow: { since: string; until: string } | null = null;
   let enabled = true;
 
   async function run(body: { since: string; until?: string }) {
     submit.disabled = proceed.disabled = true;
+    progress.textContent = "";
     try {
       const r: Recovery = await s.client.webhooks.recover(webhookId, body);
-      window = { since: r.since, until: r.until };
+      lastWindow = { since: r.since, until: r.until };
       status.ok(`${r.queued} queued, ${r.remaining} remaining`);
       proceed.hidden = r.remaining === 0;
       proceed.textContent = `Continue recovery (${r.remaining} remaining)`;
       await onQueued();
+      if (r.queued > 0) void follow(++following);
     } catch (e) {
       status.error(errorText(e));
     } finally {
@@ -46,8 +54,35 @@ export function recoverControl(s: Session, webhookId: string, onQueued: () => Pr
     }
   }
 
+  /**
+   * The delivery log's own filter tells how far it is: `status=pending` counts what is
+   * still underway (README "Recovering after an outage"). Once none is, the log is
+   * refreshed to show each result. Stops when the page is left or a newer call follows.
+   */
+  async function follow(run: number) {
+    const deadline = Date.now() + FOLLOW_FOR_MS;
+    while (run === following && el.isConnected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_EVERY_MS));
+      if (run !== following || !el.isConnected) return;
+      try {
+        const { pagination } = await s.client.webhooks.deliveries.list(webhookId, { status: "pending", limit: 1 });
+        const pending = pagination.total ?? 0;
+        if (pending > 0) {
+          progress.textContent = `${pending} ${pending === 1 ? "delivery" : "deliveries"} still pending…`;
+          continue;
+        }
+        await onQueued();
+        progress.textContent = "Done: no delivery pending; the log shows each one's result.";
+        return;
+      } catch (e) {
+        progress.textContent = `Progress unknown: ${errorText(e)}`;
+        return;
+      }
+    }
+  }
+
   proceed.addEventListener("click", () => {
-    if (window) void run(window);
+    if (lastWindow) void run(lastWindow);
   });
   const el = h(
     "section",
@@ -79,6 +114,7 @@ export function recoverControl(s: Session, webhookId: string, onQueued: () => Pr
     ),
     reason,
     status.el,
+    progress,
     proceed,
   );
   return {

@@ -12,6 +12,8 @@
 // webhook; and that a task created through an incoming-webhook credential is announced,
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
+
+import { recoveryAfterOutage } from "./e2e/recovery.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
@@ -260,6 +262,8 @@ async function main() {
     check(verifyWebhook(arrived.body, arrived.headers["x-verk-signature"], listener.secret), "incoming: signature");
     check(verifyStandard(arrived.body, arrived.headers, listener.secret), "incoming: webhook-signature");
     console.log("  ✓ incoming task announced to the outgoing webhook, signed");
+
+    await recoveryAfterOutage({ base, key, receiver, step });
 
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Delivery } from "./api-types";
+import type { Delivery, Page } from "./api-types";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
 import {
   createWebhook,
@@ -79,9 +79,15 @@ describe("webhooks: recovery after an outage", { timeout: 120_000 }, () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ webhookId: hook.id, queued: 3, remaining: 0, since });
     expect(Date.parse(res.body.until)).toBeGreaterThan(Date.parse(since));
-    // The log shows them underway at once.
-    const listed = await deliveriesOf(org, hook.id, "?status=pending");
+    // The log shows them underway at once (README "Recovering after an outage": how a client
+    // follows progress): the pending filter's total counts them, each changed at the answer's `until`.
+    const underway = await call<Page<Delivery>>("GET", `/v1/webhooks/${hook.id}/deliveries?status=pending`, {
+      key: org.keys.admin,
+    });
+    expect(underway.body.pagination.total).toBe(3);
+    const listed = underway.body.data;
     expect(listed.map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(listed.every((d) => d.updatedAt === res.body.until)).toBe(true);
 
     const received = await waitForRequests(endpoint.name, ids.length * 2);
     const resent = received.slice(ids.length).map((r) => r.headers["x-verk-delivery"]);
@@ -127,6 +133,40 @@ describe("webhooks: recovery after an outage", { timeout: 120_000 }, () => {
     expect((await recover(org, hook.id, { since })).body.queued).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await receivedBy(endpoint.name)).toHaveLength(ids.length * 2);
+  });
+
+  it("marks what failed again by the answer's until: a second call from it re-sends just those", async () => {
+    const { org, endpoint, hook, ids } = await outage("recover-again", 1);
+    const [again] = ids as [string];
+    await scriptReceiver(endpoint.name, [], { status: 503, body: "still down" });
+    const first = await recover(org, hook.id, { since: minutesAgo(60) });
+    expect(first.body).toMatchObject({ queued: 1, remaining: 0 });
+    const { until } = first.body;
+    // Ended failed within the first window, after that call: not one the recovery re-sent.
+    const eventId = await insertEvent(org, "member.added", { id: org.member.id, name: "Older" });
+    const older = await insertDelivery(org, hook.id, eventId, "failed");
+    await env.DB.prepare("UPDATE deliveries SET updated_at = ? WHERE id = ?").bind(minutesAgo(5), older).run();
+
+    // The re-sent delivery runs its fresh retry schedule (1, 2, 3 s…) against the still-failing receiver.
+    const failedAgain = await waitFor(
+      async () => {
+        const [latest] = await deliveriesOf(org, hook.id, "?status=failed&sortBy=updatedAt");
+        return latest?.id === again ? latest : undefined;
+      },
+      "the re-sent delivery to end failed again",
+      90_000,
+    );
+    expect(Date.parse(failedAgain.updatedAt)).toBeGreaterThan(Date.parse(until));
+    expect(failedAgain.attemptCount).toBe(8);
+
+    await scriptReceiver(endpoint.name, [], { status: 200, body: "ok" });
+    const second = await recover(org, hook.id, { since: until });
+    expect(second.body).toMatchObject({ queued: 1, remaining: 0, since: until });
+    await waitFor(async () => {
+      const r = await deliveryRow(again);
+      return r?.status === "succeeded" ? r : undefined;
+    }, "the second recovery to succeed");
+    expect(await deliveryRow(older)).toMatchObject({ status: "failed" });
   });
 
   it("queues more than one page, and concurrent calls share the deliveries without sending one twice", async () => {

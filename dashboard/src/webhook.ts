@@ -2,6 +2,7 @@ import type { Delivery, Webhook } from "../../sdk/src/index";
 import { EVENT_TYPES, type EventType } from "./catalog";
 import { deliveryChart } from "./chart";
 import { append, badge, errorText, field, h, json, notice, replace, secretBox, when } from "./dom";
+import { recoverControl } from "./recover";
 import { can, type Session } from "./session";
 import { eventPicker, filterPicker, health, rate } from "./webhooks";
 
@@ -16,6 +17,8 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
   let webhook = await s.client.webhooks.get(id);
   const summary = h("section", { "aria-labelledby": "wh-title" });
   const status = notice();
+  // Without webhooks:write there is no recover control; with it, it follows `enabled`.
+  let recovery: ReturnType<typeof recoverControl> | undefined;
 
   function renderSummary() {
     const w: Webhook = webhook;
@@ -53,6 +56,7 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
           : null,
       ),
     );
+    recovery?.sync(w);
   }
   renderSummary();
 
@@ -179,7 +183,11 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
   });
   // Without webhooks:write the screen shows, and offers nothing to change.
   const writable = can(s, "webhooks:write");
-  append(main, [summary, writable && actions, deliveries.el, chart, writable && editor]);
+  if (writable) {
+    recovery = recoverControl(s, id, deliveries.refresh);
+    recovery.sync(webhook);
+  }
+  append(main, [summary, writable && actions, recovery?.el, deliveries.el, chart, writable && editor]);
   await Promise.all([deliveries.reload(), deliveryChart(s, id, chart)]);
 }
 
@@ -289,7 +297,7 @@ function deliveryLog(s: Session, webhookId: string, afterRefresh: () => Promise<
     list,
     more,
   );
-  return { el, reload: () => page(true) };
+  return { el, reload: () => page(true), refresh: reload };
 }
 
 function deliveryItem(s: Session, webhookId: string, d: Delivery, refresh: () => void) {

@@ -374,7 +374,7 @@ export const recoverDeliveries = createRoute({
   tags,
   summary: "Re-send every delivery that ended failed in a window (admin)",
   description:
-    "After an outage on the receiver's side: each delivery of the webhook that ended `failed` at or after `since` (and before `until`) becomes `pending` again and is re-sent as new attempts under its own id, with a fresh retry schedule; the delivery log shows the progress. At most 1000 per request (`remaining` counts the rest). Calling it again re-sends nothing twice: deliveries already re-sent are pending or have settled.",
+    "After an outage on the receiver's side: each delivery of the webhook that ended `failed` at or after `since` (and before `until`) becomes `pending` again and is re-sent as new attempts under its own id, with a fresh retry schedule. The delivery log shows the progress: `GET /v1/webhooks/{id}/deliveries?status=pending` lists those still underway (`pagination.total` counts them), each delivery's attempts continue its numbering, and those that failed again have an `updatedAt` after the answer's `until` (a second call with `since` set to it re-sends just them). At most 1000 per request (`remaining` counts the rest). Calling it again re-sends nothing twice: deliveries already re-sent are pending or have settled.",
   ...needs("webhooks:write"),
   request: { params: webhookIdParams(), body: jsonBody(RecoverDeliveriesSchema), headers: IdempotencyHeaders },
   responses: {

@@ -12,6 +12,7 @@
 // webhook; and that a task created through an incoming-webhook credential is announced,
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
+import { publicKeySignatures } from "./e2e/sigs.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
@@ -261,6 +262,7 @@ async function main() {
     check(verifyStandard(arrived.body, arrived.headers, listener.secret), "incoming: webhook-signature");
     console.log("  ✓ incoming task announced to the outgoing webhook, signed");
 
+    await publicKeySignatures({ base, key, receiver, step, check, waitFor });
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {
     printLog();

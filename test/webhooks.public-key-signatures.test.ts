@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createVerify } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { verifyWebhookPublicKey, WebhookVerificationError } from "../sdk/src/index";
 import type { Env } from "../src/env";
 import { reencryptWebhookSecrets } from "../src/webhooks/reencrypt";
 import { bytesToBase64, decryptSecret, encryptionKeyId, storedKeyId } from "../src/webhooks/secrets";
@@ -178,6 +179,13 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
     // Another timestamp (a replay with a new one) fails too: it is signed.
     const replayed = { ...headers, "webhook-timestamp": String(Number(headers["webhook-timestamp"]) + 60) };
     expect(await verifyEd25519(key, "jwk", replayed, body, signature!)).toBe(false);
+
+    // The SDK's helper, with the published keys as fetched.
+    const published = await signingKeys(org);
+    expect((await verifyWebhookPublicKey(body, headers, published)).id).toBe(JSON.parse(body).id);
+    expect((await verifyWebhookPublicKey(body, headers, { algorithm: "ed25519", pem: key.pem })).id).toBeTruthy();
+    await expect(verifyWebhookPublicKey(tampered, headers, published)).rejects.toThrow(WebhookVerificationError);
+    await expect(verifyWebhookPublicKey(body, replayed, published)).rejects.toThrow(WebhookVerificationError);
   });
 
   it("rsa-sha256: a delivery through the queue consumer verifies with seed 003's snippet and the published PEM", async () => {
@@ -203,6 +211,10 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
     const tampered = body.replace('"member.added"', '"member.removed"');
     expect(verifySignature(key.pem, tampered, signature)).toBe(false);
     expect((await verifyPublicInNode(tampered, headers, key.pem)).rsa).toBe(false);
+    // The SDK's helper, from the PEM or the JWK.
+    expect((await verifyWebhookPublicKey(body, headers, { algorithm: "rsa-sha256", pem: key.pem })).id).toBeTruthy();
+    expect((await verifyWebhookPublicKey(body, headers, [key])).id).toBeTruthy();
+    await expect(verifyWebhookPublicKey(tampered, headers, [key])).rejects.toThrow(WebhookVerificationError);
     // The organization's Ed25519 key does not verify it.
     expect((await verifyPublicInNode(body, headers, activeKey(await signingKeys(org), "ed25519").pem)).rsa).toBe(false);
   });
@@ -318,6 +330,9 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
     expect(await verifyPublicInNode(body, headers, fresh.pem)).toEqual({ rsa: false, rsaNext: true, ed25519: [] });
     expect(verifySignature(old.pem, body, headers["x-verk-signature-rsa"]!)).toBe(true);
     expect(verifySignature(fresh.pem, body, headers["x-verk-signature-rsa-next"]!)).toBe(true);
+    // The SDK's helper accepts the delivery under either key alone.
+    expect((await verifyWebhookPublicKey(body, headers, [old])).id).toBeTruthy();
+    expect((await verifyWebhookPublicKey(body, headers, [fresh])).id).toBeTruthy();
 
     await endOverlap(old.id);
     await addMember(org, "After");

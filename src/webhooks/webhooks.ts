@@ -99,7 +99,6 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
   const filters = await checkedFilters(ctx, { projectId: null, assigneeId: null }, input.filters);
   const secret = input.secret ?? generateSecret();
   const signatureScheme = input.signatureScheme ?? "hmac-sha256";
-  await ensureSchemeKeys(ctx, signatureScheme);
   const now = ctx.now();
   // The id first: the ciphertext is bound to it.
   const id = newId("wh");
@@ -129,6 +128,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
   const limit = PLAN_LIMITS[ctx.plan].webhooks;
   if (limit === null) {
     await ctx.db.batch([ctx.db.insert(webhooks).values(row), ...answerStatements(ctx, created)]);
+    await ensureSchemeKeys(ctx, signatureScheme);
     return created;
   }
   try {
@@ -145,6 +145,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
       `The ${ctx.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
     );
   }
+  await ensureSchemeKeys(ctx, signatureScheme);
   return created;
 }
 
@@ -173,7 +174,6 @@ export async function updateWebhook(
   if (patch.events !== undefined) set.events = normalisedEvents(patch.events);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.signatureScheme !== undefined && patch.signatureScheme !== current.signatureScheme) {
-    await ensureSchemeKeys(ctx, patch.signatureScheme);
     set.signatureScheme = patch.signatureScheme;
   }
   if (patch.filters !== undefined) {
@@ -198,6 +198,7 @@ export async function updateWebhook(
     .returning();
   // Another change landed between the read and this write (it changed the ETag).
   if (!updated) throw new StaleWriteError();
+  if (set.signatureScheme) await ensureSchemeKeys(ctx, set.signatureScheme);
   return presentWebhook(updated, now);
 }
 
@@ -271,7 +272,11 @@ function readableSecret(env: Env, webhook: Webhook): Promise<string | null> {
   );
 }
 
-/** A public-key scheme's key pair exists once a webhook uses it, so its public key can be fetched before the first delivery. */
+/**
+ * A public-key scheme's key pair exists once a webhook using it is stored, so its public
+ * key can be fetched before the first delivery (made after the write: a refused write
+ * changes nothing; should this fail, the first delivery makes the pair).
+ */
 async function ensureSchemeKeys(ctx: WebhookContext, scheme: SignatureScheme): Promise<void> {
   if (scheme !== "hmac-sha256") await ensureSigningKeys(ctx.env, ctx.db, ctx.orgId, scheme);
 }

@@ -3,6 +3,8 @@ import { createVerify } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhookPublicKey, WebhookVerificationError } from "../sdk/src/index";
 import type { Env } from "../src/env";
+import { attemptDelivery } from "../src/webhooks/attempts";
+import { UNREADABLE_SIGNING_KEY_REASON } from "../src/webhooks/deliver";
 import { reencryptWebhookSecrets } from "../src/webhooks/reencrypt";
 import { bytesToBase64, decryptSecret, encryptionKeyId, storedKeyId } from "../src/webhooks/secrets";
 import type { SigningKey, SigningKeyList, Webhook } from "./api-types";
@@ -10,12 +12,13 @@ import { call, createOrg, type TestOrg } from "./harness";
 import {
   addMember,
   createWebhook,
+  receivedBy,
   receiverEndpoint,
   verifyInNode,
   verifyPublicInNode,
   waitForRequests,
 } from "./webhook-helpers";
-import { deliver, pendingDelivery } from "./webhook-queue";
+import { deliver, insertDelivery, insertEvent, pendingDelivery } from "./webhook-queue";
 
 // Public-key signatures (README "Signatures"): real deliveries to the Node receiver,
 // verified with the keys published at GET /v1/webhooks/signing-keys — in workerd with
@@ -345,6 +348,55 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
       ed25519: [],
     });
     expect((await verifyPublicInNode(after!.body, after!.headers, old.pem)).rsa).toBe(false);
+  });
+
+  it("a test event (POST /v1/webhooks/{id}/test) carries the scheme's signature too", async () => {
+    const org = await createOrg();
+    const { name, url } = receiverEndpoint("test-event");
+    const hook = await createWebhook(org, { url, events: ["task.created"], signatureScheme: "ed25519" });
+    const key = activeKey(await signingKeys(org), "ed25519");
+    const tested = await call<{ success: boolean }>("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin });
+    expect(tested.body.success).toBe(true);
+    const [request] = await waitForRequests(name, 1);
+    expect(request!.headers["x-verk-test"]).toBe("true");
+    expect((await verifyPublicInNode(request!.body, request!.headers, key.pem)).ed25519).toEqual([true]);
+  });
+
+  it("a signing key whose private half does not decrypt: the delivery and test are not sent, and nothing secret is logged", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const org = await createOrg();
+    const keys = await signingKeys(org);
+    const rows = await env.DB.prepare("SELECT id, algorithm, private_key_ciphertext FROM signing_keys WHERE org_id = ?")
+      .bind(org.id)
+      .all<{ id: string; algorithm: string; private_key_ciphertext: string }>();
+    const ed = rows.results.find((row) => row.algorithm === "ed25519")!;
+    const rsa = rows.results.find((row) => row.algorithm === "rsa-sha256")!;
+    // The Ed25519 key's ciphertext copied to the RSA row: bound to another row, it does not decrypt there.
+    await env.DB.prepare("UPDATE signing_keys SET private_key_ciphertext = ? WHERE id = ?")
+      .bind(ed.private_key_ciphertext, rsa.id)
+      .run();
+    const endpoint = receiverEndpoint("unreadable-key");
+    const hook = await createWebhook(org, {
+      url: endpoint.url,
+      events: ["member.added"],
+      signatureScheme: "rsa-sha256",
+    });
+    const eventId = await insertEvent(org, "member.added", { id: org.member.id, name: "Max Member" });
+    const deliveryId = await insertDelivery(org, hook.id, eventId);
+    expect(await attemptDelivery(env, deliveryId, 1)).toEqual({ ack: true });
+    const attempts = await env.DB.prepare("SELECT error FROM delivery_attempts WHERE delivery_id = ?")
+      .bind(deliveryId)
+      .all<{ error: string }>();
+    expect(attempts.results).toEqual([{ error: UNREADABLE_SIGNING_KEY_REASON }]);
+    const tested = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: org.keys.admin });
+    expect(tested.body).toMatchObject({ success: false, statusCode: null, error: UNREADABLE_SIGNING_KEY_REASON });
+    expect(await receivedBy(endpoint.name)).toEqual([]);
+    // The published keys still answer (public halves only).
+    expect((await signingKeys(org)).map((key) => key.id)).toEqual(keys.map((key) => key.id));
+
+    const lines = logged.mock.calls.map((args) => args.join(" "));
+    expect(lines.some((line) => line.includes(rsa.id) && line.includes(deliveryId))).toBe(true);
+    for (const line of lines) expect(line).not.toContain(ed.private_key_ciphertext.slice(10, 50));
   });
 
   it("a second rotation within the overlap retires the oldest key at once", async () => {

@@ -14,6 +14,7 @@
 // or timeout.
 
 import { recoveryAfterOutage } from "./e2e/recovery.mjs";
+import { publicKeySignatures } from "./e2e/sigs.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
@@ -265,6 +266,7 @@ async function main() {
 
     await recoveryAfterOutage({ base, key, receiver, step });
 
+    await publicKeySignatures({ base, key, receiver, step, check, waitFor });
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {
     printLog();

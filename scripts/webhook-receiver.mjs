@@ -13,6 +13,10 @@
 //   POST /verify             {"body", "headers", "secret"} → {"seed", "standard"}: whether
 //                            the delivery verifies with the seeds' own Node code and with
 //                            the `standardwebhooks` package, run here in Node
+//   POST /verify-public      {"body", "headers", "pem"} → {"rsa", "rsaNext", "ed25519"}: whether
+//                            X-Verk-Signature-RSA and X-Verk-Signature-RSA-Next verify with
+//                            seed 003's snippet under that PEM, and which `v1a,` entries of
+//                            webhook-signature verify with Node's Ed25519 (one boolean each)
 import crypto from "node:crypto";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -41,6 +45,47 @@ export function verifyStandard(payload, headers, secret) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Seed 003's Node verification, as its receivers run it: an RSA-SHA256 signature
+ * (base64) over the raw body, checked with the sender's public key (PEM).
+ */
+export function verifySignature(publicKey, payload, signature) {
+  const verifier = crypto.createVerify("SHA256");
+  verifier.update(payload);
+  verifier.end();
+  return verifier.verify(publicKey, signature, "base64");
+}
+
+/** Seed 003's check of one header, false (not a throw) when the header is missing or the key is not RSA. */
+export function verifyRsaHeader(publicKeyPem, payload, signature) {
+  if (typeof signature !== "string") return false;
+  try {
+    return verifySignature(publicKeyPem, payload, signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Standard Webhooks' asymmetric signatures: each `v1a,<base64>` entry of
+ * `webhook-signature`, an Ed25519 signature of `id.timestamp.body`, checked with
+ * Node's `crypto.verify(null, data, publicKey, signature)`. One boolean per entry.
+ */
+export function verifyEd25519Entries(publicKeyPem, payload, headers) {
+  const key = crypto.createPublicKey(publicKeyPem);
+  const content = Buffer.from(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.${payload}`);
+  return String(headers["webhook-signature"] ?? "")
+    .split(" ")
+    .filter((entry) => entry.startsWith("v1a,"))
+    .map((entry) => {
+      try {
+        return crypto.verify(null, content, key, Buffer.from(entry.slice(4), "base64"));
+      } catch {
+        return false;
+      }
+    });
 }
 
 /**
@@ -108,6 +153,17 @@ export async function startReceiver(options = {}) {
           const result = {
             seed: verifyWebhook(body, lower["x-verk-signature"], secret),
             standard: verifyStandard(body, lower, secret),
+          };
+          return send(200, JSON.stringify(result), { "Content-Type": "application/json" });
+        }
+        if (kind === "verify-public" && req.method === "POST") {
+          const { body, headers, pem } = JSON.parse(raw);
+          const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+          const isEd25519 = crypto.createPublicKey(pem).asymmetricKeyType === "ed25519";
+          const result = {
+            rsa: !isEd25519 && verifyRsaHeader(pem, body, lower["x-verk-signature-rsa"]),
+            rsaNext: !isEd25519 && verifyRsaHeader(pem, body, lower["x-verk-signature-rsa-next"]),
+            ed25519: isEd25519 ? verifyEd25519Entries(pem, body, lower) : [],
           };
           return send(200, JSON.stringify(result), { "Content-Type": "application/json" });
         }

@@ -14,6 +14,7 @@ import type { ProjectSchema } from "../src/routes/projects/projects.routes";
 import type { TaskSchema } from "../src/routes/tasks/tasks.routes";
 import type { UserSchema } from "../src/routes/users/users.routes";
 import type { WEBHOOK_PAYLOADS } from "../src/routes/webhooks/outgoing.contract";
+import type { SigningKeyListSchema, SigningKeySchema } from "../src/routes/webhooks/signing-keys.routes";
 import type {
   DeliveryDetailSchema,
   DeliverySchema,
@@ -50,6 +51,8 @@ export type Webhook = z.infer<typeof WebhookSchema>;
 export type WebhookWithSecret = FirstAnswer<z.infer<typeof WebhookWithSecretSchema>, "secret">;
 export type Delivery = z.infer<typeof DeliverySchema>;
 export type DeliveryDetail = z.infer<typeof DeliveryDetailSchema>;
+export type SigningKey = z.infer<typeof SigningKeySchema>;
+export type SigningKeyList = z.infer<typeof SigningKeyListSchema>;
 /** What Verk POSTs to a subscribed URL. */
 export type WebhookPayload = Omit<z.infer<(typeof WEBHOOK_PAYLOADS)["task"]>, "event" | "data"> & {
   event: EventType;

@@ -51,6 +51,23 @@ export async function verifyInNode(
   return res.json();
 }
 
+/**
+ * Verifies a delivery's public-key signatures in Node under one published PEM:
+ * `X-Verk-Signature-RSA` and `-Next` with seed 003's snippet, each `v1a,` entry with
+ * Node's Ed25519 `crypto.verify` (scripts/webhook-receiver.mjs).
+ */
+export async function verifyPublicInNode(
+  body: string,
+  headers: Record<string, string>,
+  pem: string,
+): Promise<{ rsa: boolean; rsaNext: boolean; ed25519: boolean[] }> {
+  const res = await fetch(`${env.TEST_RECEIVER_URL}/verify-public`, {
+    method: "POST",
+    body: JSON.stringify({ body, headers, pem }),
+  });
+  return res.json();
+}
+
 /** Polls `probe` until it returns a value (not undefined), or fails after `timeoutMs`. */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 25_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

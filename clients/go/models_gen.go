@@ -448,6 +448,31 @@ type RotateAPIKey struct {
 	GracePeriodSeconds *int `json:"gracePeriodSeconds,omitempty"`
 }
 
+type SigningKeyList struct {
+	Data []SigningKey `json:"data"`
+}
+
+type SigningKey struct {
+	// Named by `X-Verk-Signature-Key-Id`
+	ID string `json:"id"`
+	// `ed25519`: Standard Webhooks `v1a,` signatures in `webhook-signature`; `rsa-sha256`: `X-Verk-Signature-RSA` (RSASSA-PKCS1-v1_5, SHA-256, over the raw body)
+	Algorithm string `json:"algorithm"`
+	// `previous`: replaced by a rotation, still signing beside the active key until `expiresAt`
+	Status string `json:"status"`
+	// When a previous key stops signing; null while active
+	ExpiresAt *time.Time `json:"expiresAt"`
+	CreatedAt time.Time  `json:"createdAt"`
+	// The public key, SPKI in PEM: what Node's `crypto.createVerify('SHA256').verify(pem, …)` takes
+	Pem string `json:"pem"`
+	// The public key as a JWK (RFC 7517), with `kid` = `id`
+	Jwk map[string]any `json:"jwk"`
+}
+
+type RotateSigningKey struct {
+	// `ed25519`: Standard Webhooks `v1a,` signatures in `webhook-signature`; `rsa-sha256`: `X-Verk-Signature-RSA` (RSASSA-PKCS1-v1_5, SHA-256, over the raw body)
+	Algorithm string `json:"algorithm"`
+}
+
 type WebhookPage struct {
 	Data       []Webhook  `json:"data"`
 	Pagination Pagination `json:"pagination"`
@@ -469,8 +494,10 @@ type Webhook struct {
 	DeliverySuccessRate *float64 `json:"deliverySuccessRate"`
 	// After a rotation: until when the previous secret still signs beside the new one
 	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt"`
-	CreatedAt               time.Time  `json:"createdAt"`
-	UpdatedAt               time.Time  `json:"updatedAt"`
+	// Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+	SignatureScheme string    `json:"signatureScheme"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
 }
 
 type WebhookWithSecret struct {
@@ -489,8 +516,10 @@ type WebhookWithSecret struct {
 	DeliverySuccessRate *float64 `json:"deliverySuccessRate"`
 	// After a rotation: until when the previous secret still signs beside the new one
 	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt"`
-	CreatedAt               time.Time  `json:"createdAt"`
-	UpdatedAt               time.Time  `json:"updatedAt"`
+	// Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+	SignatureScheme string    `json:"signatureScheme"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
 	// The signing secret. Shown only in this response: store it now. Absent from an idempotent replay (`Idempotent-Replayed: true`).
 	Secret string `json:"secret,omitempty"`
 }
@@ -505,6 +534,8 @@ type WebhookCreate struct {
 	Description string          `json:"description,omitempty"`
 	Enabled     *bool           `json:"enabled,omitempty"`
 	Filters     *WebhookFilters `json:"filters,omitempty"`
+	// Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+	SignatureScheme string `json:"signatureScheme,omitempty"`
 	// Send names fields to send although empty: "description" as null, "filters" as null.
 	Send []string `json:"-"`
 }
@@ -564,6 +595,8 @@ type WebhookUpdate struct {
 	Enabled *bool `json:"enabled,omitempty"`
 	// Merged; a null field or null clears
 	Filters *WebhookUpdateFilters `json:"filters,omitempty"`
+	// Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+	SignatureScheme string `json:"signatureScheme,omitempty"`
 	// Send names fields to send although empty: "events" as [], "description" as null, "filters" as null.
 	Send []string `json:"-"`
 }
@@ -912,6 +945,10 @@ type APIKeyListOptions struct {
 	Limit  int    `url:"limit"`
 	SortBy string `url:"sortBy"`
 	Order  string `url:"order"`
+}
+
+// WebhookSigningKeyListOptions are the query parameters of listWebhookSigningKeys; zero values are not sent.
+type WebhookSigningKeyListOptions struct {
 }
 
 // WebhookListOptions are the query parameters of listWebhooks; zero values are not sent.

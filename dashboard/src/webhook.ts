@@ -4,7 +4,7 @@ import { deliveryChart } from "./chart";
 import { append, badge, errorText, field, h, json, notice, replace, secretBox, when } from "./dom";
 import { recoverControl } from "./recover";
 import { can, type Session } from "./session";
-import { eventPicker, filterPicker, health, rate } from "./webhooks";
+import { eventPicker, filterPicker, health, rate, schemePicker } from "./webhooks";
 
 const STATUS_TONE = { succeeded: "ok", failed: "bad", pending: "warn" } as const;
 
@@ -196,6 +196,7 @@ function editForm(s: Session, id: string, w: Webhook, onSaved: (w: Webhook) => v
   const description = h("input", { type: "text", value: w.description ?? "" });
   const picker = eventPicker(w.events);
   const filters = filterPicker(s, w.filters);
+  const scheme = schemePicker(w.signatureScheme);
   const status = notice();
   return h(
     "details",
@@ -215,6 +216,7 @@ function editForm(s: Session, id: string, w: Webhook, onSaved: (w: Webhook) => v
                 description: description.value || null,
                 events,
                 filters: filters.value(),
+                signatureScheme: scheme.value(),
               }),
             );
             status.ok("Saved");
@@ -227,6 +229,7 @@ function editForm(s: Session, id: string, w: Webhook, onSaved: (w: Webhook) => v
       field("Description", description),
       picker.el,
       filters.el,
+      scheme.el,
       h("button", { type: "submit", class: "primary" }, "Save changes"),
       status.el,
     ),

@@ -80,11 +80,35 @@ export function filterPicker(s: Session, current: Webhook["filters"] = { project
   };
 }
 
+const SCHEMES: [Webhook["signatureScheme"], string][] = [
+  ["hmac-sha256", "HMAC-SHA256 only (shared secret)"],
+  ["ed25519", "+ Ed25519 (webhook-signature v1a)"],
+  ["rsa-sha256", "+ RSA-SHA256 (X-Verk-Signature-RSA)"],
+];
+
+/** The signature scheme: public-key signatures sent beside the HMAC ones every delivery carries. */
+export function schemePicker(current: Webhook["signatureScheme"] = "hmac-sha256") {
+  const select = h(
+    "select",
+    {},
+    SCHEMES.map(([value, label]) => h("option", { value, selected: value === current }, label)),
+  );
+  return {
+    el: field(
+      "Signature scheme",
+      select,
+      "Public keys to verify with: GET /v1/webhooks/signing-keys. HMAC signatures are always sent too.",
+    ),
+    value: () => select.value as Webhook["signatureScheme"],
+  };
+}
+
 function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => void) {
   const url = h("input", { type: "url", required: true, placeholder: "https://example.com/hooks/verk" });
   const description = h("input", { type: "text", maxlength: "500" });
   const picker = eventPicker(["task.created"]);
   const filters = filterPicker(s);
+  const scheme = schemePicker();
   const status = notice();
   const form = h(
     "form",
@@ -101,6 +125,7 @@ function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => 
             events,
             description: description.value || null,
             filters: filters.value(),
+            signatureScheme: scheme.value(),
           });
           form.reset();
           onCreated(created as Webhook & { secret: string });
@@ -114,6 +139,7 @@ function createForm(s: Session, onCreated: (w: Webhook & { secret: string }) => 
     field("Description", description),
     picker.el,
     filters.el,
+    scheme.el,
     h("button", { type: "submit", class: "primary" }, "Create webhook"),
     status.el,
   );

@@ -178,6 +178,11 @@ function webhooks(api: Client<paths>) {
      */
     recover: (id: string, body: Body<"recoverWebhookDeliveries">) =>
       unwrap(api.POST("/v1/webhooks/{id}/recover", { ...byId(id), body })),
+    /** The organization's public keys for `ed25519` and `rsa-sha256` webhook signatures (PEM and JWK). */
+    signingKeys: () => unwrap(api.GET("/v1/webhooks/signing-keys")),
+    /** A new key pair of `algorithm`; the one it replaces keeps signing beside it during the overlap. */
+    rotateSigningKey: (algorithm: Body<"rotateWebhookSigningKey">["algorithm"]) =>
+      unwrap(api.POST("/v1/webhooks/signing-keys/rotate", { body: { algorithm } })),
     deliveries: {
       list: listDeliveries,
       listAll: (webhookId: string, query: ListQuery<"listWebhookDeliveries"> = {}) =>

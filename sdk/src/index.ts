@@ -14,6 +14,7 @@ export {
   type WebhookEvent,
   type WebhookHeaders,
 } from "./verify-webhook";
+export { verifyWebhookPublicKey, type WebhookPublicKey } from "./verify-webhook-public-key";
 
 import type { components } from "./schema";
 export type Task = components["schemas"]["Task"];
@@ -22,6 +23,7 @@ export type Comment = components["schemas"]["Comment"];
 export type User = components["schemas"]["User"];
 export type ApiKey = components["schemas"]["ApiKey"];
 export type Webhook = components["schemas"]["Webhook"];
+export type SigningKey = components["schemas"]["SigningKey"];
 export type Delivery = components["schemas"]["Delivery"];
 export type WebhookStats = components["schemas"]["WebhookStats"];
 export type Event = components["schemas"]["Event"];

@@ -30,6 +30,16 @@ export type KeyPermission = (typeof KEY_PERMISSIONS)[number];
 export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
 export const TASK_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+/**
+ * How a webhook's deliveries are signed beyond the HMAC signatures every delivery
+ * carries (README "Signatures"): nothing more, an Ed25519 `v1a,` entry in
+ * `webhook-signature`, or an RSA `X-Verk-Signature-RSA` header.
+ */
+export const SIGNATURE_SCHEMES = ["hmac-sha256", "ed25519", "rsa-sha256"] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+/** The algorithms of an organization's signing key pairs: the public-key schemes. */
+export const SIGNING_ALGORITHMS = ["ed25519", "rsa-sha256"] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 export type Role = (typeof ROLES)[number];
 

@@ -9,6 +9,8 @@ import {
   PLANS,
   ROLES,
   SCOPES,
+  SIGNATURE_SCHEMES,
+  SIGNING_ALGORITHMS,
   TASK_PRIORITIES,
   TASK_STATUSES,
 } from "../core/enums";
@@ -313,6 +315,8 @@ export const webhooks = sqliteTable(
     /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
     previousSecretCiphertext: text("previous_secret_ciphertext"),
     previousSecretExpiresAt: text("previous_secret_expires_at"),
+    /** Public-key signatures sent beside the HMAC ones, with the organization's signing keys (src/webhooks/signing-keys.ts). */
+    signatureScheme: text("signature_scheme", { enum: SIGNATURE_SCHEMES }).notNull().default("hmac-sha256"),
     consecutiveFailures: integer("consecutive_failures").notNull().default(0),
     disabledReason: text("disabled_reason"),
     lastTriggeredAt: text("last_triggered_at"),
@@ -323,6 +327,35 @@ export const webhooks = sqliteTable(
     updatedAt: text("updated_at").notNull(),
   },
   (t) => [index("webhooks_org_created").on(t.orgId, t.createdAt)],
+);
+
+/**
+ * An organization's signing key pairs for public-key webhook signatures: one active
+ * pair per algorithm (`expires_at` null), and after a rotation the one before it,
+ * still signing until `expires_at`.
+ */
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    algorithm: text("algorithm", { enum: SIGNING_ALGORITHMS }).notNull(),
+    /** SPKI, PEM-armoured: what `crypto.createVerify(...).verify(pem, …)` takes. */
+    publicKeyPem: text("public_key_pem").notNull(),
+    publicKeyJwk: text("public_key_jwk", { mode: "json" }).$type<JsonWebKey>().notNull(),
+    /** PKCS #8, AES-GCM like webhook secrets: `k<key id>.<base64 iv>.<base64 ciphertext>`, bound to this row. */
+    privateKeyCiphertext: text("private_key_ciphertext").notNull(),
+    createdAt: text("created_at").notNull(),
+    /** Null while active; set by a rotation to the end of the overlap. */
+    expiresAt: text("expires_at"),
+  },
+  (t) => [
+    index("signing_keys_org_algorithm").on(t.orgId, t.algorithm, t.createdAt),
+    // One active pair per algorithm: two concurrent first uses cannot both create one.
+    uniqueIndex("signing_keys_active").on(t.orgId, t.algorithm).where(sql`expires_at is null`),
+  ],
 );
 
 export const deliveries = sqliteTable(
@@ -407,6 +440,7 @@ export type Task = typeof tasks.$inferSelect;
 export type Comment = typeof comments.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
+export type SigningKey = typeof signingKeys.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;
 export type DeliveryAttempt = typeof deliveryAttempts.$inferSelect;
 export type IncomingWebhook = typeof incomingWebhooks.$inferSelect;

@@ -1,3 +1,4 @@
+import { drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom, MAX_QUEUE_DELAY_SECONDS } from "../config";
 import { runCapped } from "../core/concurrency";
 import { boundedMemo } from "../core/memo";
@@ -6,6 +7,7 @@ import type { Env } from "../env";
 import { deliveryBody, type PayloadEvent } from "./payload";
 import { decryptSecret, unlessUnreadable } from "./secrets";
 import { signatureHeaders } from "./signing";
+import { type Signer, signersFor } from "./signing-keys";
 import { checkWebhookUrl } from "./url-policy";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
@@ -15,6 +17,10 @@ const MAX_ERROR_LENGTH = 500;
 /** Why a delivery or test of a webhook whose secret cannot be decrypted was not sent (see UnreadableSecretError). */
 export const UNREADABLE_SECRET_REASON =
   "Not sent: the webhook's signing secret cannot be decrypted; rotate the secret to give it a new one";
+
+/** Why a delivery or test of a webhook whose scheme's signing key cannot be decrypted was not sent. */
+export const UNREADABLE_SIGNING_KEY_REASON =
+  "Not sent: the organization's signing key for the webhook's signature scheme cannot be decrypted; rotate the signing key";
 
 /** What one HTTP attempt came to. */
 export interface AttemptResult {
@@ -35,6 +41,8 @@ export interface SignedRequest {
   body: string;
   /** Current secret first, then a rotated-out one still in its grace period. */
   secrets: [string, ...string[]];
+  /** The organization's key pairs that sign too, for a webhook with a public-key scheme. */
+  signers?: Signer[];
   extraHeaders?: Record<string, string>;
 }
 
@@ -53,6 +61,7 @@ export async function postSigned(config: Config, request: SignedRequest, now = D
       timestamp: Math.floor(now / 1000),
       body: request.body,
       secrets: request.secrets,
+      signers: request.signers,
     })),
     ...request.extraHeaders,
   };
@@ -171,11 +180,13 @@ export async function makeAttempt(env: Env, target: AttemptTarget, now: number):
   if (!verdict.ok) return notSent(`Not sent: ${verdict.reason}`);
   const secrets = await liveSecretsOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
   if (!secrets) return notSent(UNREADABLE_SECRET_REASON);
+  const signers = await liveSignersOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
+  if (!signers) return notSent(UNREADABLE_SIGNING_KEY_REASON);
 
   const body = deliveryBody(target.event, { webhookId: webhook.id, deliveryId, organization: target.organization });
   const result = await postSigned(
     config,
-    { url: webhook.url, eventType: target.event.type, deliveryId, body, secrets },
+    { url: webhook.url, eventType: target.event.type, deliveryId, body, secrets, signers },
     now,
   );
   if (result.ok) return { kind: "succeeded", result };
@@ -249,6 +260,24 @@ export function liveSecretsOrNull(env: Env, webhook: Webhook, now: string, deliv
     webhookId: webhook.id,
     deliveryId,
   });
+}
+
+/**
+ * The organization's key pairs that sign for the webhook's scheme now (none for
+ * `hmac-sha256`), or null (logged) when a private half cannot be decrypted.
+ */
+export async function liveSignersOrNull(
+  env: Env,
+  webhook: Webhook,
+  now: string,
+  deliveryId: string,
+): Promise<Signer[] | null> {
+  if (webhook.signatureScheme === "hmac-sha256") return [];
+  return unlessUnreadable(
+    signersFor(env, drizzle(env.DB), webhook.orgId, webhook.signatureScheme, now),
+    "signing key cannot be decrypted; not sent",
+    { webhookId: webhook.id, deliveryId, scheme: webhook.signatureScheme },
+  );
 }
 
 async function readSnippet(response: Response, maxChars: number): Promise<string> {

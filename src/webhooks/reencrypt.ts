@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { webhooks } from "../db/schema";
+import { signingKeys, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import { decryptSecret, encryptionKeyId, encryptSecret, type SecretSlot, UnreadableSecretError } from "./secrets";
 
@@ -9,7 +9,7 @@ import { decryptSecret, encryptionKeyId, encryptSecret, type SecretSlot, Unreada
 const REENCRYPT_BATCH = 100;
 
 export interface ReencryptResult {
-  /** Rows whose secrets now are under WEBHOOK_ENCRYPTION_KEY. */
+  /** Rows (webhooks and signing keys) whose secrets now are under WEBHOOK_ENCRYPTION_KEY. */
   reencrypted: number;
   /** Rows whose secrets changed between the read and the write (a secret rotation): left as they are now. */
   skipped: number;
@@ -19,7 +19,8 @@ export interface ReencryptResult {
 
 /**
  * The second half of rotating WEBHOOK_ENCRYPTION_KEY, run by the minute cron: every
- * webhook secret (current and previous columns) still encrypted under
+ * webhook secret (current and previous columns) and every signing key's private half
+ * (signing-keys.ts) still encrypted under
  * WEBHOOK_ENCRYPTION_KEY_PREVIOUS is encrypted again under WEBHOOK_ENCRYPTION_KEY.
  * Nothing to do, and no query, while no previous key is set. Rows are walked in id
  * order, `limit` per batch, until none is left; each batch commits on its own, so a
@@ -103,11 +104,73 @@ export async function reencryptWebhookSecrets(env: Env, limit = REENCRYPT_BATCH)
     if (rows.length < limit) break;
     after = rows[rows.length - 1]!.id;
   }
+  await reencryptSigningKeys(env, prefix, limit, result);
   // Logged every run while a previous key is set: the operator's signal that it can go.
   const done = result.reencrypted + result.skipped + result.unreadable === 0;
   const msg = done
-    ? "no webhook secret is left under WEBHOOK_ENCRYPTION_KEY_PREVIOUS: it can be removed"
-    : "webhook secrets re-encrypted under WEBHOOK_ENCRYPTION_KEY";
+    ? "no webhook secret nor signing key is left under WEBHOOK_ENCRYPTION_KEY_PREVIOUS: it can be removed"
+    : "webhook secrets and signing keys re-encrypted under WEBHOOK_ENCRYPTION_KEY";
   console.log(JSON.stringify({ level: "info", msg, fromKeyId: previousId, toKeyId: currentId, ...result }));
   return result;
+}
+
+/**
+ * The signing keys' pass of reencryptWebhookSecrets, counted into its result: each
+ * private half under the previous key (`prefix`), in id order, `limit` per batch. A
+ * key's private half never changes, so an UPDATE that matches no row means it was
+ * re-encrypted meanwhile.
+ */
+async function reencryptSigningKeys(env: Env, prefix: string, limit: number, result: ReencryptResult) {
+  const db = drizzle(env.DB);
+  let after = "";
+  for (;;) {
+    const rows = await db
+      .select({ id: signingKeys.id, privateKeyCiphertext: signingKeys.privateKeyCiphertext })
+      .from(signingKeys)
+      .where(
+        and(
+          gt(signingKeys.id, after),
+          sql`substr(${signingKeys.privateKeyCiphertext}, 1, ${prefix.length}) = ${prefix}`,
+        ),
+      )
+      .orderBy(asc(signingKeys.id))
+      .limit(limit);
+    const updates = [];
+    for (const row of rows) {
+      const binding = { signingKeyId: row.id };
+      try {
+        const reencrypted = await encryptSecret(
+          env,
+          await decryptSecret(env, row.privateKeyCiphertext, binding),
+          binding,
+        );
+        updates.push(
+          db
+            .update(signingKeys)
+            .set({ privateKeyCiphertext: reencrypted })
+            .where(and(eq(signingKeys.id, row.id), eq(signingKeys.privateKeyCiphertext, row.privateKeyCiphertext))),
+        );
+      } catch (error) {
+        if (!(error instanceof UnreadableSecretError)) throw error;
+        result.unreadable += 1;
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "signing key cannot be re-encrypted",
+            signingKeyId: row.id,
+            error: error.message,
+          }),
+        );
+      }
+    }
+    const [first, ...rest] = updates;
+    if (first) {
+      for (const written of await db.batch([first, ...rest])) {
+        if (written.meta.changes === 1) result.reencrypted += 1;
+        else result.skipped += 1;
+      }
+    }
+    if (rows.length < limit) break;
+    after = rows[rows.length - 1]!.id;
+  }
 }

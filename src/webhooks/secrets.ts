@@ -54,10 +54,16 @@ export type WebhookKeys = Pick<Env, "WEBHOOK_ENCRYPTION_KEY" | "WEBHOOK_ENCRYPTI
 /** Which of a webhook's two secret columns a ciphertext belongs to: `secret_ciphertext` or `previous_secret_ciphertext`. */
 export type SecretSlot = "current" | "previous";
 
-/** The row and column a ciphertext is bound to; it decrypts only there. */
-export interface SecretBinding {
-  webhookId: string;
-  slot: SecretSlot;
+/**
+ * The row (and column) a ciphertext is bound to; it decrypts only there: a webhook's
+ * secret column, or an organization signing key's private half (signing-keys.ts).
+ */
+export type SecretBinding = { webhookId: string; slot: SecretSlot } | { signingKeyId: string };
+
+function bindingName(binding: SecretBinding): string {
+  return "signingKeyId" in binding
+    ? `private half of signing key ${binding.signingKeyId}`
+    : `${binding.slot} signing secret of webhook ${binding.webhookId}`;
 }
 
 /** Thrown when an encryption key is missing, not base64 of 32 bytes, or unusable: a deployment error. */
@@ -79,7 +85,7 @@ export class UnreadableSecretError extends Error {
     readonly binding: SecretBinding,
     reason: string,
   ) {
-    super(`The ${binding.slot} signing secret of webhook ${binding.webhookId} cannot be decrypted: ${reason}`);
+    super(`The ${bindingName(binding)} cannot be decrypted: ${reason}`);
     this.name = "UnreadableSecretError";
   }
 }
@@ -155,12 +161,19 @@ export function storedKeyId(stored: string): string | null {
 const STORED_PATTERN = /^(k[0-9a-f]{8})\.([A-Za-z0-9+/]+={0,2})\.([A-Za-z0-9+/]+={0,2})$/;
 
 /**
- * The AES-GCM additional data: `webhook:<webhook id>:<slot>`. A ciphertext moved to
+ * The AES-GCM additional data: `webhook:<webhook id>:<slot>` (`signing-key:<key id>`). A ciphertext moved to
  * another webhook's row, or between a row's current and previous columns, fails
  * authentication. Part of the stored format: never change these strings.
  */
 function additionalData(binding: SecretBinding): Uint8Array {
-  return new TextEncoder().encode(`webhook:${binding.webhookId}:${binding.slot}`);
+  return new TextEncoder().encode(boundTo(binding));
+}
+
+/** `webhook:<webhook id>:<slot>`, or `signing-key:<key id>` for a signing key's private half. */
+function boundTo(binding: SecretBinding): string {
+  return "signingKeyId" in binding
+    ? `signing-key:${binding.signingKeyId}`
+    : `webhook:${binding.webhookId}:${binding.slot}`;
 }
 
 /** AES-256-GCM under the current key with a random 96-bit IV, bound to its row and slot. */
@@ -185,7 +198,7 @@ export async function decryptSecret(keys: WebhookKeys, stored: string, binding: 
   // keyed by everything the result depends on (ciphertext, row, slot, the key's bytes).
   const key = byId.get(storedKeyId(stored) ?? "");
   if (!key) return decryptUncached(byId, stored, binding);
-  const memoKey = `${binding.webhookId}\n${binding.slot}\n${key.base64}\n${stored}`;
+  const memoKey = `${boundTo(binding)}\n${key.base64}\n${stored}`;
   const decrypted = decrypted_.get(memoKey, () => decryptUncached(byId, stored, binding));
   // A failure is not remembered: the same call throws again, and a later one may succeed.
   return decrypted.catch((error) => {

@@ -1,6 +1,7 @@
 import { toHex } from "../core/crypto";
 import { boundedMemo } from "../core/memo";
 import { bytesToBase64, standardWebhooksKey } from "./secrets";
+import type { Signer } from "./signing-keys";
 
 const encoder = new TextEncoder();
 
@@ -41,12 +42,55 @@ export interface SigningInput {
   body: string;
   /** The current secret, then the previous one while a rotation's grace period lasts. */
   secrets: [string, ...string[]];
+  /** For a webhook with a public-key scheme: the organization's active key, then the previous one during an overlap. */
+  signers?: Signer[];
+}
+
+async function signWith(signer: Signer, message: string): Promise<string> {
+  const algorithm = signer.algorithm === "ed25519" ? "Ed25519" : "RSASSA-PKCS1-v1_5";
+  return bytesToBase64(new Uint8Array(await crypto.subtle.sign(algorithm, signer.key, encoder.encode(message))));
+}
+
+/**
+ * The public-key signatures of one attempt, beside the HMAC ones (README "Signatures"):
+ * - Ed25519: one Standard Webhooks `v1a,<base64>` entry per live key (active first),
+ *   over `id.timestamp.body`, appended to `webhook-signature`.
+ * - RSA: `X-Verk-Signature-RSA`, base64 RSASSA-PKCS1-v1_5 SHA-256 over the raw body.
+ *   During an overlap it stays with the key that was active before the rotation, so a
+ *   receiver that pinned that key keeps verifying the one header it reads, and
+ *   `X-Verk-Signature-RSA-Next` carries the new key's; afterwards the new key signs
+ *   `X-Verk-Signature-RSA` alone.
+ * `X-Verk-Signature-Key-Id` names the keys, in the order of those signatures.
+ */
+async function publicKeySignatures(input: SigningInput, standard: string[]): Promise<Record<string, string>> {
+  const signers = input.signers ?? [];
+  if (signers.length === 0) return {};
+  if (signers[0]!.algorithm === "ed25519") {
+    const content = `${input.id}.${input.timestamp}.${input.body}`;
+    const entries = await Promise.all(signers.map(async (signer) => `v1a,${await signWith(signer, content)}`));
+    return {
+      "webhook-signature": [...standard, ...entries].join(" "),
+      "X-Verk-Signature-Key-Id": signers.map((signer) => signer.id).join(" "),
+    };
+  }
+  const active = signers.find((signer) => signer.active) ?? signers[0]!;
+  const previous = signers.find((signer) => !signer.active);
+  const [main, next] = await Promise.all([
+    signWith(previous ?? active, input.body),
+    previous ? signWith(active, input.body) : undefined,
+  ]);
+  return {
+    "X-Verk-Signature-RSA": main,
+    ...(next === undefined ? {} : { "X-Verk-Signature-RSA-Next": next }),
+    "X-Verk-Signature-Key-Id": previous ? `${previous.id} ${active.id}` : active.id,
+  };
 }
 
 /**
  * The signature headers of one attempt. `X-Verk-Signature` uses the current secret;
  * `webhook-signature` carries one `v1,` signature per live secret, space separated,
- * so a receiver holding either secret verifies during a rotation.
+ * so a receiver holding either secret verifies during a rotation; then the public-key
+ * signatures of the webhook's scheme, if any.
  */
 export async function signatureHeaders(input: SigningInput): Promise<Record<string, string>> {
   const standard = await Promise.all(
@@ -57,5 +101,6 @@ export async function signatureHeaders(input: SigningInput): Promise<Record<stri
     "webhook-id": input.id,
     "webhook-timestamp": String(input.timestamp),
     "webhook-signature": standard.join(" "),
+    ...(await publicKeySignatures(input, standard)),
   };
 }

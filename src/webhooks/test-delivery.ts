@@ -2,7 +2,13 @@ import { configFrom } from "../config";
 import { newId } from "../core/ids";
 import { nowIso } from "../core/time";
 import { EVENT_TYPES, type EventType } from "../events/catalog";
-import { liveSecretsOrNull, postSigned, UNREADABLE_SECRET_REASON } from "./deliver";
+import {
+  liveSecretsOrNull,
+  liveSignersOrNull,
+  postSigned,
+  UNREADABLE_SECRET_REASON,
+  UNREADABLE_SIGNING_KEY_REASON,
+} from "./deliver";
 import { deliveryBody } from "./payload";
 import { sampleEventData } from "./samples";
 import { checkWebhookUrl } from "./url-policy";
@@ -54,12 +60,13 @@ export async function sendTestDelivery(
     };
   }
   const secrets = await liveSecretsOrNull(env, webhook, now, deliveryId);
-  if (!secrets) {
+  const signers = secrets && (await liveSignersOrNull(env, webhook, now, deliveryId));
+  if (!secrets || !signers) {
     return {
       success: false,
       statusCode: null,
       responseTimeMs: null,
-      error: UNREADABLE_SECRET_REASON,
+      error: secrets ? UNREADABLE_SIGNING_KEY_REASON : UNREADABLE_SECRET_REASON,
       deliveryId,
       payload,
     };
@@ -70,6 +77,7 @@ export async function sendTestDelivery(
     deliveryId,
     body,
     secrets,
+    signers,
     extraHeaders: { "X-Verk-Test": "true" },
   });
   return {

@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import type { SignatureScheme } from "../core/enums";
 import { AppError, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
@@ -13,6 +14,7 @@ import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks }
 import type { Env } from "../env";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { decryptSecret, encryptSecret, generateSecret, unlessUnreadable } from "./secrets";
+import { ensureSigningKeys } from "./signing-keys";
 import { checkWebhookUrl } from "./url-policy";
 
 /** What a webhook subscribes to: catalog event types, or ["*"] for every one (the schema enforces "*" alone). */
@@ -48,6 +50,7 @@ export function presentWebhook(row: Webhook, now = nowIso()) {
     deliverySuccessRate: settled === 0 ? null : Math.round((row.deliveredCount / settled) * 10000) / 10000,
     previousSecretExpiresAt:
       row.previousSecretExpiresAt && row.previousSecretExpiresAt > now ? row.previousSecretExpiresAt : null,
+    signatureScheme: row.signatureScheme,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -82,6 +85,7 @@ export interface CreateWebhookInput {
   description?: string | null;
   enabled?: boolean;
   filters?: Partial<WebhookFilters> | null;
+  signatureScheme?: SignatureScheme;
 }
 
 /**
@@ -94,6 +98,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
   const url = allowedUrl(env, input.url);
   const filters = await checkedFilters(ctx, { projectId: null, assigneeId: null }, input.filters);
   const secret = input.secret ?? generateSecret();
+  const signatureScheme = input.signatureScheme ?? "hmac-sha256";
   const now = ctx.now();
   // The id first: the ciphertext is bound to it.
   const id = newId("wh");
@@ -109,6 +114,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
     secretCiphertext: await encryptSecret(env, secret, { webhookId: id, slot: "current" }),
     previousSecretCiphertext: null,
     previousSecretExpiresAt: null,
+    signatureScheme,
     consecutiveFailures: 0,
     disabledReason: null,
     lastTriggeredAt: null,
@@ -122,6 +128,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
   const limit = PLAN_LIMITS[ctx.plan].webhooks;
   if (limit === null) {
     await ctx.db.batch([ctx.db.insert(webhooks).values(row), ...answerStatements(ctx, created)]);
+    await ensureSchemeKeys(ctx, signatureScheme);
     return created;
   }
   try {
@@ -138,6 +145,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
       `The ${ctx.plan} plan allows ${limit} webhooks; delete one or upgrade the plan to add another`,
     );
   }
+  await ensureSchemeKeys(ctx, signatureScheme);
   return created;
 }
 
@@ -147,6 +155,7 @@ export interface UpdateWebhookInput {
   description?: string | null;
   enabled?: boolean;
   filters?: Partial<WebhookFilters> | null;
+  signatureScheme?: SignatureScheme;
 }
 
 /**
@@ -164,6 +173,9 @@ export async function updateWebhook(
   if (patch.url !== undefined) set.url = allowedUrl(env, patch.url);
   if (patch.events !== undefined) set.events = normalisedEvents(patch.events);
   if (patch.description !== undefined) set.description = patch.description;
+  if (patch.signatureScheme !== undefined && patch.signatureScheme !== current.signatureScheme) {
+    set.signatureScheme = patch.signatureScheme;
+  }
   if (patch.filters !== undefined) {
     const filters = await checkedFilters(
       ctx,
@@ -186,6 +198,7 @@ export async function updateWebhook(
     .returning();
   // Another change landed between the read and this write (it changed the ETag).
   if (!updated) throw new StaleWriteError();
+  if (set.signatureScheme) await ensureSchemeKeys(ctx, set.signatureScheme);
   return presentWebhook(updated, now);
 }
 
@@ -257,6 +270,15 @@ function readableSecret(env: Env, webhook: Webhook): Promise<string | null> {
     "rotating an undecryptable webhook secret; no previous secret is kept",
     { webhookId: webhook.id },
   );
+}
+
+/**
+ * A public-key scheme's key pair exists once a webhook using it is stored, so its public
+ * key can be fetched before the first delivery (made after the write: a refused write
+ * changes nothing; should this fail, the first delivery makes the pair).
+ */
+async function ensureSchemeKeys(ctx: WebhookContext, scheme: SignatureScheme): Promise<void> {
+  if (scheme !== "hmac-sha256") await ensureSigningKeys(ctx.env, ctx.db, ctx.orgId, scheme);
 }
 
 function allowedUrl(env: Env, raw: string): string {

@@ -254,8 +254,18 @@ export const TARGETS: TargetSpec[] = [
         description: fc.constantFrom("d", null),
         enabled: fc.boolean(),
         filters: fc.constantFrom(null, { projectId: null, assigneeId: null }),
+        signatureScheme: fc.constantFrom("hmac-sha256", "ed25519", "rsa-sha256"),
       }),
-      plausible: webhookPlausible,
+      plausible: { ...webhookPlausible, signatureScheme: fc.constantFrom("ed448", "HMAC-SHA256", "") },
+    }),
+  },
+  {
+    name: "POST /v1/webhooks/signing-keys/rotate",
+    numRuns: 60,
+    build: async () => ({
+      path: "/v1/webhooks/signing-keys/rotate",
+      valid: fc.record({ algorithm: fc.constantFrom("ed25519", "rsa-sha256") }),
+      plausible: { algorithm: fc.constantFrom("hmac-sha256", "Ed25519", "rsa", "", null) },
     }),
   },
   {

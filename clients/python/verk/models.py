@@ -538,6 +538,31 @@ class RotateApiKey(TypedDict, total=False):
     grace_period_seconds: int
 
 
+class SigningKeyList(TypedDict):
+    data: List[SigningKey]
+
+
+class SigningKey(TypedDict):
+    #: Named by `X-Verk-Signature-Key-Id`
+    id: str
+    #: `ed25519`: Standard Webhooks `v1a,` signatures in `webhook-signature`; `rsa-sha256`: `X-Verk-Signature-RSA` (RSASSA-PKCS1-v1_5, SHA-256, over the raw body)
+    algorithm: Literal["ed25519", "rsa-sha256"]
+    #: `previous`: replaced by a rotation, still signing beside the active key until `expiresAt`
+    status: Literal["active", "previous"]
+    #: When a previous key stops signing; null while active
+    expires_at: Optional[datetime]
+    created_at: datetime
+    #: The public key, SPKI in PEM: what Node's `crypto.createVerify('SHA256').verify(pem, …)` takes
+    pem: str
+    #: The public key as a JWK (RFC 7517), with `kid` = `id`
+    jwk: Dict[str, Any]
+
+
+class RotateSigningKey(TypedDict):
+    #: `ed25519`: Standard Webhooks `v1a,` signatures in `webhook-signature`; `rsa-sha256`: `X-Verk-Signature-RSA` (RSASSA-PKCS1-v1_5, SHA-256, over the raw body)
+    algorithm: Literal["ed25519", "rsa-sha256"]
+
+
 class WebhookPage(TypedDict):
     data: List[Webhook]
     pagination: Pagination
@@ -559,6 +584,8 @@ class Webhook(TypedDict):
     delivery_success_rate: Optional[float]
     #: After a rotation: until when the previous secret still signs beside the new one
     previous_secret_expires_at: Optional[datetime]
+    #: Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+    signature_scheme: Literal["hmac-sha256", "ed25519", "rsa-sha256"]
     created_at: datetime
     updated_at: datetime
 
@@ -579,6 +606,8 @@ class _WebhookWithSecretRequired(TypedDict):
     delivery_success_rate: Optional[float]
     #: After a rotation: until when the previous secret still signs beside the new one
     previous_secret_expires_at: Optional[datetime]
+    #: Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+    signature_scheme: Literal["hmac-sha256", "ed25519", "rsa-sha256"]
     created_at: datetime
     updated_at: datetime
 
@@ -601,6 +630,8 @@ class CreateWebhook(_CreateWebhookRequired, total=False):
     description: Optional[str]
     enabled: bool
     filters: WebhookFilters
+    #: Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+    signature_scheme: Literal["hmac-sha256", "ed25519", "rsa-sha256"]
 
 
 class WebhookFilters(TypedDict, total=False):
@@ -638,6 +669,8 @@ class UpdateWebhook(TypedDict, total=False):
     enabled: bool
     #: Merged; a null field or null clears
     filters: Optional[UpdateWebhookFilters]
+    #: Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
+    signature_scheme: Literal["hmac-sha256", "ed25519", "rsa-sha256"]
 
 
 class RotateWebhookSecret(TypedDict, total=False):
@@ -854,7 +887,8 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "secret": "secret",
         "description": "description",
         "enabled": "enabled",
-        "filters": "filters"
+        "filters": "filters",
+        "signature_scheme": "signatureScheme"
     },
     "RecoverWebhookDeliveries": {
         "since": "since",
@@ -862,6 +896,9 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
     },
     "RotateApiKey": {
         "grace_period_seconds": "gracePeriodSeconds"
+    },
+    "RotateSigningKey": {
+        "algorithm": "algorithm"
     },
     "RotateWebhookSecret": {
         "secret": "secret"
@@ -905,7 +942,8 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "events": "events",
         "description": "description",
         "enabled": "enabled",
-        "filters": "filters"
+        "filters": "filters",
+        "signature_scheme": "signatureScheme"
     },
     "WebhookFilters": {
         "project_id": "projectId",
@@ -1138,6 +1176,16 @@ OPERATIONS: Dict[str, Any] = {
         "POST",
         "/v1/api-keys/{id}/rotate",
         "RotateApiKey"
+    ],
+    "listWebhookSigningKeys": [
+        "GET",
+        "/v1/webhooks/signing-keys",
+        None
+    ],
+    "rotateWebhookSigningKey": [
+        "POST",
+        "/v1/webhooks/signing-keys/rotate",
+        "RotateSigningKey"
     ],
     "listWebhooks": [
         "GET",

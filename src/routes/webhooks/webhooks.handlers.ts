@@ -6,6 +6,7 @@ import { linkNextPage } from "../../http/pagination";
 import { type AnswerHooks, writeContext } from "../../http/write-context";
 import { getDelivery, listDeliveries, redeliver } from "../../webhooks/deliveries";
 import { recoverDeliveries } from "../../webhooks/recovery";
+import { listSigningKeys, rotateSigningKey } from "../../webhooks/signing-keys";
 import { getWebhookStats } from "../../webhooks/stats";
 import { sendTestDelivery } from "../../webhooks/test-delivery";
 import {
@@ -19,6 +20,7 @@ import {
   type WebhookContext,
 } from "../../webhooks/webhooks";
 import { answerDeleted } from "../common";
+import * as signingKeyRoutes from "./signing-keys.routes";
 import * as statsRoutes from "./webhook-stats.routes";
 import * as routes from "./webhooks.routes";
 
@@ -28,6 +30,14 @@ function webhookContext(c: Context<AppEnv>, answer?: AnswerHooks): WebhookContex
 }
 
 export const webhooksRouter = createRouter()
+  // Before the `/{id}` routes, which would otherwise take `signing-keys` for an id.
+  .openapi(signingKeyRoutes.listSigningKeys, async (c) => {
+    return c.json(await listSigningKeys(c.env, c.get("db"), c.get("principal").orgId), 200);
+  })
+  .openapi(signingKeyRoutes.rotateSigningKey, async (c) => {
+    const answer = answerOnce(c, (rotated: unknown) => ({ status: 200, body: rotated }));
+    return answer.send(await rotateSigningKey(webhookContext(c, answer), c.req.valid("json")));
+  })
   .openapi(routes.listWebhooks, async (c) => {
     const page = await listWebhooks(c.get("db"), c.get("principal").orgId, c.req.valid("query"));
     linkNextPage(c, page);

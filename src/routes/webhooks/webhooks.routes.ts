@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DELIVERY_STATUSES } from "../../core/enums";
+import { DELIVERY_STATUSES, SIGNATURE_SCHEMES } from "../../core/enums";
 import { EVENT_TYPES } from "../../events/catalog";
 import {
   authErrors,
@@ -57,6 +57,11 @@ const GivenSecret = z
 
 const Description = z.string().trim().max(1000).nullable();
 
+const SignatureScheme = z.enum(SIGNATURE_SCHEMES).openapi({
+  description:
+    "Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`",
+});
+
 export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "wh_7Yt2Kq9Lm4Xw1Zr8Bv3N" }),
@@ -78,6 +83,7 @@ export const WebhookSchema = z
     previousSecretExpiresAt: Timestamp.nullable().openapi({
       description: "After a rotation: until when the previous secret still signs beside the new one",
     }),
+    signatureScheme: SignatureScheme,
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -98,6 +104,7 @@ export const CreateWebhookSchema = z
     description: Description.optional(),
     enabled: z.boolean().optional(),
     filters: FiltersSchema.nullable().optional(),
+    signatureScheme: SignatureScheme.optional(),
   })
   .openapi("CreateWebhook");
 
@@ -111,6 +118,7 @@ export const UpdateWebhookSchema = z
       .optional()
       .openapi({ description: "true re-enables a disabled webhook and resets its failure count" }),
     filters: FiltersSchema.nullable().optional().openapi({ description: "Merged; a null field or null clears" }),
+    signatureScheme: SignatureScheme.optional(),
   })
   .openapi("UpdateWebhook");
 

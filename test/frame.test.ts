@@ -190,7 +190,7 @@ describe("OpenAPI document: names for generated clients", async () => {
         ...["listWebhooks", "getWebhook", "createWebhook", "updateWebhook", "deleteWebhook"],
         ...["rotateWebhookSecret", "sendWebhookTest", "listWebhookDeliveries", "getWebhookDelivery"],
         ...["redeliverWebhookDelivery", "receiveTaskEvent", "receiveProjectEvent", "receiveMemberEvent"],
-        ...["getWebhookStats"],
+        ...["getWebhookStats", "receiveWebhookEvent", "receiveDeliveryEvent"],
         ...["receiveCommentEvent", "recoverWebhookDeliveries"],
         ...["listIncomingWebhooks", "getIncomingWebhook", "createIncomingWebhook", "updateIncomingWebhook"],
         ...["deleteIncomingWebhook", "rotateIncomingWebhookKey"],

@@ -318,6 +318,8 @@ export const webhooks = sqliteTable(
     lastTriggeredAt: text("last_triggered_at"),
     deliveredCount: integer("delivered_count").notNull().default(0),
     failedCount: integer("failed_count").notNull().default(0),
+    /** When the last `webhook.failing` alert about this webhook was written: at most one an hour (webhooks/alerts.ts). */
+    failingAlertedAt: text("failing_alerted_at"),
     etag: text("etag").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),

@@ -164,6 +164,104 @@ type Comment struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+type WebhookEventSchema struct {
+}
+
+type WebhookDisabledEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string              `json:"deliveryId"`
+	Data       WebhookDisabledData `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]WebhookDisabledEventChangesValue `json:"changes,omitempty"`
+	Organization WebhookDisabledEventOrganization            `json:"organization"`
+	Actor        WebhookDisabledEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type WebhookDisabledData struct {
+	Webhook AlertedWebhook `json:"webhook"`
+	// `consecutive_failures`: WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row; `gone`: the endpoint answered 410; `manual`: PATCH enabled=false (the actor says who)
+	Reason              string          `json:"reason"`
+	ConsecutiveFailures int             `json:"consecutiveFailures"`
+	LastError           *AlertLastError `json:"lastError"`
+}
+
+// The webhook the alert is about (never its secret)
+type AlertedWebhook struct {
+	ID          string  `json:"id"`
+	URL         string  `json:"url"`
+	Description *string `json:"description"`
+}
+
+// null: a manual disable of a webhook that never failed
+type AlertLastError struct {
+	// The receiver's answer; null: no answer (timeout, network)
+	StatusCode  *int      `json:"statusCode"`
+	Error       *string   `json:"error"`
+	AttemptedAt time.Time `json:"attemptedAt"`
+}
+
+type WebhookFailingEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string             `json:"deliveryId"`
+	Data       WebhookFailingData `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]WebhookFailingEventChangesValue `json:"changes,omitempty"`
+	Organization WebhookFailingEventOrganization            `json:"organization"`
+	Actor        WebhookFailingEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type WebhookFailingData struct {
+	Webhook AlertedWebhook `json:"webhook"`
+	// Succeeded attempts / attempts in the window
+	SuccessRate float64 `json:"successRate"`
+	Attempts    int     `json:"attempts"`
+	Failures    int     `json:"failures"`
+	// WEBHOOK_FAILING_THRESHOLD: the rate fell under it
+	Threshold   float64   `json:"threshold"`
+	WindowStart time.Time `json:"windowStart"`
+	WindowEnd   time.Time `json:"windowEnd"`
+}
+
+type DeliveryEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string                `json:"deliveryId"`
+	Data       DeliveryExhaustedData `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]DeliveryEventChangesValue `json:"changes,omitempty"`
+	Organization DeliveryEventOrganization            `json:"organization"`
+	Actor        DeliveryEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type DeliveryExhaustedData struct {
+	// The delivery (del_…), still redeliverable
+	ID        string                         `json:"id"`
+	Webhook   AlertedWebhook                 `json:"webhook"`
+	Event     DeliveryExhaustedDataEvent     `json:"event"`
+	Attempts  int                            `json:"attempts"`
+	LastError DeliveryExhaustedDataLastError `json:"lastError"`
+}
+
 type CreatedOrganization struct {
 	Organization Organization  `json:"organization"`
 	Owner        User          `json:"owner"`
@@ -787,6 +885,66 @@ type CommentEventActor struct {
 	UserID            *string `json:"userId"`
 	APIKeyID          *string `json:"apiKeyId"`
 	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type WebhookDisabledEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type WebhookDisabledEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type WebhookDisabledEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type WebhookFailingEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type WebhookFailingEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type WebhookFailingEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type DeliveryEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type DeliveryEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type DeliveryEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type DeliveryExhaustedDataEvent struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+type DeliveryExhaustedDataLastError struct {
+	// The receiver's answer; null: no answer (timeout, network)
+	StatusCode  *int      `json:"statusCode"`
+	Error       *string   `json:"error"`
+	AttemptedAt time.Time `json:"attemptedAt"`
 }
 
 type ErrorError struct {

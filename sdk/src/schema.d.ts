@@ -713,6 +713,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "webhook-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook event delivered to your webhook URL
+         * @description An operational event (failure alerts): never about the webhook it is sent to; its deliveries' failures do not count toward disabling that webhook. Sent for webhook.disabled, webhook.failing. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.
+         */
+        post: operations["receiveWebhookEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delivery event delivered to your webhook URL
+         * @description An operational event (failure alerts): never about the webhook it is sent to; its deliveries' failures do not count toward disabling that webhook. Sent for delivery.exhausted. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.
+         */
+        post: operations["receiveDeliveryEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -957,6 +997,164 @@ export interface components {
              */
             updatedAt: string;
         };
+        WebhookEvent: components["schemas"]["WebhookDisabledEvent"] | components["schemas"]["WebhookFailingEvent"];
+        WebhookDisabledEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "webhook.disabled";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["WebhookDisabledData"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        WebhookDisabledData: {
+            webhook: components["schemas"]["AlertedWebhook"];
+            /**
+             * @description `consecutive_failures`: WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row; `gone`: the endpoint answered 410; `manual`: PATCH enabled=false (the actor says who)
+             * @enum {string}
+             */
+            reason: "consecutive_failures" | "gone" | "manual";
+            consecutiveFailures: number;
+            lastError: components["schemas"]["AlertLastError"];
+        };
+        /** @description The webhook the alert is about (never its secret) */
+        AlertedWebhook: {
+            id: string;
+            url: string;
+            description: string | null;
+        };
+        /** @description null: a manual disable of a webhook that never failed */
+        AlertLastError: {
+            /** @description The receiver's answer; null: no answer (timeout, network) */
+            statusCode: number | null;
+            error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            attemptedAt: string;
+        } | null;
+        WebhookFailingEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "webhook.failing";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["WebhookFailingData"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        WebhookFailingData: {
+            webhook: components["schemas"]["AlertedWebhook"];
+            /** @description Succeeded attempts / attempts in the window */
+            successRate: number;
+            attempts: number;
+            failures: number;
+            /** @description WEBHOOK_FAILING_THRESHOLD: the rate fell under it */
+            threshold: number;
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            windowStart: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            windowEnd: string;
+        };
+        DeliveryEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "delivery.exhausted";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["DeliveryExhaustedData"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        DeliveryExhaustedData: {
+            /** @description The delivery (del_…), still redeliverable */
+            id: string;
+            webhook: components["schemas"]["AlertedWebhook"];
+            event: {
+                id: string;
+                /** @enum {string} */
+                type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+            };
+            attempts: number;
+            lastError: components["schemas"]["AlertLastError"] & unknown;
+        };
         CreatedOrganization: {
             organization: components["schemas"]["Organization"];
             owner: components["schemas"]["User"];
@@ -1174,7 +1372,7 @@ export interface components {
             /** @example evt_5Tg7Yh9Uj1Ik3Ol5Pz7X */
             id: string;
             /** @enum {string} */
-            type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+            type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             /** @example task */
             resourceType: string;
             resourceId: string;
@@ -1313,7 +1511,7 @@ export interface components {
              *       "task.completed"
              *     ]
              */
-            events: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "*")[];
+            events: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
             /** @description Your own signing secret; omit it to have a `whsec_…` secret generated */
             secret?: string;
             description?: string | null;
@@ -1372,7 +1570,7 @@ export interface components {
              *       "task.completed"
              *     ]
              */
-            events?: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "*")[];
+            events?: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
             description?: string | null;
             /** @description true re-enables a disabled webhook and resets its failure count */
             enabled?: boolean;
@@ -1404,7 +1602,7 @@ export interface components {
              * @description The sample to send; defaults to the first subscribed type (task.created for ["*"])
              * @enum {string}
              */
-            eventType?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+            eventType?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
         };
         DeliveryPage: {
             data: components["schemas"]["Delivery"][];
@@ -5543,9 +5741,9 @@ export interface operations {
                 limit?: number;
                 sortBy?: "createdAt";
                 order?: "asc" | "desc";
-                type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description Events about this kind of resource */
-                resourceType?: "task" | "project" | "member" | "comment";
+                resourceType?: "task" | "project" | "member" | "comment" | "webhook" | "delivery";
                 resourceId?: string;
                 /** @description Events done by this actor: a member id (`user_…`) matches `actor.userId` (what they did through any key acting for them), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId` */
                 actorId?: string;
@@ -8810,7 +9008,7 @@ export interface operations {
                 sortBy?: "createdAt" | "updatedAt";
                 order?: "asc" | "desc";
                 status?: "pending" | "succeeded" | "failed";
-                event?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                event?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             };
             header?: {
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
@@ -10521,7 +10719,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -10562,7 +10760,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -10603,7 +10801,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -10644,7 +10842,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -10662,6 +10860,88 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CommentEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Stop: disables the webhook */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                /** @description The delivery id, the same on every retry */
+                "x-verk-delivery": string;
+                /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
+                "x-verk-signature": string;
+                /** @description Standard Webhooks: the delivery id */
+                "webhook-id": string;
+                /** @description Standard Webhooks: unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Stop: disables the webhook */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveDeliveryEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                /** @description The delivery id, the same on every retry */
+                "x-verk-delivery": string;
+                /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
+                "x-verk-signature": string;
+                /** @description Standard Webhooks: the delivery id */
+                "webhook-id": string;
+                /** @description Standard Webhooks: unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryEvent"];
             };
         };
         responses: {

@@ -12,6 +12,7 @@
 // webhook; and that a task created through an incoming-webhook credential is announced,
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
+import { alertsStep } from "./e2e/alerts.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
@@ -148,6 +149,8 @@ async function main() {
     const byDelivery = await waitFor(() => {
       const groups = new Map();
       for (const request of receiver.received("all")) {
+        // "*" includes the operational events (README "Alerts"): the gone and dead webhooks' alerts.
+        if (/^(webhook|delivery)\./.test(request.headers["x-verk-event"])) continue;
         const id = request.headers["x-verk-delivery"];
         groups.set(id, [...(groups.get(id) ?? []), request]);
       }
@@ -260,6 +263,8 @@ async function main() {
     check(verifyWebhook(arrived.body, arrived.headers["x-verk-signature"], listener.secret), "incoming: signature");
     check(verifyStandard(arrived.body, arrived.headers, listener.secret), "incoming: webhook-signature");
     console.log("  ✓ incoming task announced to the outgoing webhook, signed");
+
+    await alertsStep({ base, adminToken, receiver, step });
 
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {

@@ -724,7 +724,7 @@ export interface webhooks {
         put?: never;
         /**
          * A webhook event delivered to your webhook URL
-         * @description An operational event (failure alerts): never about the webhook it is sent to; its deliveries' failures do not count toward disabling that webhook. Sent for webhook.disabled, webhook.failing. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.
+         * @description An operational event (failure alerts): never about the webhook it is sent to. Sent for webhook.disabled, webhook.failing. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); failures and 410 Gone end only this delivery: they never count toward disabling the webhook (no loops). Verify the signature before trusting the body.
          */
         post: operations["receiveWebhookEvent"];
         delete?: never;
@@ -744,7 +744,7 @@ export interface webhooks {
         put?: never;
         /**
          * A delivery event delivered to your webhook URL
-         * @description An operational event (failure alerts): never about the webhook it is sent to; its deliveries' failures do not count toward disabling that webhook. Sent for delivery.exhausted. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.
+         * @description An operational event (failure alerts): never about the webhook it is sent to. Sent for delivery.exhausted. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); failures and 410 Gone end only this delivery: they never count toward disabling the webhook (no loops). Verify the signature before trusting the body.
          */
         post: operations["receiveDeliveryEvent"];
         delete?: never;
@@ -10911,7 +10911,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Stop: disables the webhook */
+            /** @description Stop this delivery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -10952,7 +10952,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Stop: disables the webhook */
+            /** @description Stop this delivery */
             410: {
                 headers: {
                     [name: string]: unknown;

@@ -145,13 +145,14 @@ type Registry = ReturnType<typeof createRouter>["openAPIRegistry"];
 export function registerOutgoingWebhooks(registry: Registry): void {
   for (const [resource, schema] of Object.entries(WEBHOOK_PAYLOADS)) {
     const name = `${resource[0]!.toUpperCase()}${resource.slice(1)}`;
+    const operational = OPERATIONAL_RESOURCES.has(resource);
     registry.registerWebhook({
       operationId: `receive${name}Event`,
       method: "post",
       path: `${resource}-event`,
       tags: ["Webhooks"],
       summary: `A ${resource} event delivered to your webhook URL`,
-      description: `${OPERATIONAL_RESOURCES.has(resource) ? "An operational event (failure alerts): never about the webhook it is sent to; its deliveries' failures do not count toward disabling that webhook. " : ""}Sent for ${eventsOf(resource as ResourceType).join(", ")}. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.`,
+      description: `${operational ? "An operational event (failure alerts): never about the webhook it is sent to. " : ""}Sent for ${eventsOf(resource as ResourceType).join(", ")}. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); ${operational ? "failures and 410 Gone end only this delivery: they never count toward disabling the webhook (no loops)" : "410 Gone disables the webhook"}. Verify the signature before trusting the body.`,
       security: [],
       request: {
         headers: DeliveryHeaders,
@@ -159,7 +160,7 @@ export function registerOutgoingWebhooks(registry: Registry): void {
       },
       responses: {
         200: { description: "Received (any 2xx)" },
-        410: { description: "Stop: disables the webhook" },
+        410: { description: operational ? "Stop this delivery" : "Stop: disables the webhook" },
       },
     });
   }

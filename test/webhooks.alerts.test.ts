@@ -98,6 +98,29 @@ describe("alerts: webhook.disabled", { timeout: 60_000 }, () => {
     expect((await call("GET", `/v1/events/${logged!.id}`, { key: other.keys.read })).status).toBe(404);
   });
 
+  it("a first attempt made straight after the write that disables the webhook tells too", async () => {
+    const { org, down, watcher, hook } = await failingSetup("dispatch-disable");
+    await env.DB.prepare("UPDATE webhooks SET consecutive_failures = 99 WHERE id = ?").bind(hook.id).run();
+    // member.added: dispatched to the failing webhook straight after the response.
+    const res = await call("POST", "/v1/users", {
+      key: org.keys.admin,
+      body: { name: "Dee", email: `dee-${crypto.randomUUID()}@example.com` },
+    });
+    expect(res.status).toBe(201);
+    const [request] = await waitForRequests(watcher.name, 1);
+    expect(payloadOf(request!)).toMatchObject({
+      event: "webhook.disabled",
+      data: {
+        webhook: { id: hook.id },
+        reason: "consecutive_failures",
+        consecutiveFailures: 100,
+        lastError: { statusCode: 502 },
+      },
+    });
+    expect(await receivedBy(down.name)).toHaveLength(1);
+    expect(await eventsOf(org, "type=webhook.disabled")).toHaveLength(1);
+  });
+
   it("a 410 Gone disables with reason gone; a manual disable with reason manual and its actor; once each", async () => {
     const { org, down, watcher, hook, deliveryId } = await failingSetup("gone");
     await scriptReceiver(down.name, [{ status: 410, body: "unsubscribed" }]);

@@ -2,9 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { alertFailingWebhooks } from "../src/webhooks/alerts";
 import type { Event, Page } from "./api-types";
-import { call, createOrg, type TestOrg } from "./harness";
+import { call, createOrg, expectError, type TestOrg, type Webhook } from "./harness";
 import {
   createWebhook,
+  HOOK_URL,
   payloadOf,
   receivedBy,
   receiverEndpoint,
@@ -265,6 +266,22 @@ describe("alerts: webhook.failing", { timeout: 60_000 }, () => {
     const watcher = receiverEndpoint("failing-watcher");
     const hook = (label: string) => createWebhook(org, { url: receiverEndpoint(label).url, events: ["*"] });
     const [failing, healthy, few] = await Promise.all([hook("failing"), hook("healthy"), hook("few")]);
+    // Thresholds of their own: 70% (60% is under it), and 0 (never alerted).
+    const strict = await createWebhook(org, {
+      url: receiverEndpoint("strict").url,
+      events: ["task.created"],
+      failureAlertThreshold: 0.7,
+    });
+    const quiet = await createWebhook(org, {
+      url: receiverEndpoint("quiet").url,
+      events: ["task.created"],
+      failureAlertThreshold: 0,
+    });
+    expect([strict.failureAlertThreshold, quiet.failureAlertThreshold, failing.failureAlertThreshold]).toEqual([
+      0.7,
+      0,
+      null,
+    ]);
     await createWebhook(org, { url: watcher.url, events: ["webhook.failing"] });
     // A clock of its own, hours ahead, so other tests' attempts are outside its windows.
     const t0 = Date.now() + 1000 * HOUR;
@@ -274,12 +291,17 @@ describe("alerts: webhook.failing", { timeout: 60_000 }, () => {
     // Alert deliveries are left out: 20 failed ones would make "few" count.
     await attempts(org, few.id, t0 - 30 * 60_000, 20, 0, "webhook.disabled");
     await attempts(org, healthy.id, t0 - 2 * HOUR, 30, 0); // outside the window
+    await attempts(org, strict.id, t0 - 30 * 60_000, 10, 6); // 60%: under its 70%
+    await attempts(org, quiet.id, t0 - 30 * 60_000, 10, 0); // 0%, alerts off
 
-    // Two overlapping cron runs: one alert.
+    // Two overlapping cron runs: one alert per failing webhook.
     const runs = await Promise.all([alertFailingWebhooks(env, t0), alertFailingWebhooks(env, t0)]);
-    expect(runs.flat()).toHaveLength(1);
-    const [request] = await waitForRequests(watcher.name, 1);
-    const payload = payloadOf(request!);
+    expect(runs.flat()).toHaveLength(2);
+    const received = await waitForRequests(watcher.name, 2);
+    const about = (id: string) =>
+      received.map(payloadOf).find((p) => (p.data as { webhook: { id: string } }).webhook.id === id);
+    expect(about(strict.id)).toMatchObject({ data: { successRate: 0.6, threshold: 0.7 } });
+    const payload = about(failing.id)!;
     expect(payload).toMatchObject({
       event: "webhook.failing",
       data: {
@@ -300,20 +322,56 @@ describe("alerts: webhook.failing", { timeout: 60_000 }, () => {
     await attempts(org, failing.id, t0 + 50 * 60_000, 10, 0);
     const again = await alertFailingWebhooks(env, t0 + HOUR);
     expect(again).toHaveLength(1);
-    await waitForRequests(watcher.name, 2);
+    await waitForRequests(watcher.name, 3);
 
-    const logged = await eventsOf(org, "type=webhook.failing");
+    const logged = await eventsOf(org, `type=webhook.failing&resourceId=${failing.id}`);
     expect(logged.map((e) => [e.resourceType, e.resourceId])).toEqual([
       ["webhook", failing.id],
       ["webhook", failing.id],
     ]);
-    // The failing webhook ("*") was sent nothing about itself.
-    expect(
-      await countRows(
-        "SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND event_type = 'webhook.failing'",
-        failing.id,
-      ),
-    ).toBe(0);
+    expect((await eventsOf(org, "type=webhook.failing")).map((e) => e.resourceId).sort()).toEqual(
+      [failing.id, failing.id, strict.id].sort(),
+    );
+    // The failing webhook ("*") is sent the other webhook's alert, nothing about itself.
+    const aboutWhom = await env.DB.prepare(
+      `SELECT e.resource_id AS about FROM deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.webhook_id = ? AND d.event_type = 'webhook.failing'`,
+    )
+      .bind(failing.id)
+      .all<{ about: string }>();
+    expect(aboutWhom.results.map((r) => r.about)).toEqual([strict.id]);
     expect(await eventsOf(await createOrg(), "type=webhook.failing")).toEqual([]);
+  });
+});
+
+describe("alerts: the failure alert threshold", () => {
+  it("is a fraction from 0 to 1 or null; anything else is a 400 naming the field and changes nothing", async () => {
+    const org = await createOrg();
+    const hook = await createWebhook(org, { url: receiverEndpoint("threshold").url, events: ["task.created"] });
+    for (const bad of [1.5, -0.1, "half", true]) {
+      const patch = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+        key: org.keys.admin,
+        body: { failureAlertThreshold: bad },
+      });
+      expectError(patch, 400, "VALIDATION_ERROR", "failureAlertThreshold");
+      const create = await call("POST", "/v1/webhooks", {
+        key: org.keys.admin,
+        body: { url: HOOK_URL, events: ["task.created"], failureAlertThreshold: bad },
+      });
+      expectError(create, 400, "VALIDATION_ERROR", "failureAlertThreshold");
+    }
+    expect((await call<Webhook>("GET", `/v1/webhooks/${hook.id}`, { key: org.keys.admin })).body).toMatchObject({
+      failureAlertThreshold: null,
+    });
+    const set = await call<Webhook>("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: org.keys.admin,
+      body: { failureAlertThreshold: 0.25 },
+    });
+    expect(set.body.failureAlertThreshold).toBe(0.25);
+    const cleared = await call<Webhook>("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: org.keys.admin,
+      body: { failureAlertThreshold: null },
+    });
+    expect(cleared.body.failureAlertThreshold).toBeNull();
   });
 });

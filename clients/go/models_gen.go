@@ -561,6 +561,8 @@ type Webhook struct {
 	// Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
 	DisabledReason      *string `json:"disabledReason"`
 	ConsecutiveFailures int     `json:"consecutiveFailures"`
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold"`
 	// When a delivery was last attempted
 	LastTriggeredAt *time.Time `json:"lastTriggeredAt"`
 	// Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -581,6 +583,8 @@ type WebhookWithSecret struct {
 	// Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
 	DisabledReason      *string `json:"disabledReason"`
 	ConsecutiveFailures int     `json:"consecutiveFailures"`
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold"`
 	// When a delivery was last attempted
 	LastTriggeredAt *time.Time `json:"lastTriggeredAt"`
 	// Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -603,14 +607,16 @@ type WebhookCreate struct {
 	Description string          `json:"description,omitempty"`
 	Enabled     *bool           `json:"enabled,omitempty"`
 	Filters     *WebhookFilters `json:"filters,omitempty"`
-	// Send names fields to send although empty: "description" as null, "filters" as null.
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold,omitempty"`
+	// Send names fields to send although empty: "description" as null, "filters" as null, "failureAlertThreshold" as null.
 	Send []string `json:"-"`
 }
 
 // MarshalJSON adds the fields named in Send.
 func (v WebhookCreate) MarshalJSON() ([]byte, error) {
 	type plain WebhookCreate
-	return marshalWithEmpty(plain(v), v.Send, map[string]string{"description": "null", "filters": "null"})
+	return marshalWithEmpty(plain(v), v.Send, map[string]string{"description": "null", "filters": "null", "failureAlertThreshold": "null"})
 }
 
 type WebhookFilters struct {
@@ -662,14 +668,16 @@ type WebhookUpdate struct {
 	Enabled *bool `json:"enabled,omitempty"`
 	// Merged; a null field or null clears
 	Filters *WebhookUpdateFilters `json:"filters,omitempty"`
-	// Send names fields to send although empty: "events" as [], "description" as null, "filters" as null.
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold,omitempty"`
+	// Send names fields to send although empty: "events" as [], "description" as null, "filters" as null, "failureAlertThreshold" as null.
 	Send []string `json:"-"`
 }
 
 // MarshalJSON adds the fields named in Send.
 func (v WebhookUpdate) MarshalJSON() ([]byte, error) {
 	type plain WebhookUpdate
-	return marshalWithEmpty(plain(v), v.Send, map[string]string{"events": "[]", "description": "null", "filters": "null"})
+	return marshalWithEmpty(plain(v), v.Send, map[string]string{"events": "[]", "description": "null", "filters": "null", "failureAlertThreshold": "null"})
 }
 
 type RotateWebhookSecret struct {

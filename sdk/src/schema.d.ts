@@ -1470,6 +1470,11 @@ export interface components {
             disabledReason: string | null;
             consecutiveFailures: number;
             /**
+             * @description `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+             * @example 0.5
+             */
+            failureAlertThreshold: number | null;
+            /**
              * Format: date-time
              * @description When a delivery was last attempted
              * @example 2026-01-15T14:30:00.000Z
@@ -1517,6 +1522,11 @@ export interface components {
             description?: string | null;
             enabled?: boolean;
             filters?: components["schemas"]["WebhookFilters"];
+            /**
+             * @description `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+             * @example 0.5
+             */
+            failureAlertThreshold?: number | null;
         };
         WebhookFilters: {
             /** @description Only events of this project (or the project) */
@@ -1581,6 +1591,11 @@ export interface components {
                 /** @description Only events of tasks assigned to this member */
                 assigneeId?: string | null;
             } | null;
+            /**
+             * @description `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+             * @example 0.5
+             */
+            failureAlertThreshold?: number | null;
         };
         RotateWebhookSecret: {
             /** @description Your own signing secret; omit it to have a `whsec_…` secret generated */

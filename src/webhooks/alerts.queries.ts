@@ -93,7 +93,7 @@ export interface FailingWindow {
   /** The window is [windowStart, windowEnd): the last hour. */
   windowStart: string;
   windowEnd: string;
-  /** Alert when the success rate is under this (0: never). */
+  /** Alert when the success rate is under this (0: never), unless the webhook sets its own. */
   threshold: number;
   /** …over at least this many attempts. */
   minAttempts: number;
@@ -120,7 +120,8 @@ export function failingAlertStatements(db: D1Database, window: FailingWindow): D
       `INSERT INTO events ${EVENT_COLUMNS}
        SELECT ?1 || printf('%010d', row_number() OVER ()), w.org_id, 'webhook.failing', 'webhook', w.id,
          json_object('webhook', ${webhookJson("w")}, 'successRate', round(1.0 * r.succeeded / r.attempts, 4),
-           'attempts', r.attempts, 'failures', r.attempts - r.succeeded, 'threshold', ?4,
+           'attempts', r.attempts, 'failures', r.attempts - r.succeeded,
+           'threshold', coalesce(w.failure_alert_threshold, ?4),
            'windowStart', ?2, 'windowEnd', ?3),
          NULL, NULL, NULL, NULL, ?3, NULL
        FROM webhooks w
@@ -130,11 +131,11 @@ export function failingAlertStatements(db: D1Database, window: FailingWindow): D
          FROM webhooks h
          JOIN delivery_attempts a ON a.webhook_id = h.id AND a.attempted_at >= ?2 AND a.attempted_at < ?3
          JOIN deliveries d ON d.id = a.delivery_id
-         WHERE h.enabled = 1 AND d.event_type NOT IN (${OPERATIONAL_SQL_LIST})
+         WHERE h.enabled = 1 AND coalesce(h.failure_alert_threshold, ?4) > 0 AND d.event_type NOT IN (${OPERATIONAL_SQL_LIST})
          GROUP BY a.webhook_id
          HAVING count(*) >= ?5
        ) r ON r.webhook_id = w.id
-       WHERE ?4 > 0 AND 1.0 * r.succeeded / r.attempts < ?4
+       WHERE 1.0 * r.succeeded / r.attempts < coalesce(w.failure_alert_threshold, ?4)
          AND (w.failing_alerted_at IS NULL OR w.failing_alerted_at <= ?6)
        RETURNING id`,
     )

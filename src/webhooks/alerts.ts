@@ -43,14 +43,13 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The cron's `webhook.failing` evaluation at `now` (ms; the cron's scheduled time):
- * every enabled webhook whose success rate over the last hour is under
- * WEBHOOK_FAILING_THRESHOLD, over at least WEBHOOK_FAILING_MIN_ATTEMPTS attempts, and
+ * every enabled webhook whose success rate over the last hour is under its
+ * `failureAlertThreshold` (by default WEBHOOK_FAILING_THRESHOLD), over at least WEBHOOK_FAILING_MIN_ATTEMPTS attempts, and
  * that was not alerted about within the hour, gets one `webhook.failing` event. One D1
  * batch (failingAlertStatements); returns the ids of the events written.
  */
 export async function alertFailingWebhooks(env: Env, now = Date.now()): Promise<string[]> {
   const config = configFrom(env);
-  if (config.webhookFailingThreshold <= 0) return [];
   const statements = failingAlertStatements(env.DB, {
     windowStart: new Date(now - HOUR_MS).toISOString(),
     windowEnd: new Date(now).toISOString(),

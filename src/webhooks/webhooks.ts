@@ -45,6 +45,7 @@ export function presentWebhook(row: Webhook, now = nowIso()) {
     enabled: row.enabled,
     disabledReason: row.disabledReason,
     consecutiveFailures: row.consecutiveFailures,
+    failureAlertThreshold: row.failureAlertThreshold,
     lastTriggeredAt: row.lastTriggeredAt,
     deliverySuccessRate: settled === 0 ? null : Math.round((row.deliveredCount / settled) * 10000) / 10000,
     previousSecretExpiresAt:
@@ -83,6 +84,8 @@ export interface CreateWebhookInput {
   description?: string | null;
   enabled?: boolean;
   filters?: Partial<WebhookFilters> | null;
+  /** README "Alerts": null or absent, the deployment's WEBHOOK_FAILING_THRESHOLD. */
+  failureAlertThreshold?: number | null;
 }
 
 /**
@@ -115,6 +118,7 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
     lastTriggeredAt: null,
     deliveredCount: 0,
     failedCount: 0,
+    failureAlertThreshold: input.failureAlertThreshold ?? null,
     failingAlertedAt: null,
     etag: newEtag(),
     createdAt: now,
@@ -149,6 +153,7 @@ export interface UpdateWebhookInput {
   description?: string | null;
   enabled?: boolean;
   filters?: Partial<WebhookFilters> | null;
+  failureAlertThreshold?: number | null;
 }
 
 /**
@@ -168,6 +173,7 @@ export async function updateWebhook(
   if (patch.url !== undefined) set.url = allowedUrl(env, patch.url);
   if (patch.events !== undefined) set.events = normalisedEvents(patch.events);
   if (patch.description !== undefined) set.description = patch.description;
+  if (patch.failureAlertThreshold !== undefined) set.failureAlertThreshold = patch.failureAlertThreshold;
   if (patch.filters !== undefined) {
     const filters = await checkedFilters(
       ctx,

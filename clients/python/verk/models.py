@@ -720,6 +720,8 @@ class Webhook(TypedDict):
     #: Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
     disabled_reason: Optional[str]
     consecutive_failures: int
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
     #: When a delivery was last attempted
     last_triggered_at: Optional[datetime]
     #: Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -740,6 +742,8 @@ class _WebhookWithSecretRequired(TypedDict):
     #: Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
     disabled_reason: Optional[str]
     consecutive_failures: int
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
     #: When a delivery was last attempted
     last_triggered_at: Optional[datetime]
     #: Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -768,6 +772,8 @@ class CreateWebhook(_CreateWebhookRequired, total=False):
     description: Optional[str]
     enabled: bool
     filters: WebhookFilters
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
 
 
 class WebhookFilters(TypedDict, total=False):
@@ -805,6 +811,8 @@ class UpdateWebhook(TypedDict, total=False):
     enabled: bool
     #: Merged; a null field or null clears
     filters: Optional[UpdateWebhookFilters]
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
 
 
 class RotateWebhookSecret(TypedDict, total=False):
@@ -1023,7 +1031,8 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "secret": "secret",
         "description": "description",
         "enabled": "enabled",
-        "filters": "filters"
+        "filters": "filters",
+        "failure_alert_threshold": "failureAlertThreshold"
     },
     "RecoverWebhookDeliveries": {
         "since": "since",
@@ -1074,7 +1083,8 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "events": "events",
         "description": "description",
         "enabled": "enabled",
-        "filters": "filters"
+        "filters": "filters",
+        "failure_alert_threshold": "failureAlertThreshold"
     },
     "WebhookFilters": {
         "project_id": "projectId",

@@ -57,6 +57,12 @@ const GivenSecret = z
 
 const Description = z.string().trim().max(1000).nullable();
 
+const FailureAlertThreshold = z.number().min(0).max(1).nullable().openapi({
+  description:
+    "`webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD",
+  example: 0.5,
+});
+
 export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "wh_7Yt2Kq9Lm4Xw1Zr8Bv3N" }),
@@ -70,6 +76,7 @@ export const WebhookSchema = z
       .nullable()
       .openapi({ description: "Why Verk disabled the webhook (410 Gone, or too many consecutive failures)" }),
     consecutiveFailures: z.number().int(),
+    failureAlertThreshold: FailureAlertThreshold,
     lastTriggeredAt: Timestamp.nullable().openapi({ description: "When a delivery was last attempted" }),
     deliverySuccessRate: z
       .number()
@@ -98,6 +105,7 @@ export const CreateWebhookSchema = z
     description: Description.optional(),
     enabled: z.boolean().optional(),
     filters: FiltersSchema.nullable().optional(),
+    failureAlertThreshold: FailureAlertThreshold.optional(),
   })
   .openapi("CreateWebhook");
 
@@ -111,6 +119,7 @@ export const UpdateWebhookSchema = z
       .optional()
       .openapi({ description: "true re-enables a disabled webhook and resets its failure count" }),
     filters: FiltersSchema.nullable().optional().openapi({ description: "Merged; a null field or null clears" }),
+    failureAlertThreshold: FailureAlertThreshold.optional(),
   })
   .openapi("UpdateWebhook");
 

@@ -230,7 +230,7 @@ type WebhookFailingData struct {
 	SuccessRate float64 `json:"successRate"`
 	Attempts    int     `json:"attempts"`
 	Failures    int     `json:"failures"`
-	// WEBHOOK_FAILING_THRESHOLD: the rate fell under it
+	// The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it
 	Threshold   float64   `json:"threshold"`
 	WindowStart time.Time `json:"windowStart"`
 	WindowEnd   time.Time `json:"windowEnd"`

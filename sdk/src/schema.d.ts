@@ -1097,7 +1097,7 @@ export interface components {
             successRate: number;
             attempts: number;
             failures: number;
-            /** @description WEBHOOK_FAILING_THRESHOLD: the rate fell under it */
+            /** @description The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it */
             threshold: number;
             /**
              * Format: date-time

@@ -411,7 +411,7 @@ class WebhookFailingData(TypedDict):
     success_rate: float
     attempts: int
     failures: int
-    #: WEBHOOK_FAILING_THRESHOLD: the rate fell under it
+    #: The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it
     threshold: float
     window_start: datetime
     window_end: datetime

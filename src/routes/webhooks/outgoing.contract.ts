@@ -91,7 +91,9 @@ export const WebhookFailingDataSchema = z
     successRate: z.number().min(0).max(1).openapi({ description: "Succeeded attempts / attempts in the window" }),
     attempts: z.int(),
     failures: z.int(),
-    threshold: z.number().openapi({ description: "WEBHOOK_FAILING_THRESHOLD: the rate fell under it" }),
+    threshold: z.number().openapi({
+      description: "The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it",
+    }),
     windowStart: Timestamp,
     windowEnd: Timestamp,
   })

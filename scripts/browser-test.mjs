@@ -295,6 +295,11 @@ async function main() {
     await button("Enable").click();
     await page.waitForFunction(() => document.querySelector("[data-health]")?.textContent?.includes("Enabled"));
     check(!(await recoverDisabled()), "recover offered again once enabled");
+    // Disabling by hand is a failure alert (README "Alerts"): the page, opened again, shows it as the last one.
+    await page.reload();
+    await page.waitForFunction(() =>
+      document.querySelector("[data-alert]")?.textContent?.includes("Disabled (manual)"),
+    );
     await openEditor();
     const description = page.locator('details.card ::-p-aria([name="Description"][role="textbox"])');
     await description.fill("Edited in the dashboard");

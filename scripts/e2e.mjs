@@ -13,6 +13,7 @@
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
 
+import { alertsStep } from "./e2e/alerts.mjs";
 import { recoveryAfterOutage } from "./e2e/recovery.mjs";
 import { publicKeySignatures } from "./e2e/sigs.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
@@ -151,6 +152,8 @@ async function main() {
     const byDelivery = await waitFor(() => {
       const groups = new Map();
       for (const request of receiver.received("all")) {
+        // "*" includes the operational events (README "Alerts"): the gone and dead webhooks' alerts.
+        if (/^(webhook|delivery)\./.test(request.headers["x-verk-event"])) continue;
         const id = request.headers["x-verk-delivery"];
         groups.set(id, [...(groups.get(id) ?? []), request]);
       }
@@ -267,6 +270,8 @@ async function main() {
     await recoveryAfterOutage({ base, key, receiver, step });
 
     await publicKeySignatures({ base, key, receiver, step, check, waitFor });
+    await alertsStep({ base, adminToken, receiver, step });
+
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {
     printLog();

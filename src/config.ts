@@ -17,6 +17,19 @@ const count = (fallback: number) =>
       return z.NEVER;
     });
 
+/** A fraction from 0 to 1 given as text in `[vars]`, or its default when unset. */
+const fraction = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const n = Number(raw);
+      if (raw.trim() !== "" && Number.isFinite(n) && n >= 0 && n <= 1) return n;
+      ctx.addIssue({ code: "custom", message: `expected a fraction from 0 to 1 (0 turns it off), got '${raw}'` });
+      return z.NEVER;
+    });
+
 const retrySchedule = z
   .string()
   .optional()
@@ -80,6 +93,8 @@ const ConfigSchema = z
     WEBHOOK_TIMEOUT_MS: count(5000),
     WEBHOOK_DISABLE_AFTER_FAILURES: count(100),
     WEBHOOK_SECRET_GRACE_SECONDS: count(86400),
+    WEBHOOK_FAILING_THRESHOLD: fraction(0.5),
+    WEBHOOK_FAILING_MIN_ATTEMPTS: count(10),
     WEBHOOK_ALLOW_LOCALHOST: flag,
     OUTBOX_SWEEP_AFTER_SECONDS: count(30),
     AUTH_FAILURES_PER_MINUTE: count(20),
@@ -98,6 +113,10 @@ const ConfigSchema = z
     webhookTimeoutMs: vars.WEBHOOK_TIMEOUT_MS,
     webhookDisableAfterFailures: vars.WEBHOOK_DISABLE_AFTER_FAILURES,
     webhookSecretGraceSeconds: vars.WEBHOOK_SECRET_GRACE_SECONDS,
+    /** `webhook.failing` is sent when a webhook's success rate over the last hour is under this (0: never). */
+    webhookFailingThreshold: vars.WEBHOOK_FAILING_THRESHOLD,
+    /** …and it made at least this many attempts in that hour, so one failed attempt is no 0% alarm. */
+    webhookFailingMinAttempts: vars.WEBHOOK_FAILING_MIN_ATTEMPTS,
     webhookAllowLocalhost: vars.WEBHOOK_ALLOW_LOCALHOST,
     outboxSweepAfterSeconds: vars.OUTBOX_SWEEP_AFTER_SECONDS,
     authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE,

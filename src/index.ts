@@ -2,6 +2,7 @@ import { buildApp } from "./app";
 import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
 import { pruneIdempotencyKeys } from "./http/idempotency";
+import { alertFailingWebhooks } from "./webhooks/alerts";
 import { consumeDeadLetters, consumeEvents, isDeadLetterQueue } from "./webhooks/consumer";
 import { reencryptWebhookSecrets } from "./webhooks/reencrypt";
 import { pruneDeliveryLog } from "./webhooks/retention";
@@ -14,12 +15,13 @@ const app = buildApp();
 export default {
   fetch: app.fetch,
 
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
     ctx.waitUntil(sweepUnsentEvents(env));
     ctx.waitUntil(pruneIdempotencyKeys(env.DB));
     ctx.waitUntil(pruneDeliveryLog(env));
     ctx.waitUntil(resendStalledDeliveries(env));
     ctx.waitUntil(reencryptWebhookSecrets(env));
+    ctx.waitUntil(alertFailingWebhooks(env, controller.scheduledTime));
   },
 
   async queue(batch, env, _ctx) {

@@ -18,6 +18,8 @@ describe("configuration", () => {
     expect(config.webhookAllowLocalhost).toBe(false);
     expect(config.deliveryStallSeconds).toBe(3600);
     expect(config.authFailuresPerMinute).toBe(20);
+    expect(config.webhookFailingThreshold).toBe(0.5);
+    expect(configFrom(withVars({ WEBHOOK_FAILING_THRESHOLD: "0" })).webhookFailingThreshold).toBe(0);
   });
 
   it("CORS_ALLOWED_ORIGINS: '*' when unset, otherwise the listed origins", () => {
@@ -34,6 +36,9 @@ describe("configuration", () => {
     ["WEBHOOK_ALLOW_LOCALHOST", "yes", "'true' or 'false'"],
     ["WEBHOOK_RETRY_SCHEDULE", "60,soon", "comma-separated seconds"],
     ["WEBHOOK_RETRY_SCHEDULE", "60,50000", "43200"],
+    ["WEBHOOK_FAILING_THRESHOLD", "1.5", "fraction from 0 to 1"],
+    ["WEBHOOK_FAILING_THRESHOLD", "half", "fraction from 0 to 1"],
+    ["WEBHOOK_FAILING_MIN_ATTEMPTS", "0", "whole number"],
     ["CORS_ALLOWED_ORIGINS", "https://app.example.com/", "no trailing slash"],
     ["CORS_ALLOWED_ORIGINS", "https://app.example.com,app.example.com", "'app.example.com'"],
     ["CORS_ALLOWED_ORIGINS", "https://app.example.com,*", "expected '*' or comma-separated origins"],

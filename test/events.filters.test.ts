@@ -146,7 +146,7 @@ describe("event log: resourceType and actorId filters", () => {
   it("bad values are a 400 naming the field", async () => {
     const org = await createOrg();
     for (const [query, field] of [
-      ["resourceType=webhook", "resourceType"],
+      ["resourceType=webhooks", "resourceType"],
       ["resourceType=", "resourceType"],
       ["actorId=proj_abc", "actorId"],
       ["actorId=user_", "actorId"],

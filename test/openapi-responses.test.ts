@@ -1,12 +1,15 @@
+import { env } from "cloudflare:workers";
 import { dereference, encodePointer, type Schema, validate } from "@cfworker/json-schema";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/core/enums";
+import { alertFailingWebhooks } from "../src/webhooks/alerts";
 import { minimalBody } from "./contract/bodies";
 import { doc, type Operation, operations } from "./contract/document";
 import { buildWorld, fullCredential, type OrgWorld, send, show, type World } from "./contract/world";
 import { makeComment, makeProject, makeTask } from "./fixtures";
 import { type ApiResponse, call, createOrg } from "./harness";
-import { addMember, createWebhook, payloadOf, receiverEndpoint, waitForRequests } from "./webhook-helpers";
+import { addMember, createWebhook, HOOK_URL, payloadOf, receiverEndpoint, waitForRequests } from "./webhook-helpers";
+import { insertDelivery, insertEvent, runQueue } from "./webhook-queue";
 
 /**
  * The document matches what the server sends: real answers of every documented
@@ -258,6 +261,58 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
       }
     }
     expect([...resources].sort()).toEqual(["comment", "member", "project", "task"]);
+  });
+
+  it("real failure alerts (webhook.disabled, webhook.failing, delivery.exhausted) validate against their payloads", async () => {
+    const org = await createOrg();
+    const endpoint = receiverEndpoint("openapi-alerts");
+    await createWebhook(org, {
+      url: endpoint.url,
+      events: ["webhook.disabled", "webhook.failing", "delivery.exhausted"],
+    });
+    const other = await createWebhook(org, { url: HOOK_URL, events: ["member.added"], description: "Other" });
+    // webhook.disabled: by hand.
+    await call("PATCH", `/v1/webhooks/${other.id}`, { key: org.keys.admin, body: { enabled: false } });
+    // delivery.exhausted: its message reached the dead-letter queue.
+    const eventId = await insertEvent(org, "member.added", { id: org.member.id, name: "Max Member" });
+    const deliveryId = await insertDelivery(org, other.id, eventId);
+    await runQueue("verk-events-dlq", [{ kind: "delivery", deliveryId }]);
+    // webhook.failing: ten failed attempts within the hour before a clock of its own.
+    const failing = await createWebhook(org, { url: HOOK_URL, events: ["member.added"] });
+    const failed = await insertDelivery(org, failing.id, `evt_${crypto.randomUUID()}`, "failed");
+    const t0 = Date.now() + 2000 * 3_600_000;
+    await env.DB.batch(
+      Array.from({ length: 10 }, (_, i) =>
+        env.DB.prepare(
+          `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code, error)
+           VALUES (?, ?, ?, ?, ?, 503, 'HTTP 503')`,
+        ).bind(`att_${crypto.randomUUID()}`, failed, failing.id, i + 1, new Date(t0 - 60_000 + i).toISOString()),
+      ),
+    );
+    await alertFailingWebhooks(env, t0);
+
+    const received = await waitForRequests(endpoint.name, 3);
+    expect(received.map((r) => payloadOf(r).event).sort()).toEqual([
+      "delivery.exhausted",
+      "webhook.disabled",
+      "webhook.failing",
+    ]);
+    for (const request of received) {
+      const payload = payloadOf(request);
+      const resource = payload.event.split(".")[0]!;
+      const schema = schemaAt(
+        pointer("webhooks", `${resource}-event`, "post"),
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+      );
+      const result = validate(payload, schema!, "2020-12", lookup, false);
+      expect(
+        result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
+        payload.event,
+      ).toEqual(result.valid ? [] : ["(valid)"]);
+    }
   });
 
   it("the sample payload of a test event of every type validates against its resource's payload", async () => {

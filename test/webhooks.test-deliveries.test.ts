@@ -91,7 +91,9 @@ describe("webhooks: test deliveries", { timeout: 30_000 }, () => {
       });
       expect(res.body.success).toBe(true);
       expect(res.body.payload.event).toBe(eventType);
-      expect(res.body.payload.data.id).toEqual(expect.any(String));
+      // webhook.* alerts are about a webhook: its id is data.webhook.id (README "Alerts").
+      const data = res.body.payload.data as { id?: string; webhook?: { id: string } };
+      expect(data.id ?? data.webhook?.id).toEqual(expect.any(String));
     }
     expect(await receivedBy(name)).toHaveLength(EVENT_TYPES.length);
   });

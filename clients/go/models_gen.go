@@ -164,6 +164,104 @@ type Comment struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+type WebhookEventSchema struct {
+}
+
+type WebhookDisabledEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string              `json:"deliveryId"`
+	Data       WebhookDisabledData `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]WebhookDisabledEventChangesValue `json:"changes,omitempty"`
+	Organization WebhookDisabledEventOrganization            `json:"organization"`
+	Actor        WebhookDisabledEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type WebhookDisabledData struct {
+	Webhook AlertedWebhook `json:"webhook"`
+	// `consecutive_failures`: WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row; `gone`: the endpoint answered 410; `manual`: PATCH enabled=false (the actor says who)
+	Reason              string          `json:"reason"`
+	ConsecutiveFailures int             `json:"consecutiveFailures"`
+	LastError           *AlertLastError `json:"lastError"`
+}
+
+// The webhook the alert is about (never its secret)
+type AlertedWebhook struct {
+	ID          string  `json:"id"`
+	URL         string  `json:"url"`
+	Description *string `json:"description"`
+}
+
+// null: a manual disable of a webhook that never failed
+type AlertLastError struct {
+	// The receiver's answer; null: no answer (timeout, network)
+	StatusCode  *int      `json:"statusCode"`
+	Error       *string   `json:"error"`
+	AttemptedAt time.Time `json:"attemptedAt"`
+}
+
+type WebhookFailingEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string             `json:"deliveryId"`
+	Data       WebhookFailingData `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]WebhookFailingEventChangesValue `json:"changes,omitempty"`
+	Organization WebhookFailingEventOrganization            `json:"organization"`
+	Actor        WebhookFailingEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type WebhookFailingData struct {
+	Webhook AlertedWebhook `json:"webhook"`
+	// Succeeded attempts / attempts in the window
+	SuccessRate float64 `json:"successRate"`
+	Attempts    int     `json:"attempts"`
+	Failures    int     `json:"failures"`
+	// The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it
+	Threshold   float64   `json:"threshold"`
+	WindowStart time.Time `json:"windowStart"`
+	WindowEnd   time.Time `json:"windowEnd"`
+}
+
+type DeliveryEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string                `json:"deliveryId"`
+	Data       DeliveryExhaustedData `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]DeliveryEventChangesValue `json:"changes,omitempty"`
+	Organization DeliveryEventOrganization            `json:"organization"`
+	Actor        DeliveryEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type DeliveryExhaustedData struct {
+	// The delivery (del_…), still redeliverable
+	ID        string                         `json:"id"`
+	Webhook   AlertedWebhook                 `json:"webhook"`
+	Event     DeliveryExhaustedDataEvent     `json:"event"`
+	Attempts  int                            `json:"attempts"`
+	LastError DeliveryExhaustedDataLastError `json:"lastError"`
+}
+
 type CreatedOrganization struct {
 	Organization Organization  `json:"organization"`
 	Owner        User          `json:"owner"`
@@ -488,6 +586,8 @@ type Webhook struct {
 	// Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
 	DisabledReason      *string `json:"disabledReason"`
 	ConsecutiveFailures int     `json:"consecutiveFailures"`
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold"`
 	// When a delivery was last attempted
 	LastTriggeredAt *time.Time `json:"lastTriggeredAt"`
 	// Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -510,6 +610,8 @@ type WebhookWithSecret struct {
 	// Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
 	DisabledReason      *string `json:"disabledReason"`
 	ConsecutiveFailures int     `json:"consecutiveFailures"`
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold"`
 	// When a delivery was last attempted
 	LastTriggeredAt *time.Time `json:"lastTriggeredAt"`
 	// Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -536,14 +638,16 @@ type WebhookCreate struct {
 	Filters     *WebhookFilters `json:"filters,omitempty"`
 	// Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
 	SignatureScheme string `json:"signatureScheme,omitempty"`
-	// Send names fields to send although empty: "description" as null, "filters" as null.
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold,omitempty"`
+	// Send names fields to send although empty: "description" as null, "filters" as null, "failureAlertThreshold" as null.
 	Send []string `json:"-"`
 }
 
 // MarshalJSON adds the fields named in Send.
 func (v WebhookCreate) MarshalJSON() ([]byte, error) {
 	type plain WebhookCreate
-	return marshalWithEmpty(plain(v), v.Send, map[string]string{"description": "null", "filters": "null"})
+	return marshalWithEmpty(plain(v), v.Send, map[string]string{"description": "null", "filters": "null", "failureAlertThreshold": "null"})
 }
 
 type WebhookFilters struct {
@@ -597,14 +701,16 @@ type WebhookUpdate struct {
 	Filters *WebhookUpdateFilters `json:"filters,omitempty"`
 	// Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
 	SignatureScheme string `json:"signatureScheme,omitempty"`
-	// Send names fields to send although empty: "events" as [], "description" as null, "filters" as null.
+	// `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+	FailureAlertThreshold *float64 `json:"failureAlertThreshold,omitempty"`
+	// Send names fields to send although empty: "events" as [], "description" as null, "filters" as null, "failureAlertThreshold" as null.
 	Send []string `json:"-"`
 }
 
 // MarshalJSON adds the fields named in Send.
 func (v WebhookUpdate) MarshalJSON() ([]byte, error) {
 	type plain WebhookUpdate
-	return marshalWithEmpty(plain(v), v.Send, map[string]string{"events": "[]", "description": "null", "filters": "null"})
+	return marshalWithEmpty(plain(v), v.Send, map[string]string{"events": "[]", "description": "null", "filters": "null", "failureAlertThreshold": "null"})
 }
 
 type RotateWebhookSecret struct {
@@ -820,6 +926,66 @@ type CommentEventActor struct {
 	UserID            *string `json:"userId"`
 	APIKeyID          *string `json:"apiKeyId"`
 	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type WebhookDisabledEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type WebhookDisabledEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type WebhookDisabledEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type WebhookFailingEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type WebhookFailingEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type WebhookFailingEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type DeliveryEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type DeliveryEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type DeliveryEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+type DeliveryExhaustedDataEvent struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+type DeliveryExhaustedDataLastError struct {
+	// The receiver's answer; null: no answer (timeout, network)
+	StatusCode  *int      `json:"statusCode"`
+	Error       *string   `json:"error"`
+	AttemptedAt time.Time `json:"attemptedAt"`
 }
 
 type ErrorError struct {

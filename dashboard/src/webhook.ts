@@ -12,6 +12,39 @@ export function deliveryStatus(d: Delivery) {
   return badge(d.status === "pending" && d.attemptCount > 0 ? "retrying" : d.status, STATUS_TONE[d.status]);
 }
 
+/** What an operational event's `data` holds that the dashboard shows. */
+interface AlertData {
+  reason?: string;
+  successRate?: number;
+  attempts?: number;
+  threshold?: number;
+  lastError?: { statusCode: number | null; error: string | null } | null;
+}
+
+/** The latest `webhook.disabled` or `webhook.failing` about the webhook, with its reason and last error. */
+async function showLastAlert(s: Session, id: string, into: HTMLElement) {
+  try {
+    const page = await s.client.events.list({ resourceType: "webhook", resourceId: id, limit: 1 });
+    const event = page.data[0];
+    if (!event) return;
+    const data = event.data as AlertData;
+    const failing = event.type === "webhook.failing";
+    const what = failing
+      ? `Failing: ${Math.round((data.successRate ?? 0) * 1000) / 10}% succeeded of ${data.attempts} attempts in an hour (threshold ${Math.round((data.threshold ?? 0) * 100)}%)`
+      : `Disabled (${data.reason})`;
+    const error = data.lastError ? `last error: ${data.lastError.error ?? `HTTP ${data.lastError.statusCode}`}` : "";
+    replace(
+      into,
+      badge(what, failing ? "warn" : "bad"),
+      " ",
+      when(event.createdAt),
+      error ? h("div", { class: "hint" }, error) : null,
+    );
+  } catch (e) {
+    replace(into, `✕ ${errorText(e)}`);
+  }
+}
+
 export async function webhookView(s: Session, main: HTMLElement, id: string) {
   append(main, [h("p", {}, h("a", { href: "#/webhooks" }, "← All webhooks"))]);
   let webhook = await s.client.webhooks.get(id);
@@ -19,6 +52,9 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
   const status = notice();
   // Without webhooks:write there is no recover control; with it, it follows `enabled`.
   let recovery: ReturnType<typeof recoverControl> | undefined;
+  // The latest failure alert about this webhook (README "Alerts"), from the event log.
+  const lastAlert = h("dd", { "data-alert": "" }, "none");
+  if (can(s, "events:read")) void showLastAlert(s, id, lastAlert);
 
   function renderSummary() {
     const w: Webhook = webhook;
@@ -38,6 +74,7 @@ export async function webhookView(s: Session, main: HTMLElement, id: string) {
         h("dd", {}, String(w.consecutiveFailures)),
         h("dt", {}, "Last delivery"),
         h("dd", {}, when(w.lastTriggeredAt)),
+        can(s, "events:read") ? [h("dt", {}, "Last alert"), lastAlert] : null,
         h("dt", {}, "Filters"),
         h(
           "dd",

@@ -753,6 +753,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "webhook-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook event delivered to your webhook URL
+         * @description An operational event (failure alerts): never about the webhook it is sent to. Sent for webhook.disabled, webhook.failing. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); failures and 410 Gone end only this delivery: they never count toward disabling the webhook (no loops). Verify the signature before trusting the body.
+         */
+        post: operations["receiveWebhookEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delivery event delivered to your webhook URL
+         * @description An operational event (failure alerts): never about the webhook it is sent to. Sent for delivery.exhausted. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); failures and 410 Gone end only this delivery: they never count toward disabling the webhook (no loops). Verify the signature before trusting the body.
+         */
+        post: operations["receiveDeliveryEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -997,6 +1037,164 @@ export interface components {
              */
             updatedAt: string;
         };
+        WebhookEvent: components["schemas"]["WebhookDisabledEvent"] | components["schemas"]["WebhookFailingEvent"];
+        WebhookDisabledEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "webhook.disabled";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["WebhookDisabledData"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        WebhookDisabledData: {
+            webhook: components["schemas"]["AlertedWebhook"];
+            /**
+             * @description `consecutive_failures`: WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row; `gone`: the endpoint answered 410; `manual`: PATCH enabled=false (the actor says who)
+             * @enum {string}
+             */
+            reason: "consecutive_failures" | "gone" | "manual";
+            consecutiveFailures: number;
+            lastError: components["schemas"]["AlertLastError"];
+        };
+        /** @description The webhook the alert is about (never its secret) */
+        AlertedWebhook: {
+            id: string;
+            url: string;
+            description: string | null;
+        };
+        /** @description null: a manual disable of a webhook that never failed */
+        AlertLastError: {
+            /** @description The receiver's answer; null: no answer (timeout, network) */
+            statusCode: number | null;
+            error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            attemptedAt: string;
+        } | null;
+        WebhookFailingEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "webhook.failing";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["WebhookFailingData"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        WebhookFailingData: {
+            webhook: components["schemas"]["AlertedWebhook"];
+            /** @description Succeeded attempts / attempts in the window */
+            successRate: number;
+            attempts: number;
+            failures: number;
+            /** @description The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it */
+            threshold: number;
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            windowStart: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            windowEnd: string;
+        };
+        DeliveryEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "delivery.exhausted";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["DeliveryExhaustedData"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        DeliveryExhaustedData: {
+            /** @description The delivery (del_…), still redeliverable */
+            id: string;
+            webhook: components["schemas"]["AlertedWebhook"];
+            event: {
+                id: string;
+                /** @enum {string} */
+                type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+            };
+            attempts: number;
+            lastError: components["schemas"]["AlertLastError"] & unknown;
+        };
         CreatedOrganization: {
             organization: components["schemas"]["Organization"];
             owner: components["schemas"]["User"];
@@ -1214,7 +1412,7 @@ export interface components {
             /** @example evt_5Tg7Yh9Uj1Ik3Ol5Pz7X */
             id: string;
             /** @enum {string} */
-            type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+            type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             /** @example task */
             resourceType: string;
             resourceId: string;
@@ -1371,6 +1569,11 @@ export interface components {
             disabledReason: string | null;
             consecutiveFailures: number;
             /**
+             * @description `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+             * @example 0.5
+             */
+            failureAlertThreshold: number | null;
+            /**
              * Format: date-time
              * @description When a delivery was last attempted
              * @example 2026-01-15T14:30:00.000Z
@@ -1417,7 +1620,7 @@ export interface components {
              *       "task.completed"
              *     ]
              */
-            events: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "*")[];
+            events: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
             /** @description Your own signing secret; omit it to have a `whsec_…` secret generated */
             secret?: string;
             description?: string | null;
@@ -1428,6 +1631,11 @@ export interface components {
              * @enum {string}
              */
             signatureScheme?: "hmac-sha256" | "ed25519" | "rsa-sha256";
+            /**
+             * @description `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+             * @example 0.5
+             */
+            failureAlertThreshold?: number | null;
         };
         WebhookFilters: {
             /** @description Only events of this project (or the project) */
@@ -1481,7 +1689,7 @@ export interface components {
              *       "task.completed"
              *     ]
              */
-            events?: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "*")[];
+            events?: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
             description?: string | null;
             /** @description true re-enables a disabled webhook and resets its failure count */
             enabled?: boolean;
@@ -1497,6 +1705,11 @@ export interface components {
              * @enum {string}
              */
             signatureScheme?: "hmac-sha256" | "ed25519" | "rsa-sha256";
+            /**
+             * @description `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+             * @example 0.5
+             */
+            failureAlertThreshold?: number | null;
         };
         RotateWebhookSecret: {
             /** @description Your own signing secret; omit it to have a `whsec_…` secret generated */
@@ -1518,7 +1731,7 @@ export interface components {
              * @description The sample to send; defaults to the first subscribed type (task.created for ["*"])
              * @enum {string}
              */
-            eventType?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+            eventType?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
         };
         DeliveryPage: {
             data: components["schemas"]["Delivery"][];
@@ -5657,9 +5870,9 @@ export interface operations {
                 limit?: number;
                 sortBy?: "createdAt";
                 order?: "asc" | "desc";
-                type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description Events about this kind of resource */
-                resourceType?: "task" | "project" | "member" | "comment";
+                resourceType?: "task" | "project" | "member" | "comment" | "webhook" | "delivery";
                 resourceId?: string;
                 /** @description Events done by this actor: a member id (`user_…`) matches `actor.userId` (what they did through any key acting for them), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId` */
                 actorId?: string;
@@ -9203,7 +9416,7 @@ export interface operations {
                 sortBy?: "createdAt" | "updatedAt";
                 order?: "asc" | "desc";
                 status?: "pending" | "succeeded" | "failed";
-                event?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                event?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             };
             header?: {
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
@@ -10914,7 +11127,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -10955,7 +11168,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -10996,7 +11209,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11037,7 +11250,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11066,6 +11279,88 @@ export interface operations {
                 content?: never;
             };
             /** @description Stop: disables the webhook */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                /** @description The delivery id, the same on every retry */
+                "x-verk-delivery": string;
+                /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
+                "x-verk-signature": string;
+                /** @description Standard Webhooks: the delivery id */
+                "webhook-id": string;
+                /** @description Standard Webhooks: unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Stop this delivery */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveDeliveryEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                /** @description The delivery id, the same on every retry */
+                "x-verk-delivery": string;
+                /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
+                "x-verk-signature": string;
+                /** @description Standard Webhooks: the delivery id */
+                "webhook-id": string;
+                /** @description Standard Webhooks: unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Stop this delivery */
             410: {
                 headers: {
                     [name: string]: unknown;

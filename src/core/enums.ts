@@ -59,11 +59,22 @@ export const EVENT_TYPES = [
   "comment.created",
   "comment.updated",
   "comment.deleted",
+  // Operational events (README "Alerts"): the delivery pipeline's own, written by the system.
+  "webhook.disabled",
+  "webhook.failing",
+  "delivery.exhausted",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * The operational events: about the webhooks themselves, never sent to the webhook they
+ * are about, and a delivery of one never causes another (README "Alerts": no loops).
+ */
+export const OPERATIONAL_EVENT_TYPES = ["webhook.disabled", "webhook.failing", "delivery.exhausted"] as const;
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+
 /** What an event is about: the part of its type before the dot. */
-export const RESOURCE_TYPES = ["task", "project", "member", "comment"] as const;
+export const RESOURCE_TYPES = ["task", "project", "member", "comment", "webhook", "delivery"] as const;
 
 /** What an incoming-webhook credential may do; each endpoint needs exactly one. */
 export const INCOMING_PERMISSIONS = [

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import {
   DELIVERY_STATUSES,
   EVENT_TYPES,
@@ -322,6 +322,10 @@ export const webhooks = sqliteTable(
     lastTriggeredAt: text("last_triggered_at"),
     deliveredCount: integer("delivered_count").notNull().default(0),
     failedCount: integer("failed_count").notNull().default(0),
+    /** `webhook.failing` when the last hour's success rate is under this (0: never); NULL: WEBHOOK_FAILING_THRESHOLD. */
+    failureAlertThreshold: real("failure_alert_threshold"),
+    /** When the last `webhook.failing` alert about this webhook was written: at most one an hour (webhooks/alerts.ts). */
+    failingAlertedAt: text("failing_alerted_at"),
     etag: text("etag").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),

@@ -1,9 +1,12 @@
 import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { configFrom } from "../config";
+import { newId } from "../core/ids";
 import { isoPlusSeconds } from "../core/time";
 import { deliveries, events, organizations, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
+import { alertIds, isOperational, sendAlerts } from "./alerts";
+import { disabledAlertStatement, exhaustedAlertStatement } from "./alerts.queries";
 import { type AttemptResult, makeAttempts, nextAttemptDelay, type Outcome } from "./deliver";
 import {
   clearAttemptNextAttempt,
@@ -12,7 +15,7 @@ import {
   settleIfDisabledStatements,
   settleStatements,
 } from "./deliveries.queries";
-import { countWebhookFailure, disableGoneWebhook, recordWebhookSuccess } from "./webhooks.queries";
+import { countWebhookFailure, disableGoneWebhook, readEnabled, recordWebhookSuccess } from "./webhooks.queries";
 
 /** A `delivery` message as the queue hands it over: which delivery, and where it stands in its chain. */
 export interface DeliveryMessage {
@@ -82,19 +85,44 @@ export async function attemptDeliveries(
   const statements: D1PreparedStatement[] = [];
   /** Failed attempts: where their webhook's `enabled` comes back in the batch, and their delay. */
   const failures: { index: number; enabledAt: number; delaySeconds: number | null }[] = [];
+  /** Where the batch's alert inserts are (README "Alerts"), to enqueue what they wrote. */
+  const alertsAt: number[] = [];
+  const alert = (statement: D1PreparedStatement) => {
+    alertsAt.push(statements.length);
+    statements.push(statement);
+  };
   for (const [i, { startedAt, outcome }] of results) {
     const { index, row, attempt } = work[i]!;
     const at = new Date(startedAt).toISOString();
     const record = { db: env.DB, deliveryId: row.delivery.id, webhookId: row.webhook.id, at };
+    // A delivery of an operational event moves nothing that alerts (README "Alerts": no loops).
+    const operational = isOperational(row.event.type);
     if (outcome.kind !== "failed") {
-      statements.push(...settledOutcomeStatements(record, outcome));
+      if (outcome.kind === "gone" && !operational) {
+        alert(disabledAlertStatement(env.DB, disabling(record, "gone", 1), lastError(outcome.result, at)));
+      }
+      statements.push(...settledOutcomeStatements(record, outcome, operational));
       continue;
     }
     const delaySeconds = nextAttemptDelay(config, outcome.result, attempt, random);
     const nextAttemptAt = delaySeconds === null ? null : isoPlusSeconds(delaySeconds, startedAt);
     statements.push(...attemptStatements(record, outcome.result, nextAttemptAt));
-    failures.push({ index, enabledAt: statements.length, delaySeconds });
-    statements.push(countWebhookFailure(env.DB, record.webhookId, config.webhookDisableAfterFailures, at));
+    if (operational) {
+      failures.push({ index, enabledAt: statements.length, delaySeconds });
+      statements.push(readEnabled(env.DB, record.webhookId));
+    } else {
+      const disableAfter = config.webhookDisableAfterFailures;
+      alert(
+        disabledAlertStatement(
+          env.DB,
+          disabling(record, "consecutive_failures", disableAfter),
+          lastError(outcome.result, at),
+        ),
+      );
+      failures.push({ index, enabledAt: statements.length, delaySeconds });
+      statements.push(countWebhookFailure(env.DB, record.webhookId, disableAfter, at));
+    }
+    if (nextAttemptAt === null) alert(exhaustedAlertStatement(env.DB, newId("evt"), record.deliveryId, at));
     statements.push(
       ...(nextAttemptAt === null
         ? [
@@ -110,6 +138,7 @@ export async function attemptDeliveries(
     const enabled = written[enabledAt]?.results[0]?.enabled === 1;
     if (enabled && delaySeconds !== null) verdicts[index] = { ack: false, delaySeconds };
   }
+  await sendAlerts(env, alertIds(written, alertsAt));
 
   if (unstarted.length > 0) {
     const copies = unstarted.map((i) => work[i]!);
@@ -162,10 +191,23 @@ function attemptStatements(
   });
 }
 
-/** An attempt that settles its delivery: succeeded, gone (the webhook is disabled at once), or never sent. */
+/** The `webhook.disabled` a failed attempt of `record` writes if it disables the webhook. */
+function disabling(record: AttemptRecord, reason: "gone" | "consecutive_failures", disableAfter: number) {
+  return { eventId: newId("evt"), webhookId: record.webhookId, reason, disableAfter };
+}
+
+function lastError(result: AttemptResult, at: string) {
+  return { statusCode: result.statusCode, error: result.error, attemptedAt: at };
+}
+
+/**
+ * An attempt that settles its delivery: succeeded, gone (the webhook is disabled at once,
+ * unless the delivery carried an operational event: README "Alerts"), or never sent.
+ */
 function settledOutcomeStatements(
   record: AttemptRecord,
   outcome: Exclude<Outcome, { kind: "failed" }>,
+  operational: boolean,
 ): D1PreparedStatement[] {
   const { db, deliveryId, webhookId, at } = record;
   switch (outcome.kind) {
@@ -179,7 +221,7 @@ function settledOutcomeStatements(
       return [
         ...attemptStatements(record, outcome.result, null),
         ...settleStatements(db, deliveryId, webhookId, "failed", at),
-        disableGoneWebhook(db, webhookId, at),
+        ...(operational ? [] : [disableGoneWebhook(db, webhookId, at)]),
       ];
     case "notSent":
       return [

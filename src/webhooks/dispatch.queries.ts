@@ -41,12 +41,18 @@ export interface WebhookHealth {
   gone: 0 | 1;
   /** When the latest of these attempts was made: the webhook's `lastTriggeredAt`. */
   triggeredAt: string;
+  /** The latest failed attempt, told by `webhook.disabled` if this round disables the webhook. */
+  lastStatusCode?: number | null;
+  lastError?: string | null;
+  lastFailedAt?: string;
 }
 
 /**
  * The batch that records a round of first attempts, in order:
  * 1. a guard: none of the deliveries exists yet (another path recorded them: the batch rolls back whole);
- * 2. each webhook's failure run, disabling it on 410 or at `disableAfter` consecutive failures;
+ * 2. each webhook's failure run, disabling it on 410 or at `disableAfter` consecutive failures
+ *    (just before it, a `webhook.disabled` event for each webhook it disables, RETURNING
+ *    their ids, at `alertsAt`: README "Alerts");
  * 3. the delivery rows and 4. their attempt rows;
  * 5. deliveries left to retry whose webhook is now disabled end `failed` (RETURNING their ids, at
  *    `settledByDisable`: they are not retried);
@@ -64,8 +70,10 @@ export function recordFirstAttemptsStatements(
     eventIds: string[];
     disableAfter: number;
     now: string;
+    /** The prefix of the `webhook.disabled` events' ids (+ the row's number). */
+    alertIdPrefix: string;
   },
-): { statements: D1PreparedStatement[]; settledByDisable: number | null } {
+): { statements: D1PreparedStatement[]; settledByDisable: number | null; alertsAt: number | null } {
   const { now } = input;
   const ids = JSON.stringify(input.deliveries.map((d) => d.id));
   const webhookIds = JSON.stringify([...new Set(input.deliveries.map((d) => d.webhookId))]);
@@ -80,7 +88,28 @@ export function recordFirstAttemptsStatements(
       ),
     );
   }
+  let alertsAt: number | null = null;
   if (input.health.length > 0) {
+    alertsAt = statements.length;
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO events (id, org_id, type, resource_type, resource_id, data, changes, actor_user_id,
+             actor_api_key_id, actor_incoming_webhook_id, created_at, enqueued_at)
+           SELECT ?3 || printf('%010d', row_number() OVER ()), webhooks.org_id, 'webhook.disabled', 'webhook', webhooks.id,
+             json_object('webhook', json_object('id', webhooks.id, 'url', webhooks.url, 'description', webhooks.description),
+               'reason', CASE WHEN h.gone THEN 'gone' ELSE 'consecutive_failures' END, 'consecutiveFailures', ${run},
+               'lastError', json_object('statusCode', h.status_code, 'error', h.error, 'attemptedAt', h.failed_at)),
+             NULL, NULL, NULL, NULL, h.failed_at, NULL
+           FROM webhooks
+           JOIN (SELECT value ->> 'id' AS id, value ->> 'failures' AS failures, value ->> 'succeeded' AS succeeded,
+                   value ->> 'gone' AS gone, value ->> 'lastStatusCode' AS status_code, value ->> 'lastError' AS error,
+                   value ->> 'lastFailedAt' AS failed_at FROM json_each(?1)) AS h ON webhooks.id = h.id
+           WHERE webhooks.enabled = 1 AND (h.gone OR (h.failures > 0 AND ${run} >= ?2))
+           RETURNING id`,
+        )
+        .bind(JSON.stringify(input.health), input.disableAfter, input.alertIdPrefix),
+    );
     statements.push(
       db
         .prepare(
@@ -165,5 +194,5 @@ export function recordFirstAttemptsStatements(
       .prepare("UPDATE events SET enqueued_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))")
       .bind(JSON.stringify(input.eventIds), now),
   );
-  return { statements, settledByDisable };
+  return { statements, settledByDisable, alertsAt };
 }

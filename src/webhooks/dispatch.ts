@@ -2,14 +2,15 @@ import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { type Config, configFrom } from "../config";
-import { newId } from "../core/ids";
+import { newId, randomBase62 } from "../core/ids";
 import { isoPlusSeconds } from "../core/time";
 import type { CommittedEvent } from "../core/write-context";
 import { isGuardFailure } from "../db/row-guards";
 import { events, organizations, type Webhook, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
 import { enqueueEvents } from "../events/outbox";
-import { makeAttempts, nextAttemptDelay, type Outcome, type SendCaps } from "./deliver";
+import { alertIds, isOperational, sendAlerts } from "./alerts";
+import { type AttemptResult, makeAttempts, nextAttemptDelay, type Outcome, type SendCaps } from "./deliver";
 import {
   type AttemptInsert,
   type DeliveryInsert,
@@ -208,21 +209,27 @@ async function dispatch(
       nextAttemptAt,
       requestHeaders: result?.requestHeaders ?? null,
     });
-    if (outcome.kind !== "notSent") countAttempt(health, pair.webhook.id, outcome.kind, attemptedAt);
+    // A delivery of an operational event moves nothing that alerts (README "Alerts": no loops).
+    if (outcome.kind !== "notSent" && !isOperational(pair.event.type)) {
+      countAttempt(health, pair.webhook.id, outcome.kind, attemptedAt, outcome.result);
+    }
   });
 
-  const { statements, settledByDisable } = recordFirstAttemptsStatements(env.DB, {
+  const { statements, settledByDisable, alertsAt } = recordFirstAttemptsStatements(env.DB, {
     deliveries,
     attempts,
     health: [...health.values()],
     eventIds: inline.map((e) => e.id),
     disableAfter: config.webhookDisableAfterFailures,
     now,
+    alertIdPrefix: `evt_${randomBase62(10)}`,
   });
   let settled = new Set<string>();
+  let alerts: { id: string }[] = [];
   try {
     const written = await env.DB.batch<{ id: string }>(statements);
     if (settledByDisable !== null) settled = new Set(written[settledByDisable]?.results.map((r) => r.id));
+    if (alertsAt !== null) alerts = alertIds(written, [alertsAt]);
   } catch (error) {
     // Another path recorded these deliveries meanwhile (the outbox sweep's fan-out); its
     // own messages attempt them. What this run sent was a duplicate the ids make plain.
@@ -248,6 +255,7 @@ async function dispatch(
     );
   }
   if (queued.length > 0) await enqueueEvents(env, queued);
+  await sendAlerts(env, alerts);
 }
 
 /** `waitUntil` ends 30 s after the response: the last attempt must start early enough to be recorded before then. */
@@ -270,6 +278,7 @@ function countAttempt(
   webhookId: string,
   kind: "succeeded" | "failed" | "gone",
   attemptedAt: string,
+  result: AttemptResult,
 ) {
   const h = health.get(webhookId) ?? { id: webhookId, failures: 0, succeeded: 0, gone: 0, triggeredAt: attemptedAt };
   if (attemptedAt > h.triggeredAt) h.triggeredAt = attemptedAt;
@@ -279,6 +288,9 @@ function countAttempt(
   } else {
     h.failures += 1;
     if (kind === "gone") h.gone = 1;
+    if (h.lastFailedAt === undefined || attemptedAt >= h.lastFailedAt) {
+      Object.assign(h, { lastStatusCode: result.statusCode, lastError: result.error, lastFailedAt: attemptedAt });
+    }
   }
   health.set(webhookId, h);
 }

@@ -5,13 +5,14 @@ import { BASE62 } from "../core/ids";
 import { nowIso } from "../core/time";
 import { type Delivery, deliveries, type EventRow, events, type Webhook, webhooks } from "../db/schema";
 import type { Env, EventsQueueMessage } from "../env";
+import { alertedWebhookId } from "./alerts";
 
 /** Queues accept at most 100 messages per sendBatch. */
 const SEND_BATCH = 100;
 /** Delivery inserts per D1 batch; the batch's lookup binds one parameter per webhook (≤ 100). */
 const INSERT_BATCH = 50;
 
-type Subscription = Pick<Webhook, "events" | "filterProjectId" | "filterAssigneeId">;
+type Subscription = Pick<Webhook, "events" | "filterProjectId" | "filterAssigneeId"> & Partial<Pick<Webhook, "id">>;
 type MatchableEvent = Pick<EventRow, "type" | "data" | "changes">;
 
 function field(value: unknown, key: string): unknown {
@@ -29,10 +30,12 @@ function projectIdsOf(type: string, data: unknown, changes: unknown): unknown[] 
  * filter matches. A task moved out of the filtered project, or reassigned away from
  * the filtered member, still matches through the change's previous value, since the
  * change concerns them. Events without the field (members, for instance) never
- * match a filter on it.
+ * match a filter on it. A webhook never gets an operational event about itself (README
+ * "Alerts": no loops), "*" included.
  */
 export function webhookMatches(webhook: Subscription, event: MatchableEvent): boolean {
   if (!webhook.events.includes("*") && !webhook.events.includes(event.type)) return false;
+  if (webhook.id !== undefined && alertedWebhookId(event) === webhook.id) return false;
   if (webhook.filterProjectId === null && webhook.filterAssigneeId === null) return true;
   const { data, changes } = event;
   if (webhook.filterProjectId !== null && !projectIdsOf(event.type, data, changes).includes(webhook.filterProjectId)) {

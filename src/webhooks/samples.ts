@@ -61,6 +61,8 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     projectId,
   );
   comment.authorName = "Sam Sample";
+  // The operational events' webhook: some other webhook of the organization (README "Alerts").
+  const webhook = { id: newId("wh"), url: "https://hooks.example.com/sample", description: "A sample webhook" };
   switch (type) {
     case "task.created":
     case "task.deleted":
@@ -89,5 +91,36 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
       return { data: comment };
     case "comment.updated":
       return { data: comment, changes: { content: { from: "An earlier comment", to: comment.content } } };
+    case "webhook.disabled":
+      return {
+        data: { webhook, reason: "consecutive_failures", consecutiveFailures: 100, lastError: sampleError(now) },
+      };
+    case "webhook.failing":
+      return {
+        data: {
+          webhook,
+          successRate: 0.25,
+          attempts: 40,
+          failures: 30,
+          threshold: 0.5,
+          windowStart: new Date(Date.parse(now) - 3_600_000).toISOString(),
+          windowEnd: now,
+        },
+      };
+    case "delivery.exhausted":
+      return {
+        data: {
+          id: newId("del"),
+          webhook,
+          event: { id: newId("evt"), type: "task.created" },
+          attempts: 7,
+          lastError: sampleError(now),
+        },
+      };
   }
+}
+
+/** A failed attempt as the operational events tell of it. */
+function sampleError(now: string) {
+  return { statusCode: 503, error: "HTTP 503: Service Unavailable", attemptedAt: now };
 }

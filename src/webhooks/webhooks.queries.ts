@@ -47,3 +47,12 @@ export function countWebhookFailure(
     )
     .bind(disableAfter, `Disabled after ${disableAfter} consecutive failed attempts (last at ${now})`, now, webhookId);
 }
+
+/**
+ * The webhook's `enabled`, in the place of countWebhookFailure for a failed delivery of an
+ * operational event, which does not count against its webhook (README "Alerts").
+ * Raw D1 for batching with the attempt's statements.
+ */
+export function readEnabled(db: D1Database, webhookId: string): D1PreparedStatement {
+  return db.prepare("SELECT enabled FROM webhooks WHERE id = ?").bind(webhookId);
+}

@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { configFrom } from "../config";
 import type { SignatureScheme } from "../core/enums";
@@ -12,6 +12,7 @@ import { findInOrg, listPage } from "../db/org-queries";
 import { isGuardFailure, requireAtMost, requireRow } from "../db/row-guards";
 import { deliveries, deliveryAttempts, projects, users, type Webhook, webhooks } from "../db/schema";
 import type { Env } from "../env";
+import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
 import { decryptSecret, encryptSecret, generateSecret, unlessUnreadable } from "./secrets";
 import { ensureSigningKeys } from "./signing-keys";
@@ -46,6 +47,7 @@ export function presentWebhook(row: Webhook, now = nowIso()) {
     enabled: row.enabled,
     disabledReason: row.disabledReason,
     consecutiveFailures: row.consecutiveFailures,
+    failureAlertThreshold: row.failureAlertThreshold,
     lastTriggeredAt: row.lastTriggeredAt,
     deliverySuccessRate: settled === 0 ? null : Math.round((row.deliveredCount / settled) * 10000) / 10000,
     previousSecretExpiresAt:
@@ -86,6 +88,8 @@ export interface CreateWebhookInput {
   enabled?: boolean;
   filters?: Partial<WebhookFilters> | null;
   signatureScheme?: SignatureScheme;
+  /** README "Alerts": null or absent, the deployment's WEBHOOK_FAILING_THRESHOLD. */
+  failureAlertThreshold?: number | null;
 }
 
 /**
@@ -120,6 +124,8 @@ export async function createWebhook(ctx: WebhookContext, input: CreateWebhookInp
     lastTriggeredAt: null,
     deliveredCount: 0,
     failedCount: 0,
+    failureAlertThreshold: input.failureAlertThreshold ?? null,
+    failingAlertedAt: null,
     etag: newEtag(),
     createdAt: now,
     updatedAt: now,
@@ -156,12 +162,15 @@ export interface UpdateWebhookInput {
   enabled?: boolean;
   filters?: Partial<WebhookFilters> | null;
   signatureScheme?: SignatureScheme;
+  failureAlertThreshold?: number | null;
 }
 
 /**
  * Changes a webhook's settings. `enabled: true` also clears the failure count and
  * the reason it was disabled; `enabled: false` pauses it (no deliveries are made;
- * deliveries already queued end `failed` and can be redelivered after re-enabling).
+ * deliveries already queued end `failed` and can be redelivered after re-enabling) and,
+ * when it was enabled, writes `webhook.disabled` with reason `manual` and the actor
+ * (README "Alerts"), in the batch of the change.
  */
 export async function updateWebhook(
   ctx: WebhookContext,
@@ -176,6 +185,7 @@ export async function updateWebhook(
   if (patch.signatureScheme !== undefined && patch.signatureScheme !== current.signatureScheme) {
     set.signatureScheme = patch.signatureScheme;
   }
+  if (patch.failureAlertThreshold !== undefined) set.failureAlertThreshold = patch.failureAlertThreshold;
   if (patch.filters !== undefined) {
     const filters = await checkedFilters(
       ctx,
@@ -191,6 +201,22 @@ export async function updateWebhook(
 
   const now = ctx.now();
   const etag = newEtag();
+  if (current.enabled && patch.enabled === false) {
+    const updated: Webhook = { ...current, ...set, etag, updatedAt: now };
+    await commitWithEvents(
+      ctx,
+      [
+        ctx.db
+          .update(webhooks)
+          .set({ ...set, etag, updatedAt: now })
+          .where(eq(webhooks.id, webhookId)),
+      ],
+      [manuallyDisabled(updated)],
+      now,
+      { table: "webhooks", id: webhookId, etag: current.etag },
+    );
+    return presentWebhook(updated, now);
+  }
   const [updated] = await ctx.db
     .update(webhooks)
     .set({ ...set, etag, updatedAt: now })
@@ -200,6 +226,31 @@ export async function updateWebhook(
   if (!updated) throw new StaleWriteError();
   if (set.signatureScheme) await ensureSchemeKeys(ctx, set.signatureScheme);
   return presentWebhook(updated, now);
+}
+
+/**
+ * `webhook.disabled` for a disabling by a person or key (reason `manual`): the webhook
+ * (never its secret), its failure run, and its latest failed attempt, read as the event is written.
+ */
+function manuallyDisabled(webhook: Webhook): EventDraft {
+  return {
+    type: "webhook.disabled",
+    resourceType: "webhook",
+    resourceId: webhook.id,
+    data: {
+      webhook: { id: webhook.id, url: webhook.url, description: webhook.description },
+      reason: "manual",
+      consecutiveFailures: webhook.consecutiveFailures,
+      lastError: null,
+    },
+    lookups: {
+      lastError: sql`json((SELECT json_object('statusCode', ${deliveryAttempts.statusCode}, 'error', ${deliveryAttempts.error},
+        'attemptedAt', ${deliveryAttempts.attemptedAt}) FROM ${deliveryAttempts}
+        WHERE ${deliveryAttempts.webhookId} = ${webhook.id}
+          AND (${deliveryAttempts.statusCode} IS NULL OR ${deliveryAttempts.statusCode} NOT BETWEEN 200 AND 299)
+        ORDER BY ${deliveryAttempts.attemptedAt} DESC LIMIT 1))`,
+    },
+  };
 }
 
 export async function deleteWebhook(ctx: WriteContext, { id: webhookId }: { id: string }) {

@@ -49,6 +49,60 @@ class ErrorError(_ErrorErrorRequired, total=False):
     field: str
 
 
+class DeliveryExhaustedDataLastError(TypedDict):
+    #: The receiver's answer; null: no answer (timeout, network)
+    status_code: Optional[int]
+    error: Optional[str]
+    attempted_at: datetime
+
+
+class DeliveryExhaustedDataEvent(TypedDict):
+    id: str
+    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
+
+
+class _DeliveryEventActorRequired(TypedDict):
+    user_id: Optional[str]
+    api_key_id: Optional[str]
+
+
+class DeliveryEventActor(_DeliveryEventActorRequired, total=False):
+    incoming_webhook_id: str
+
+
+class DeliveryEventOrganization(TypedDict):
+    id: str
+    name: str
+
+
+class _WebhookFailingEventActorRequired(TypedDict):
+    user_id: Optional[str]
+    api_key_id: Optional[str]
+
+
+class WebhookFailingEventActor(_WebhookFailingEventActorRequired, total=False):
+    incoming_webhook_id: str
+
+
+class WebhookFailingEventOrganization(TypedDict):
+    id: str
+    name: str
+
+
+class _WebhookDisabledEventActorRequired(TypedDict):
+    user_id: Optional[str]
+    api_key_id: Optional[str]
+
+
+class WebhookDisabledEventActor(_WebhookDisabledEventActorRequired, total=False):
+    incoming_webhook_id: str
+
+
+class WebhookDisabledEventOrganization(TypedDict):
+    id: str
+    name: str
+
+
 class _CommentEventActorRequired(TypedDict):
     user_id: Optional[str]
     api_key_id: Optional[str]
@@ -280,6 +334,119 @@ class Comment(TypedDict):
     updated_at: datetime
 
 
+class WebhookEvent(TypedDict):
+    pass
+
+
+class _WebhookDisabledEventRequired(TypedDict):
+    #: The event id (evt_…): the same for every webhook it goes to
+    id: str
+    event: Literal["webhook.disabled"]
+    #: When the change happened
+    timestamp: datetime
+    webhook_id: str
+    #: Stable across retries: deduplicate on it
+    delivery_id: str
+    data: WebhookDisabledData
+    organization: WebhookDisabledEventOrganization
+    actor: WebhookDisabledEventActor
+
+
+class WebhookDisabledEvent(_WebhookDisabledEventRequired, total=False):
+    #: Updates only: each changed field's previous and new value
+    changes: Dict[str, Any]
+
+
+class WebhookDisabledData(TypedDict):
+    """The full resource after the change (for *.deleted: as it was before)"""
+
+    webhook: AlertedWebhook
+    #: `consecutive_failures`: WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row; `gone`: the endpoint answered 410; `manual`: PATCH enabled=false (the actor says who)
+    reason: Literal["consecutive_failures", "gone", "manual"]
+    consecutive_failures: int
+    last_error: AlertLastError
+
+
+class AlertedWebhook(TypedDict):
+    """The webhook the alert is about (never its secret)"""
+
+    id: str
+    url: str
+    description: Optional[str]
+
+
+class AlertLastError(TypedDict):
+    """null: a manual disable of a webhook that never failed"""
+
+    #: The receiver's answer; null: no answer (timeout, network)
+    status_code: Optional[int]
+    error: Optional[str]
+    attempted_at: datetime
+
+
+class _WebhookFailingEventRequired(TypedDict):
+    #: The event id (evt_…): the same for every webhook it goes to
+    id: str
+    event: Literal["webhook.failing"]
+    #: When the change happened
+    timestamp: datetime
+    webhook_id: str
+    #: Stable across retries: deduplicate on it
+    delivery_id: str
+    data: WebhookFailingData
+    organization: WebhookFailingEventOrganization
+    actor: WebhookFailingEventActor
+
+
+class WebhookFailingEvent(_WebhookFailingEventRequired, total=False):
+    #: Updates only: each changed field's previous and new value
+    changes: Dict[str, Any]
+
+
+class WebhookFailingData(TypedDict):
+    """The full resource after the change (for *.deleted: as it was before)"""
+
+    webhook: AlertedWebhook
+    #: Succeeded attempts / attempts in the window
+    success_rate: float
+    attempts: int
+    failures: int
+    #: The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it
+    threshold: float
+    window_start: datetime
+    window_end: datetime
+
+
+class _DeliveryEventRequired(TypedDict):
+    #: The event id (evt_…): the same for every webhook it goes to
+    id: str
+    event: Literal["delivery.exhausted"]
+    #: When the change happened
+    timestamp: datetime
+    webhook_id: str
+    #: Stable across retries: deduplicate on it
+    delivery_id: str
+    data: DeliveryExhaustedData
+    organization: DeliveryEventOrganization
+    actor: DeliveryEventActor
+
+
+class DeliveryEvent(_DeliveryEventRequired, total=False):
+    #: Updates only: each changed field's previous and new value
+    changes: Dict[str, Any]
+
+
+class DeliveryExhaustedData(TypedDict):
+    """The full resource after the change (for *.deleted: as it was before)"""
+
+    #: The delivery (del_…), still redeliverable
+    id: str
+    webhook: AlertedWebhook
+    event: DeliveryExhaustedDataEvent
+    attempts: int
+    last_error: DeliveryExhaustedDataLastError
+
+
 class CreatedOrganization(TypedDict):
     organization: Organization
     owner: User
@@ -458,7 +625,7 @@ class EventPage(TypedDict):
 
 class _EventRequired(TypedDict):
     id: str
-    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted"]
+    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
     resource_type: str
     resource_id: str
     #: The full resource after the change (as it was, for deletions)
@@ -578,6 +745,8 @@ class Webhook(TypedDict):
     #: Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
     disabled_reason: Optional[str]
     consecutive_failures: int
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
     #: When a delivery was last attempted
     last_triggered_at: Optional[datetime]
     #: Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -600,6 +769,8 @@ class _WebhookWithSecretRequired(TypedDict):
     #: Why Verk disabled the webhook (410 Gone, or too many consecutive failures)
     disabled_reason: Optional[str]
     consecutive_failures: int
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
     #: When a delivery was last attempted
     last_triggered_at: Optional[datetime]
     #: Succeeded ÷ (succeeded + failed) deliveries; null before the first settles
@@ -621,7 +792,7 @@ class _CreateWebhookRequired(TypedDict):
     #: HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
     url: str
     #: Event types from the catalog, or ["*"]
-    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "*"]]
+    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted", "*"]]
 
 
 class CreateWebhook(_CreateWebhookRequired, total=False):
@@ -632,6 +803,8 @@ class CreateWebhook(_CreateWebhookRequired, total=False):
     filters: WebhookFilters
     #: Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
     signature_scheme: Literal["hmac-sha256", "ed25519", "rsa-sha256"]
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
 
 
 class WebhookFilters(TypedDict, total=False):
@@ -663,7 +836,7 @@ class UpdateWebhook(TypedDict, total=False):
     #: HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
     url: str
     #: Event types from the catalog, or ["*"]
-    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "*"]]
+    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted", "*"]]
     description: Optional[str]
     #: true re-enables a disabled webhook and resets its failure count
     enabled: bool
@@ -671,6 +844,8 @@ class UpdateWebhook(TypedDict, total=False):
     filters: Optional[UpdateWebhookFilters]
     #: Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`
     signature_scheme: Literal["hmac-sha256", "ed25519", "rsa-sha256"]
+    #: `webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD
+    failure_alert_threshold: Optional[float]
 
 
 class RotateWebhookSecret(TypedDict, total=False):
@@ -690,7 +865,7 @@ class WebhookTestResult(TypedDict):
 
 class TestWebhook(TypedDict, total=False):
     #: The sample to send; defaults to the first subscribed type (task.created for ["*"])
-    event_type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted"]
+    event_type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
 
 
 class DeliveryPage(TypedDict):
@@ -818,7 +993,7 @@ class UpdateIncomingWebhook(TypedDict, total=False):
 
 
 #: What verify_webhook returns: one of the events the webhooks section of the document describes.
-WebhookEvent = Union[TaskEvent, ProjectEvent, MemberEvent, CommentEvent]
+WebhookEvent = Union[TaskEvent, ProjectEvent, MemberEvent, CommentEvent, WebhookEvent, DeliveryEvent]
 
 #: snake_case keys whose values are RFC 3339 date-times, parsed into aware datetimes.
 DATETIME_FIELDS = frozenset([
@@ -837,7 +1012,9 @@ DATETIME_FIELDS = frozenset([
     "since",
     "timestamp",
     "until",
-    "updated_at"
+    "updated_at",
+    "window_end",
+    "window_start"
 ])
 
 #: Each request body's fields: the keyword argument -> the API's name.
@@ -888,7 +1065,8 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "description": "description",
         "enabled": "enabled",
         "filters": "filters",
-        "signature_scheme": "signatureScheme"
+        "signature_scheme": "signatureScheme",
+        "failure_alert_threshold": "failureAlertThreshold"
     },
     "RecoverWebhookDeliveries": {
         "since": "since",
@@ -943,7 +1121,8 @@ BODY_FIELDS: Dict[str, Dict[str, str]] = {
         "description": "description",
         "enabled": "enabled",
         "filters": "filters",
-        "signature_scheme": "signatureScheme"
+        "signature_scheme": "signatureScheme",
+        "failure_alert_threshold": "failureAlertThreshold"
     },
     "WebhookFilters": {
         "project_id": "projectId",

@@ -53,13 +53,79 @@ export const CommentEventDataSchema = CommentSchema.extend({
   authorName: z.string().openapi({ description: "The author's name when the event happened" }),
 }).openapi("CommentEventData");
 
+// The operational events (README "Alerts"): about a webhook of the organization, never
+// the one they are sent to; written by the system (the actor's ids are null).
+
+const AlertedWebhookSchema = z
+  .object({ id: z.string(), url: z.string(), description: z.string().nullable() })
+  .openapi("AlertedWebhook", { description: "The webhook the alert is about (never its secret)" });
+
+const LastErrorSchema = z
+  .object({
+    statusCode: z
+      .int()
+      .nullable()
+      .openapi({ description: "The receiver's answer; null: no answer (timeout, network)" }),
+    error: z.string().nullable(),
+    attemptedAt: Timestamp,
+  })
+  .openapi("AlertLastError", { description: "The failed attempt the alert tells of" });
+
+export const WebhookDisabledDataSchema = z
+  .object({
+    webhook: AlertedWebhookSchema,
+    reason: z.enum(["consecutive_failures", "gone", "manual"]).openapi({
+      description:
+        "`consecutive_failures`: WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row; `gone`: the endpoint answered 410; `manual`: PATCH enabled=false (the actor says who)",
+    }),
+    consecutiveFailures: z.int(),
+    lastError: LastErrorSchema.nullable().openapi({
+      description: "null: a manual disable of a webhook that never failed",
+    }),
+  })
+  .openapi("WebhookDisabledData");
+
+export const WebhookFailingDataSchema = z
+  .object({
+    webhook: AlertedWebhookSchema,
+    successRate: z.number().min(0).max(1).openapi({ description: "Succeeded attempts / attempts in the window" }),
+    attempts: z.int(),
+    failures: z.int(),
+    threshold: z.number().openapi({
+      description: "The webhook's failureAlertThreshold (or WEBHOOK_FAILING_THRESHOLD): the rate fell under it",
+    }),
+    windowStart: Timestamp,
+    windowEnd: Timestamp,
+  })
+  .openapi("WebhookFailingData");
+
+export const DeliveryExhaustedDataSchema = z
+  .object({
+    id: z.string().openapi({ description: "The delivery (del_…), still redeliverable" }),
+    webhook: AlertedWebhookSchema,
+    event: z.object({ id: z.string(), type: z.enum(EVENT_TYPES) }),
+    attempts: z.int(),
+    lastError: LastErrorSchema.nullable(),
+  })
+  .openapi("DeliveryExhaustedData");
+
 /** What Verk POSTs to a subscribed URL, one typed payload per resource. */
 export const WEBHOOK_PAYLOADS = {
   task: payloadSchema("TaskEvent", eventsOf("task"), TaskEventDataSchema),
   project: payloadSchema("ProjectEvent", eventsOf("project"), ProjectSchema),
   member: payloadSchema("MemberEvent", eventsOf("member"), UserSchema),
   comment: payloadSchema("CommentEvent", eventsOf("comment"), CommentEventDataSchema),
+  webhook: z
+    .union([
+      payloadSchema("WebhookDisabledEvent", ["webhook.disabled"], WebhookDisabledDataSchema),
+      payloadSchema("WebhookFailingEvent", ["webhook.failing"], WebhookFailingDataSchema),
+    ])
+    .openapi("WebhookEvent"),
+  delivery: payloadSchema("DeliveryEvent", eventsOf("delivery"), DeliveryExhaustedDataSchema),
 } satisfies Record<ResourceType, z.ZodType>;
+
+/** Operational events (README "Alerts") are told apart in the `webhooks` section's descriptions. */
+const OPERATIONAL_RESOURCES: ReadonlySet<string> = new Set(["webhook", "delivery"]);
 
 const DeliveryHeaders = z.object({
   "x-verk-event": z.enum(EVENT_TYPES),
@@ -81,13 +147,14 @@ type Registry = ReturnType<typeof createRouter>["openAPIRegistry"];
 export function registerOutgoingWebhooks(registry: Registry): void {
   for (const [resource, schema] of Object.entries(WEBHOOK_PAYLOADS)) {
     const name = `${resource[0]!.toUpperCase()}${resource.slice(1)}`;
+    const operational = OPERATIONAL_RESOURCES.has(resource);
     registry.registerWebhook({
       operationId: `receive${name}Event`,
       method: "post",
       path: `${resource}-event`,
       tags: ["Webhooks"],
       summary: `A ${resource} event delivered to your webhook URL`,
-      description: `Sent for ${eventsOf(resource as ResourceType).join(", ")}. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.`,
+      description: `${operational ? "An operational event (failure alerts): never about the webhook it is sent to. " : ""}Sent for ${eventsOf(resource as ResourceType).join(", ")}. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); ${operational ? "failures and 410 Gone end only this delivery: they never count toward disabling the webhook (no loops)" : "410 Gone disables the webhook"}. Verify the signature before trusting the body.`,
       security: [],
       request: {
         headers: DeliveryHeaders,
@@ -95,7 +162,7 @@ export function registerOutgoingWebhooks(registry: Registry): void {
       },
       responses: {
         200: { description: "Received (any 2xx)" },
-        410: { description: "Stop: disables the webhook" },
+        410: { description: operational ? "Stop this delivery" : "Stop: disables the webhook" },
       },
     });
   }

@@ -62,6 +62,12 @@ const SignatureScheme = z.enum(SIGNATURE_SCHEMES).openapi({
     "Signatures sent beside the HMAC ones (`X-Verk-Signature`, `webhook-signature: v1,…`), which every delivery carries: `hmac-sha256` none more (the default); `ed25519` a Standard Webhooks `v1a,<base64>` entry in `webhook-signature`; `rsa-sha256` `X-Verk-Signature-RSA: <base64>` over the raw body. The public keys are at `GET /v1/webhooks/signing-keys`",
 });
 
+const FailureAlertThreshold = z.number().min(0).max(1).nullable().openapi({
+  description:
+    "`webhook.failing` is sent when this webhook's success rate over the last hour falls under this fraction (0 to 1; 0: never); null: the deployment's WEBHOOK_FAILING_THRESHOLD",
+  example: 0.5,
+});
+
 export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "wh_7Yt2Kq9Lm4Xw1Zr8Bv3N" }),
@@ -75,6 +81,7 @@ export const WebhookSchema = z
       .nullable()
       .openapi({ description: "Why Verk disabled the webhook (410 Gone, or too many consecutive failures)" }),
     consecutiveFailures: z.number().int(),
+    failureAlertThreshold: FailureAlertThreshold,
     lastTriggeredAt: Timestamp.nullable().openapi({ description: "When a delivery was last attempted" }),
     deliverySuccessRate: z
       .number()
@@ -105,6 +112,7 @@ export const CreateWebhookSchema = z
     enabled: z.boolean().optional(),
     filters: FiltersSchema.nullable().optional(),
     signatureScheme: SignatureScheme.optional(),
+    failureAlertThreshold: FailureAlertThreshold.optional(),
   })
   .openapi("CreateWebhook");
 
@@ -119,6 +127,7 @@ export const UpdateWebhookSchema = z
       .openapi({ description: "true re-enables a disabled webhook and resets its failure count" }),
     filters: FiltersSchema.nullable().optional().openapi({ description: "Merged; a null field or null clears" }),
     signatureScheme: SignatureScheme.optional(),
+    failureAlertThreshold: FailureAlertThreshold.optional(),
   })
   .openapi("UpdateWebhook");
 

@@ -1,0 +1,2 @@
+ALTER TABLE `webhooks` ADD `failure_alert_threshold` real;--> statement-breakpoint
+ALTER TABLE `webhooks` ADD `failing_alerted_at` text;

@@ -191,7 +191,7 @@ describe("OpenAPI document: names for generated clients", async () => {
         ...["rotateWebhookSecret", "sendWebhookTest", "listWebhookDeliveries", "getWebhookDelivery"],
         ...["redeliverWebhookDelivery", "receiveTaskEvent", "receiveProjectEvent", "receiveMemberEvent"],
         ...["getWebhookStats", "listWebhookSigningKeys", "rotateWebhookSigningKey"],
-        ...["getWebhookStats", "receiveWebhookEvent", "receiveDeliveryEvent"],
+        ...["receiveWebhookEvent", "receiveDeliveryEvent"],
         ...["receiveCommentEvent", "recoverWebhookDeliveries"],
         ...["listIncomingWebhooks", "getIncomingWebhook", "createIncomingWebhook", "updateIncomingWebhook"],
         ...["deleteIncomingWebhook", "rotateIncomingWebhookKey"],

@@ -1,4 +1,5 @@
 import { buildApp } from "./app";
+import { sweepDueObjects } from "./attachments/cleanup";
 import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
 import { pruneIdempotencyKeys } from "./http/idempotency";
@@ -20,6 +21,7 @@ export default {
     ctx.waitUntil(pruneDeliveryLog(env));
     ctx.waitUntil(resendStalledDeliveries(env));
     ctx.waitUntil(reencryptWebhookSecrets(env));
+    ctx.waitUntil(sweepDueObjects(env));
   },
 
   async queue(batch, env, _ctx) {

@@ -49,11 +49,13 @@ export const EVENT_TYPES = [
   "comment.created",
   "comment.updated",
   "comment.deleted",
+  "file.uploaded",
+  "file.deleted",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** What an event is about: the part of its type before the dot. */
-export const RESOURCE_TYPES = ["task", "project", "member", "comment"] as const;
+export const RESOURCE_TYPES = ["task", "project", "member", "comment", "file"] as const;
 
 /** What an incoming-webhook credential may do; each endpoint needs exactly one. */
 export const INCOMING_PERMISSIONS = [

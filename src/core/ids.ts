@@ -12,7 +12,20 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdPrefix = "org" | "user" | "key" | "proj" | "task" | "cmt" | "evt" | "wh" | "del" | "att" | "iwh" | "req";
+export type IdPrefix =
+  | "org"
+  | "user"
+  | "key"
+  | "proj"
+  | "task"
+  | "cmt"
+  | "evt"
+  | "wh"
+  | "del"
+  | "att"
+  | "file"
+  | "iwh"
+  | "req";
 
 /** A prefixed random id such as `task_3kT9…`. */
 export function newId(prefix: IdPrefix): string {

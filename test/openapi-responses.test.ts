@@ -79,6 +79,11 @@ function expectDocumented(res: ApiResponse, base: string[], context: string): vo
       result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
       `${context}: ${show(res)}`,
     ).toEqual(result.valid ? [] : ["(valid)"]);
+  } else if (spec.content) {
+    // Bytes (an attachment's content): the answer's media type is the file's own, any one the document allows.
+    expect(Object.keys(spec.content), `${context}: ${res.headers.get("Content-Type")}`).toContain(
+      "application/octet-stream",
+    );
   } else {
     expect(res.body, `${context}: a ${res.status} with a body the document does not describe`).toBeNull();
   }
@@ -164,8 +169,8 @@ describe("OpenAPI: real answers match the document", () => {
     });
   }
 
-  // Comments before tasks before projects: deleting a project takes its tasks along.
-  const order = ["comments", "tasks", "projects"];
+  // Attachments and comments before tasks before projects: deleting a project takes its tasks along.
+  const order = ["attachments", "comments", "tasks", "projects"];
   const rank = (op: Operation) => {
     const index = order.indexOf(op.path.split("/")[2]!);
     return index === -1 ? order.length : index;

@@ -52,12 +52,13 @@ export function removeTaskAttachments(
 ): BatchItem<"sqlite">[] {
   const ofTasks = sql`${attachments.taskId} IN (SELECT ${tasks.id} FROM ${tasks} WHERE ${tasks.orgId} = ${orgId} AND ${taskWhere})`;
   return [
-    db.run(
-      sql`INSERT INTO ${pendingObjectDeletions} (key, due_at)
-        SELECT ${attachments.orgId} || '/' || ${attachments.id}, ${now} FROM ${attachments}
-        WHERE ${attachments.orgId} = ${orgId} AND ${ofTasks}
-        ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at`,
-    ),
+    db
+      .insert(pendingObjectDeletions)
+      .select(
+        sql`SELECT ${attachments.orgId} || '/' || ${attachments.id}, ${now} FROM ${attachments}
+          WHERE ${attachments.orgId} = ${orgId} AND ${ofTasks}`,
+      )
+      .onConflictDoNothing(),
     db.delete(attachments).where(and(eq(attachments.orgId, orgId), ofTasks)),
   ];
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ATTACHMENT_SORT_FIELDS } from "../../attachments/attachments";
-import { authErrors, idParams, jsonResponse, needs, notFoundError, pathId } from "../../http/openapi";
+import { authErrors, ErrorSchema, idParams, jsonResponse, needs, notFoundError, pathId } from "../../http/openapi";
 import { listQuery, pageSchema } from "../../http/pagination";
 import { deletedResponses, IfNoneMatchHeaders, PreferHeaders } from "../common";
 import { Timestamp } from "../schemas";
@@ -28,7 +28,7 @@ const payloadTooLarge = {
   413: {
     description:
       "The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored",
-    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    content: { "application/json": { schema: ErrorSchema } },
   },
 };
 
@@ -125,10 +125,14 @@ export const downloadAttachment = createRoute({
       headers: {
         ETag: { schema: { type: "string" as const }, description: "The quoted SHA-256 of the bytes" },
         "Content-Disposition": { schema: { type: "string" as const }, description: "`attachment; filename*=UTF-8''…`" },
+        "X-Content-Type-Options": { schema: { type: "string" as const }, description: "`nosniff`" },
       },
       content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
     },
-    304: { description: "Not modified: If-None-Match names the current ETag" },
+    304: {
+      description: "Not modified: If-None-Match names the current ETag",
+      headers: { ETag: { schema: { type: "string" as const }, description: "The quoted SHA-256 of the bytes" } },
+    },
     ...authErrors,
     ...notFoundError,
   },

@@ -192,9 +192,7 @@ describe("attachments: upload, read, download", () => {
 
   it("the multipart reader finds the file whatever chunk edge the delimiter falls on", async () => {
     const boundary = "b0undary";
-    const file = encoder.encode(
-      "ab\r\n--b0undar\r\n-b0undary --b0undary: no delimiter without CRLF in front\r\n",
-    );
+    const file = encoder.encode("ab\r\n--b0undar\r\n-b0undary --b0undary: no delimiter without CRLF in front\r\n");
     const body = multipartBody(boundary, file, "f.txt", "text/plain");
     for (let chunk = 1; chunk <= 40; chunk++) {
       const part = await firstFilePart(streamOf(body, chunk), boundary);

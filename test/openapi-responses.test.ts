@@ -4,7 +4,7 @@ import { EVENT_TYPES } from "../src/core/enums";
 import { minimalBody } from "./contract/bodies";
 import { doc, type Operation, operations } from "./contract/document";
 import { buildWorld, fullCredential, type OrgWorld, send, show, type World } from "./contract/world";
-import { makeComment, makeProject, makeTask } from "./fixtures";
+import { makeAttachment, makeComment, makeProject, makeTask } from "./fixtures";
 import { type ApiResponse, call, createOrg } from "./harness";
 import { addMember, createWebhook, payloadOf, receiverEndpoint, waitForRequests } from "./webhook-helpers";
 
@@ -229,18 +229,19 @@ describe("OpenAPI: the shared answers match the document", () => {
 });
 
 describe("OpenAPI: real deliveries match the webhooks section", () => {
-  it("a task, project, member and comment event each validate against their resource's payload and headers", async () => {
+  it("a task, project, member, comment and file event each validate against their resource's payload and headers", async () => {
     const org = await createOrg();
     const endpoint = receiverEndpoint("openapi-webhooks");
     await createWebhook(org, {
       url: endpoint.url,
-      events: ["task.created", "project.created", "member.added", "comment.created"],
+      events: ["task.created", "project.created", "member.added", "comment.created", "file.uploaded"],
     });
     const project = await makeProject(org);
     const task = await makeTask(org, project.id, { assigneeId: org.member.id });
     await makeComment(org, task.id);
+    await makeAttachment(org, task.id);
     await addMember(org, "Grace");
-    const received = await waitForRequests(endpoint.name, 4);
+    const received = await waitForRequests(endpoint.name, 5);
     const resources = new Set<string>();
     for (const request of received) {
       const payload = payloadOf(request);
@@ -262,7 +263,7 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
         expect(request.headers[p.name], `${payload.event}: header ${p.name}`).toBeTruthy();
       }
     }
-    expect([...resources].sort()).toEqual(["comment", "member", "project", "task"]);
+    expect([...resources].sort()).toEqual(["comment", "file", "member", "project", "task"]);
   });
 
   it("the sample payload of a test event of every type validates against its resource's payload", async () => {

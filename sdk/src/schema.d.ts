@@ -6335,6 +6335,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `attachment; filename*=UTF-8''…` */
                     "Content-Disposition"?: string;
+                    /** @description `nosniff` */
+                    "X-Content-Type-Options"?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;
@@ -6353,6 +6355,8 @@ export interface operations {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The quoted SHA-256 of the bytes */
+                    ETag?: string;
                     /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
                     "X-Verk-Bookmark"?: string;
                     [name: string]: unknown;

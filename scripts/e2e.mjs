@@ -12,6 +12,8 @@
 // webhook; and that a task created through an incoming-webhook credential is announced,
 // signed, to an outgoing webhook. Everything it started is stopped on success, failure
 // or timeout.
+
+import { filesStep } from "./e2e/files.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
 import { startReceiver, verifyStandard, verifyWebhook } from "./webhook-receiver.mjs";
 
@@ -261,6 +263,7 @@ async function main() {
     check(verifyStandard(arrived.body, arrived.headers, listener.secret), "incoming: webhook-signature");
     console.log("  ✓ incoming task announced to the outgoing webhook, signed");
 
+    await filesStep({ base, adminToken, receiver, step, check, waitFor });
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {
     printLog();

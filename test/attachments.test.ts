@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sweepDueObjects } from "../src/attachments/cleanup";
 import { firstFilePart } from "../src/attachments/multipart";
 import type { Attachment, Page, WebhookPayload } from "./api-types";
 import { makeAttachment, makeProject, makeTask } from "./fixtures";
@@ -152,6 +153,16 @@ describe("attachments: upload, read, download", () => {
       `attachment; filename="r_sum_ _v2_.txt"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22v2%22.txt`,
     );
     expect(await got.text()).toBe("hello");
+  });
+
+  it("an empty body is an empty file", async () => {
+    const { org, task } = await world();
+    const res = await upload(org, task.id, new Uint8Array(0), { "Content-Type": "text/plain" }, "?filename=empty.txt");
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ size: 0, sha256: await sha256Hex(new Uint8Array(0)) });
+    const got = await download(org, res.body.id);
+    expect(got.headers.get("Content-Length")).toBe("0");
+    expect(await got.text()).toBe("");
   });
 
   it("streams a body without Content-Length (several R2 parts) and hashes it whole", async () => {
@@ -363,5 +374,28 @@ describe("attachments: events", () => {
     const byEvent = new Map<string, WebhookPayload>(received.map((p) => [p.event, p]));
     expect(byEvent.get("file.uploaded")?.data).toEqual(file);
     expect(byEvent.get("file.deleted")?.data).toEqual(file);
+  });
+});
+
+describe("attachments: the cron deletes what a crash left behind", () => {
+  it("an upload reservation past its hour is deleted with its object; one still running and committed objects stay", async () => {
+    const { org, task } = await world();
+    const kept = await makeAttachment(org, task.id);
+    const orphan = `${org.id}/file_orphanOfACrashedUpload`;
+    const running = `${org.id}/file_uploadStillRunning00`;
+    await env.FILES.put(orphan, "half a file");
+    await env.FILES.put(running, "still streaming");
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO pending_object_deletions (key, due_at) VALUES (?, ?)").bind(orphan, past),
+      env.DB.prepare("INSERT INTO pending_object_deletions (key, due_at) VALUES (?, ?)").bind(running, future),
+    ]);
+    expect(await sweepDueObjects(env)).toBeGreaterThanOrEqual(1);
+    expect((await objectsOf(org)).sort()).toEqual([`${org.id}/${kept.id}`, running].sort());
+    const left = await env.DB.prepare("SELECT key FROM pending_object_deletions WHERE key IN (?, ?)")
+      .bind(orphan, running)
+      .all<{ key: string }>();
+    expect(left.results.map((r) => r.key)).toEqual([running]);
   });
 });

@@ -1,6 +1,6 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { notFound, validationError } from "../core/errors";
+import { notFound } from "../core/errors";
 import { newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import type { WriteContext } from "../core/write-context";
@@ -145,14 +145,15 @@ export async function uploadAttachment(ctx: AttachmentContext, input: UploadInpu
   const task = await findTask(ctx.db, ctx.orgId, input.taskId);
   const limit = PLAN_LIMITS[ctx.plan].attachmentBytes;
   if (input.length !== null && input.length > limit) throw tooLarge(limit);
-  if (!input.body) throw validationError("body", "The request has no body: send the file's bytes");
+  // No body at all is an empty file.
+  const sent = input.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
   const boundary = boundaryOf(input.contentType);
   let name: string;
   let contentType: string;
   let body: ReadableStream<Uint8Array>;
   let length: number | null;
   if (boundary) {
-    const part = await firstFilePart(input.body, boundary);
+    const part = await firstFilePart(sent, boundary);
     name = checkFileName(input.filename ?? fileNameOf(part.disposition));
     contentType = checkContentType(part.contentType, "body");
     body = part.body;
@@ -160,8 +161,8 @@ export async function uploadAttachment(ctx: AttachmentContext, input: UploadInpu
   } else {
     name = checkFileName(input.filename ?? fileNameOf(input.contentDisposition));
     contentType = checkContentType(input.contentType);
-    body = input.body;
-    length = input.length;
+    body = sent;
+    length = input.body ? input.length : 0;
   }
 
   const id = newId("file");

@@ -244,6 +244,17 @@ describe("attachments: limits and validation", () => {
     expect(ok.status).toBe(201);
   });
 
+  it("413 on a free plan for a multipart file part past 10 MiB, counted as it streams", async () => {
+    const { org, task } = await world("free");
+    const boundary = "limitBoundary";
+    const body = multipartBody(boundary, bytesOf(10 * MiB + 1, 5), "big.bin", "application/octet-stream");
+    const res = await upload(org, task.id, streamOf(body, MiB), {
+      "Content-Type": `multipart/form-data; boundary=${boundary}`,
+    });
+    expectError(res, 413, "PAYLOAD_TOO_LARGE");
+    expect(await objectsOf(org)).toEqual([]);
+  });
+
   it("400 for a missing or unsafe name and for a malformed media type; nothing stored", async () => {
     const { org, task } = await world();
     const bad: [string, Record<string, string>][] = [

@@ -144,10 +144,12 @@ export interface UploadInput {
 export async function uploadAttachment(ctx: AttachmentContext, input: UploadInput) {
   const task = await findTask(ctx.db, ctx.orgId, input.taskId);
   const limit = PLAN_LIMITS[ctx.plan].attachmentBytes;
-  if (input.length !== null && input.length > limit) throw tooLarge(limit);
+  const boundary = boundaryOf(input.contentType);
+  // A raw body's length is the file's: refused before anything is written. A form's
+  // length also counts its other parts and headers, so its file is measured as it streams.
+  if (!boundary && input.length !== null && input.length > limit) throw tooLarge(limit);
   // No body at all is an empty file.
   const sent = input.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
-  const boundary = boundaryOf(input.contentType);
   let name: string;
   let contentType: string;
   let body: ReadableStream<Uint8Array>;

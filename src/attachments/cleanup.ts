@@ -118,7 +118,12 @@ export async function purgeDueObjects(
 /** After a commit that marked an organization's objects for deletion: delete them now, failures left to the cron. */
 export async function purgeOrgObjects(db: DrizzleD1Database, bucket: R2Bucket | undefined, orgId: string, now: string) {
   if (!bucket) return;
-  await purgeDueObjects(db, bucket, { prefix: `${orgId}/`, now });
+  try {
+    await purgeDueObjects(db, bucket, { prefix: `${orgId}/`, now });
+  } catch (error) {
+    // The write has committed: its answer stands, and the cron deletes the objects.
+    console.error(JSON.stringify({ level: "error", msg: "attachment object purge failed", error: String(error) }));
+  }
 }
 
 /** The cron's share: every object whose deletion is due, including uploads that never committed. */

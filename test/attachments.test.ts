@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sweepDueObjects } from "../src/attachments/cleanup";
 import { firstFilePart } from "../src/attachments/multipart";
@@ -212,6 +213,34 @@ describe("attachments: upload, read, download", () => {
       const got = new Uint8Array(await new Response(part.body).arrayBuffer());
       expect(new TextDecoder().decode(got), `chunks of ${chunk}`).toBe(new TextDecoder().decode(file));
     }
+  });
+});
+
+describe("attachments: the multipart reader, property-based", () => {
+  it("hands on exactly the file part's bytes for any bytes and any chunking", async () => {
+    const boundary = "fcBoundary0123456789";
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 8 }),
+        async (file, sizes) => {
+          const body = multipartBody(boundary, file, "p.bin", "application/octet-stream");
+          let i = 0;
+          let offset = 0;
+          const stream = new ReadableStream<Uint8Array>({
+            pull(controller) {
+              if (offset >= body.length) return controller.close();
+              const size = sizes[i++ % sizes.length]!;
+              controller.enqueue(body.slice(offset, offset + size));
+              offset += size;
+            },
+          });
+          const part = await firstFilePart(stream, boundary);
+          expect(new Uint8Array(await new Response(part.body).arrayBuffer())).toEqual(file);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

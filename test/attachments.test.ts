@@ -6,7 +6,7 @@ import { firstFilePart } from "../src/attachments/multipart";
 import type { Attachment, Page, WebhookPayload } from "./api-types";
 import { makeAttachment, makeProject, makeTask } from "./fixtures";
 import { type ApiResponse, call, createOrg, expectError, type TestOrg } from "./harness";
-import { createWebhook, payloadOf, receivedBy, receiverEndpoint, waitForRequests } from "./webhook-helpers";
+import { createWebhook, payloadOf, receivedBy, receiverEndpoint, waitFor, waitForRequests } from "./webhook-helpers";
 
 // Task attachments (README "Attachments"): bytes in the FILES bucket, metadata in D1.
 
@@ -437,5 +437,68 @@ describe("attachments: the cron deletes what a crash left behind", () => {
       .bind(orphan, running)
       .all<{ key: string }>();
     expect(left.results.map((r) => r.key)).toEqual([running]);
+  });
+});
+
+describe("attachments: no orphans under races and at scale", () => {
+  it("a task deleted while its file streams: 404, the object deleted, no row, no reservation left", async () => {
+    const { org, task } = await world();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(bytesOf(1000));
+          return;
+        }
+        await gate;
+        controller.close();
+      },
+    });
+    const pending = upload(org, task.id, body, { "Content-Type": "text/plain" }, "?filename=late.txt");
+    // The upload has found the task and reserved its key before the task goes.
+    const reservations = () =>
+      env.DB.prepare("SELECT count(*) AS n FROM pending_object_deletions WHERE key LIKE ?")
+        .bind(`${org.id}/%`)
+        .first<{ n: number }>();
+    await waitFor(async () => ((await reservations())?.n === 1 ? true : undefined), "the upload's reservation");
+    expect((await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write })).status).toBe(200);
+    release();
+    expectError(await pending, 404, "NOT_FOUND");
+    expect(await objectsOf(org)).toEqual([]);
+    expect((await reservations())?.n).toBe(0);
+  });
+
+  it("a project whose tasks hold 1,100 attachments leaves none of their objects (R2 deletes 1,000 keys per call)", async () => {
+    const { org, project, task } = await world();
+    const t2 = await makeTask(org, project.id);
+    // Seeded straight into D1 and R2: 1,100 uploads through the API would take minutes.
+    const ids = Array.from({ length: 1100 }, (_, i) => `file_seed${String(i).padStart(15, "0")}`);
+    const now = new Date().toISOString();
+    const insert = env.DB.prepare(
+      `INSERT INTO attachments (id, org_id, task_id, name, size, content_type, sha256, uploaded_by_user_id, uploaded_by_api_key_id, created_at)
+       VALUES (?, ?, ?, ?, 1, 'text/plain', 'x', NULL, NULL, ?)`,
+    );
+    await env.DB.batch(ids.map((id, i) => insert.bind(id, org.id, i % 2 ? task.id : t2.id, `${id}.txt`, now)));
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(ids.slice(i, i + 100).map((id) => env.FILES.put(`${org.id}/${id}`, "x")));
+    }
+    const before = await env.FILES.list({ prefix: `${org.id}/`, limit: 1000 });
+    expect(before.truncated).toBe(true);
+
+    expect((await call("DELETE", `/v1/projects/${project.id}`, { key: org.keys.write })).status).toBe(200);
+    const after = await env.FILES.list({ prefix: `${org.id}/`, limit: 1000 });
+    expect(after.objects).toEqual([]);
+    expect(after.truncated).toBe(false);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM pending_object_deletions WHERE key LIKE ?")
+      .bind(`${org.id}/%`)
+      .first<{ n: number }>();
+    expect(left?.n).toBe(0);
+    const events = await call<Page<unknown>>("GET", "/v1/events?type=file.deleted&limit=1", { key: org.keys.read });
+    expect(events.body.pagination.total).toBe(1100);
   });
 });

@@ -14,6 +14,7 @@
 // or timeout.
 
 import { alertsStep } from "./e2e/alerts.mjs";
+import { filesStep } from "./e2e/files.mjs";
 import { recoveryAfterOutage } from "./e2e/recovery.mjs";
 import { publicKeySignatures } from "./e2e/sigs.mjs";
 import { check, startLocalWorker, waitFor } from "./local-worker.mjs";
@@ -272,6 +273,7 @@ async function main() {
     await publicKeySignatures({ base, key, receiver, step, check, waitFor });
     await alertsStep({ base, adminToken, receiver, step });
 
+    await filesStep({ base, adminToken, receiver, step, check, waitFor });
     await finish(0, "✓ e2e: webhook pipeline verified end to end");
   } catch (error) {
     printLog();

@@ -11,6 +11,7 @@ import { createRouter, jsonResponse } from "./http/openapi";
 import { requestContext } from "./http/request-id";
 import { adminRouter } from "./routes/admin/admin.handlers";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.handlers";
+import { attachmentsRouter, unlessUpload } from "./routes/attachments/attachments.handlers";
 import { commentsRouter } from "./routes/comments/comments.handlers";
 import { DOCS_INIT_PATH, docsInit, docsPage } from "./routes/docs/docs";
 import { bearerAuthDescription, documentConfig } from "./routes/document";
@@ -52,10 +53,13 @@ export function buildApp() {
   app.route("/v1/webhooks/incoming", intakeRouter);
 
   const api = createRouter();
-  api.use("*", authenticate, jsonBodyGuard, idempotency);
+  // Uploads stream their body to R2 (README "Attachments"): the JSON body guard and the
+  // Idempotency-Key fingerprint would read it whole first, so they skip that one route.
+  api.use("*", authenticate, unlessUpload(jsonBodyGuard), unlessUpload(idempotency));
   api.route("/projects", projectsRouter);
   api.route("/tasks", tasksRouter);
   api.route("/", commentsRouter);
+  api.route("/", attachmentsRouter);
   api.route("/events", eventsRouter);
   api.route("/users", usersRouter);
   api.route("/api-keys", apiKeysRouter);

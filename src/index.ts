@@ -1,4 +1,5 @@
 import { buildApp } from "./app";
+import { sweepDueObjects } from "./attachments/cleanup";
 import type { Env, EventsQueueMessage } from "./env";
 import { sweepUnsentEvents } from "./events/sweep";
 import { pruneIdempotencyKeys } from "./http/idempotency";
@@ -22,6 +23,7 @@ export default {
     ctx.waitUntil(resendStalledDeliveries(env));
     ctx.waitUntil(reencryptWebhookSecrets(env));
     ctx.waitUntil(alertFailingWebhooks(env, controller.scheduledTime));
+    ctx.waitUntil(sweepDueObjects(env));
   },
 
   async queue(batch, env, _ctx) {

@@ -4,6 +4,7 @@ import type { ErrorSchema } from "../src/http/openapi";
 import type { PaginationSchema } from "../src/http/pagination";
 import type { CreatedOrganizationSchema, OrganizationSchema } from "../src/routes/admin/admin.routes";
 import type { ApiKeySchema, CreatedApiKeySchema, RotatedApiKeySchema } from "../src/routes/api-keys/api-keys.routes";
+import type { AttachmentSchema } from "../src/routes/attachments/attachments.routes";
 import type { CommentSchema } from "../src/routes/comments/comments.routes";
 import type { EventSchema } from "../src/routes/events/events.routes";
 import type {
@@ -46,6 +47,7 @@ export type RotatedApiKey = FirstAnswer<z.infer<typeof RotatedApiKeySchema>, "ke
 export type Project = z.infer<typeof ProjectSchema>;
 export type Task = z.infer<typeof TaskSchema>;
 export type Comment = z.infer<typeof CommentSchema>;
+export type Attachment = z.infer<typeof AttachmentSchema>;
 export type Event = z.infer<typeof EventSchema>;
 export type Webhook = z.infer<typeof WebhookSchema>;
 export type WebhookWithSecret = FirstAnswer<z.infer<typeof WebhookWithSecretSchema>, "secret">;

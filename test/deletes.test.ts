@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CreatedApiKey, CreatedIncomingWebhook, OpenApiDocument } from "./api-types";
-import { makeComment, makeProject, makeTask } from "./fixtures";
+import { makeAttachment, makeComment, makeProject, makeTask } from "./fixtures";
 import { call, createOrg, expectError, type TestOrg } from "./harness";
 import { addMember, createWebhook, HOOK_URL } from "./webhook-helpers";
 
@@ -22,6 +22,11 @@ const DELETABLE: {
     name: "comment",
     path: (id) => `/v1/comments/${id}`,
     make: async (org) => (await makeComment(org, (await makeTask(org, (await makeProject(org)).id)).id)).id,
+  },
+  {
+    name: "attachment",
+    path: (id) => `/v1/attachments/${id}`,
+    make: async (org) => (await makeAttachment(org, (await makeTask(org, (await makeProject(org)).id)).id)).id,
   },
   { name: "member", path: (id) => `/v1/users/${id}`, make: async (org) => (await addMember(org)).id },
   {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Comment, ErrorBody, Event, Page, Project, Task } from "./api-types";
+import type { Attachment, Comment, ErrorBody, Event, Page, Project, Task } from "./api-types";
 import { type ApiResponse, call, type TestOrg } from "./harness";
 
 /** Resource builders over the public API, for the projects/tasks/comments/events tests. */
@@ -95,4 +95,19 @@ export function taskEventData(task: Task, names: { projectName: string; assignee
 /** A comment event's `data`: the comment, plus its author's name. */
 export function commentEventData(comment: Comment, authorName: string | null) {
   return { ...comment, authorName };
+}
+
+/** A small text file attached to the task (raw upload, named by `?filename=`). */
+export async function makeAttachment(
+  org: TestOrg,
+  taskId: string,
+  { name = "notes.txt", content = "fixture bytes", contentType = "text/plain" } = {},
+): Promise<Attachment> {
+  const res = await call<Attachment>("POST", `/v1/tasks/${taskId}/attachments?filename=${encodeURIComponent(name)}`, {
+    key: org.keys.write,
+    rawBody: content,
+    headers: { "Content-Type": contentType },
+  });
+  if (res.status !== 201) throw new Error(`attachment upload failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }

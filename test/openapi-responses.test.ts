@@ -6,7 +6,7 @@ import { alertFailingWebhooks } from "../src/webhooks/alerts";
 import { minimalBody } from "./contract/bodies";
 import { doc, type Operation, operations } from "./contract/document";
 import { buildWorld, fullCredential, type OrgWorld, send, show, type World } from "./contract/world";
-import { makeComment, makeProject, makeTask } from "./fixtures";
+import { makeAttachment, makeComment, makeProject, makeTask } from "./fixtures";
 import { type ApiResponse, call, createOrg } from "./harness";
 import { addMember, createWebhook, HOOK_URL, payloadOf, receiverEndpoint, waitForRequests } from "./webhook-helpers";
 import { insertDelivery, insertEvent, runQueue } from "./webhook-queue";
@@ -82,6 +82,11 @@ function expectDocumented(res: ApiResponse, base: string[], context: string): vo
       result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
       `${context}: ${show(res)}`,
     ).toEqual(result.valid ? [] : ["(valid)"]);
+  } else if (spec.content) {
+    // Bytes (an attachment's content): the answer's media type is the file's own, any one the document allows.
+    expect(Object.keys(spec.content), `${context}: ${res.headers.get("Content-Type")}`).toContain(
+      "application/octet-stream",
+    );
   } else {
     expect(res.body, `${context}: a ${res.status} with a body the document does not describe`).toBeNull();
   }
@@ -167,8 +172,8 @@ describe("OpenAPI: real answers match the document", () => {
     });
   }
 
-  // Comments before tasks before projects: deleting a project takes its tasks along.
-  const order = ["comments", "tasks", "projects"];
+  // Attachments and comments before tasks before projects: deleting a project takes its tasks along.
+  const order = ["attachments", "comments", "tasks", "projects"];
   const rank = (op: Operation) => {
     const index = order.indexOf(op.path.split("/")[2]!);
     return index === -1 ? order.length : index;
@@ -227,18 +232,19 @@ describe("OpenAPI: the shared answers match the document", () => {
 });
 
 describe("OpenAPI: real deliveries match the webhooks section", () => {
-  it("a task, project, member and comment event each validate against their resource's payload and headers", async () => {
+  it("a task, project, member, comment and file event each validate against their resource's payload and headers", async () => {
     const org = await createOrg();
     const endpoint = receiverEndpoint("openapi-webhooks");
     await createWebhook(org, {
       url: endpoint.url,
-      events: ["task.created", "project.created", "member.added", "comment.created"],
+      events: ["task.created", "project.created", "member.added", "comment.created", "file.uploaded"],
     });
     const project = await makeProject(org);
     const task = await makeTask(org, project.id, { assigneeId: org.member.id });
     await makeComment(org, task.id);
+    await makeAttachment(org, task.id);
     await addMember(org, "Grace");
-    const received = await waitForRequests(endpoint.name, 4);
+    const received = await waitForRequests(endpoint.name, 5);
     const resources = new Set<string>();
     for (const request of received) {
       const payload = payloadOf(request);
@@ -260,7 +266,7 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
         expect(request.headers[p.name], `${payload.event}: header ${p.name}`).toBeTruthy();
       }
     }
-    expect([...resources].sort()).toEqual(["comment", "member", "project", "task"]);
+    expect([...resources].sort()).toEqual(["comment", "file", "member", "project", "task"]);
   });
 
   it("real failure alerts (webhook.disabled, webhook.failing, delivery.exhausted) validate against their payloads", async () => {

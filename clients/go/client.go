@@ -43,7 +43,9 @@ type Client struct {
 	Tasks    *TasksService
 	Projects *ProjectsService
 	Comments *CommentsService
-	Users    *UsersService
+	// Attachments: files on tasks.
+	Attachments *AttachmentsService
+	Users       *UsersService
 	// Members is Users: the organization's members.
 	Members          *UsersService
 	APIKeys          *APIKeysService
@@ -128,6 +130,7 @@ func (c *Client) wire() {
 	c.Tasks = &TasksService{c}
 	c.Projects = &ProjectsService{c}
 	c.Comments = &CommentsService{c}
+	c.Attachments = &AttachmentsService{c}
 	c.Users = &UsersService{c}
 	c.Members = c.Users
 	c.APIKeys = &APIKeysService{c}

@@ -164,6 +164,39 @@ type Comment struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+type FileEvent struct {
+	// The event id (evt_…): the same for every webhook it goes to
+	ID    string `json:"id"`
+	Event string `json:"event"`
+	// When the change happened
+	Timestamp time.Time `json:"timestamp"`
+	WebhookID string    `json:"webhookId"`
+	// Stable across retries: deduplicate on it
+	DeliveryID string     `json:"deliveryId"`
+	Data       Attachment `json:"data"`
+	// Updates only: each changed field's previous and new value
+	Changes      map[string]FileEventChangesValue `json:"changes,omitempty"`
+	Organization FileEventOrganization            `json:"organization"`
+	Actor        FileEventActor                   `json:"actor"`
+}
+
+// The full resource after the change (for *.deleted: as it was before)
+type Attachment struct {
+	ID     string `json:"id"`
+	TaskID string `json:"taskId"`
+	// The project of the attachment's task
+	ProjectID string `json:"projectId"`
+	Name      string `json:"name"`
+	// Bytes
+	Size        int    `json:"size"`
+	ContentType string `json:"contentType"`
+	// Hex SHA-256 of the bytes; the content's ETag
+	Sha256 string `json:"sha256"`
+	// The member and the API key that uploaded it
+	Uploader  AttachmentUploader `json:"uploader"`
+	CreatedAt time.Time          `json:"createdAt"`
+}
+
 type WebhookEventSchema struct {
 }
 
@@ -461,6 +494,11 @@ type CommentUpdate struct {
 func (v CommentUpdate) MarshalJSON() ([]byte, error) {
 	type plain CommentUpdate
 	return marshalWithEmpty(plain(v), v.Send, map[string]string{"mentions": "[]"})
+}
+
+type AttachmentPage struct {
+	Data       []Attachment `json:"data"`
+	Pagination Pagination   `json:"pagination"`
 }
 
 type EventPage struct {
@@ -928,6 +966,28 @@ type CommentEventActor struct {
 	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
 }
 
+type FileEventChangesValue struct {
+	From any `json:"from,omitempty"`
+	To   any `json:"to,omitempty"`
+}
+
+type FileEventOrganization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type FileEventActor struct {
+	UserID            *string `json:"userId"`
+	APIKeyID          *string `json:"apiKeyId"`
+	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+// The member and the API key that uploaded it
+type AttachmentUploader struct {
+	UserID   *string `json:"userId"`
+	APIKeyID *string `json:"apiKeyId"`
+}
+
 type WebhookDisabledEventChangesValue struct {
 	From any `json:"from,omitempty"`
 	To   any `json:"to,omitempty"`
@@ -1062,6 +1122,17 @@ type TaskListOptions struct {
 
 // CommentListOptions are the query parameters of listComments; zero values are not sent.
 type CommentListOptions struct {
+	// Page mode (the default): the page number, 1 when absent. Not with `cursor`.
+	Page int `url:"page"`
+	// Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`.
+	Cursor string `url:"cursor"`
+	Limit  int    `url:"limit"`
+	SortBy string `url:"sortBy"`
+	Order  string `url:"order"`
+}
+
+// AttachmentListOptions are the query parameters of listAttachments; zero values are not sent.
+type AttachmentListOptions struct {
 	// Page mode (the default): the page number, 1 when absent. Not with `cursor`.
 	Page int `url:"page"`
 	// Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`.

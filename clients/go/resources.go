@@ -1,6 +1,12 @@
 package verk
 
-import "net/url"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+)
 
 func call[T any](c *Client, method, path string, query url.Values, body any) (*T, error) {
 	var out T
@@ -164,6 +170,115 @@ func (s *CommentsService) Delete(id string) error {
 		return err
 	}
 	return s.c.do("DELETE", "/v1/comments/"+escape(id), nil, nil, nil)
+}
+
+// AttachmentsService: files on a task (README "Attachments").
+type AttachmentsService struct{ c *Client }
+
+func (s *AttachmentsService) List(taskID string, opts *AttachmentListOptions) (*AttachmentPage, error) {
+	if err := checkIDs(taskID); err != nil {
+		return nil, err
+	}
+	return call[AttachmentPage](s.c, "GET", "/v1/tasks/"+escape(taskID)+"/attachments", encodeQuery(opts), nil)
+}
+
+func (s *AttachmentsService) ListAll(taskID string, opts *AttachmentListOptions) *Iter[Attachment] {
+	o := AttachmentListOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	return walk(func(cursor string) (*AttachmentPage, error) {
+		if cursor != "" {
+			o.Cursor, o.Page = cursor, 0
+		}
+		return s.List(taskID, &o)
+	}, func(p *AttachmentPage) ([]Attachment, *string) { return p.Data, p.Pagination.NextCursor })
+}
+
+func (s *AttachmentsService) Get(id string) (*Attachment, error) {
+	if err := checkIDs(id); err != nil {
+		return nil, err
+	}
+	return call[Attachment](s.c, "GET", "/v1/attachments/"+escape(id), nil, nil)
+}
+
+// Upload attaches the bytes read from body to the task, streamed as they are read. It is
+// sent once, never retried: the API takes no Idempotency-Key for uploads. A contentType of
+// "" sends application/octet-stream.
+func (s *AttachmentsService) Upload(taskID string, body io.Reader, filename, contentType string) (*Attachment, error) {
+	if err := checkIDs(taskID); err != nil {
+		return nil, err
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	path := "/v1/tasks/" + escape(taskID) + "/attachments"
+	req, err := http.NewRequestWithContext(s.c.ctx, http.MethodPost, s.c.baseURL+path+"?"+url.Values{"filename": {filename}}.Encode(), body)
+	if err != nil {
+		return nil, fmt.Errorf("verk: %w", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, raw, err := s.c.sendOnce(req, path)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return nil, errorFromResponse(resp, raw)
+	}
+	var out Attachment
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("verk: decoding the POST %s answer: %w", path, err)
+	}
+	return &out, nil
+}
+
+// Download answers the file's bytes as a stream: the caller reads and closes it. The
+// response's headers carry its Content-Type, Content-Length and Content-Disposition.
+func (s *AttachmentsService) Download(id string) (*http.Response, error) {
+	if err := checkIDs(id); err != nil {
+		return nil, err
+	}
+	path := "/v1/attachments/" + escape(id) + "/content"
+	req, err := http.NewRequestWithContext(s.c.ctx, http.MethodGet, s.c.baseURL+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("verk: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.c.apiKey)
+	req.Header.Set("User-Agent", "verk-go/"+Version)
+	resp, err := s.c.httpClient.Do(req)
+	if err != nil {
+		return nil, &ConnectionError{Method: "GET", Path: path, Err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return nil, errorFromResponse(resp, raw)
+	}
+	return resp, nil
+}
+
+func (s *AttachmentsService) Delete(id string) error {
+	if err := checkIDs(id); err != nil {
+		return err
+	}
+	return s.c.do("DELETE", "/v1/attachments/"+escape(id), nil, nil, nil)
+}
+
+// sendOnce sends req with the key, once, and reads the whole answer (a JSON body).
+func (c *Client) sendOnce(req *http.Request, path string) (*http.Response, []byte, error) {
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "verk-go/"+Version)
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, nil, &ConnectionError{Method: req.Method, Path: path, Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, &ConnectionError{Method: req.Method, Path: path, Err: err}
+	}
+	return resp, raw, nil
 }
 
 // UsersService: the organization's members.

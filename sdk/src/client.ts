@@ -44,6 +44,7 @@ export class VerkClient {
   readonly tasks: ReturnType<typeof tasks>;
   readonly projects: ReturnType<typeof projects>;
   readonly comments: ReturnType<typeof comments>;
+  readonly attachments: ReturnType<typeof attachments>;
   readonly users: ReturnType<typeof users>;
   /** The same as `users`: the organization's members. */
   readonly members: ReturnType<typeof users>;
@@ -67,6 +68,11 @@ export class VerkClient {
     this.tasks = tasks(this.api);
     this.projects = projects(this.api);
     this.comments = comments(this.api);
+    this.attachments = attachments(this.api, {
+      baseUrl,
+      apiKey: options.apiKey,
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    });
     this.users = users(this.api);
     this.members = this.users;
     this.apiKeys = apiKeys(this.api);
@@ -116,6 +122,52 @@ function comments(api: Client<paths>) {
       unwrap(api.POST("/v1/tasks/{taskId}/comments", { params: { path: { taskId } }, body })),
     update: (id: string, body: Body<"updateComment">) => unwrap(api.PATCH("/v1/comments/{id}", { ...byId(id), body })),
     delete: (id: string) => unwrap(api.DELETE("/v1/comments/{id}", byId(id))),
+  };
+}
+
+/** What an upload sends: bytes in any form `fetch` takes, a stream included (sent without buffering). */
+export type UploadBody = Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array> | string;
+
+function attachments(
+  api: Client<paths>,
+  direct: { baseUrl: string; apiKey: string; fetch: NonNullable<VerkClientOptions["fetch"]> },
+) {
+  const list = (taskId: string, query: ListQuery<"listAttachments"> = {}) =>
+    unwrap(api.GET("/v1/tasks/{taskId}/attachments", { params: { path: { taskId }, query } }));
+  return {
+    /** One page of a task's attachments. */
+    list,
+    listAll: (taskId: string, query: ListQuery<"listAttachments"> = {}) =>
+      iterate<Schemas["Attachment"], ListQuery<"listAttachments">>((q) => list(taskId, q), query),
+    get: (id: string) => unwrap(api.GET("/v1/attachments/{id}", byId(id))),
+    /**
+     * Uploads a file to a task as a raw body, streamed as given. Sent once, never retried
+     * (the API takes no Idempotency-Key here: a retry could store the file twice).
+     */
+    upload: async (
+      taskId: string,
+      body: UploadBody,
+      { filename, contentType }: { filename: string; contentType?: string },
+    ): Promise<Schemas["Attachment"]> => {
+      const url = `${direct.baseUrl}/v1/tasks/${encodeURIComponent(taskId)}/attachments?filename=${encodeURIComponent(filename)}`;
+      const headers: Record<string, string> = {
+        Authorization: `Bearer ${direct.apiKey}`,
+        "Content-Type": contentType ?? "application/octet-stream",
+      };
+      // A stream goes up as it is read (Node's fetch needs `duplex: "half"` for that).
+      const init = { method: "POST", headers, body: body as BodyInit, duplex: "half" } as RequestInit;
+      const response = await direct.fetch(url, init);
+      const parsed: unknown = await response.json().catch(() => undefined);
+      if (!response.ok) throw VerkError.fromResponse(response, parsed);
+      return parsed as Schemas["Attachment"];
+    },
+    /** The bytes as a streaming `Response` (its Content-Type, Content-Length and Content-Disposition are the file's). */
+    download: async (id: string): Promise<Response> => {
+      const { response, error } = await api.GET("/v1/attachments/{id}/content", { ...byId(id), parseAs: "stream" });
+      if (!response.ok) throw VerkError.fromResponse(response, error);
+      return response;
+    },
+    delete: (id: string) => unwrap(api.DELETE("/v1/attachments/{id}", byId(id))),
   };
 }
 

@@ -1,4 +1,11 @@
-export { type Body, type ListQuery, type Schemas, VerkClient, type VerkClientOptions } from "./client";
+export {
+  type Body,
+  type ListQuery,
+  type Schemas,
+  type UploadBody,
+  VerkClient,
+  type VerkClientOptions,
+} from "./client";
 export {
   type ErrorCode,
   VerkError,
@@ -20,6 +27,7 @@ import type { components } from "./schema";
 export type Task = components["schemas"]["Task"];
 export type Project = components["schemas"]["Project"];
 export type Comment = components["schemas"]["Comment"];
+export type Attachment = components["schemas"]["Attachment"];
 export type User = components["schemas"]["User"];
 export type ApiKey = components["schemas"]["ApiKey"];
 export type Webhook = components["schemas"]["Webhook"];

@@ -263,6 +263,62 @@ export interface paths {
         patch: operations["updateComment"];
         trace?: never;
     };
+    "/v1/tasks/{taskId}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a task's attachments */
+        get: operations["listAttachments"];
+        put?: never;
+        /**
+         * Attach a file to a task (raw body or multipart/form-data), streamed to storage
+         * @description Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. `Idempotency-Key` is not supported here (the body is never read twice).
+         */
+        post: operations["uploadAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an attachment's metadata */
+        get: operations["getAttachment"];
+        put?: never;
+        post?: never;
+        /** Delete an attachment and its bytes */
+        delete: operations["deleteAttachment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/attachments/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download an attachment's bytes */
+        get: operations["downloadAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -753,6 +809,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "file-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A file event delivered to your webhook URL
+         * @description Sent for file.uploaded, file.deleted. Answer 2xx within 5 s. Other answers, timeouts and network errors are retried (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, with jitter; Retry-After honoured on 429); 410 Gone disables the webhook. Verify the signature before trusting the body.
+         */
+        post: operations["receiveFileEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "webhook-event": {
         parameters: {
             query?: never;
@@ -1037,6 +1113,64 @@ export interface components {
              */
             updatedAt: string;
         };
+        FileEvent: {
+            /** @description The event id (evt_…): the same for every webhook it goes to */
+            id: string;
+            /** @enum {string} */
+            event: "file.uploaded" | "file.deleted";
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            timestamp: string;
+            webhookId: string;
+            /** @description Stable across retries: deduplicate on it */
+            deliveryId: string;
+            data: components["schemas"]["Attachment"];
+            /** @description Updates only: each changed field's previous and new value */
+            changes?: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            actor: {
+                userId: string | null;
+                apiKeyId: string | null;
+                incomingWebhookId?: string;
+            };
+        };
+        /** @description The full resource after the change (for *.deleted: as it was before) */
+        Attachment: {
+            /** @example file_4Hq8Zt2Lm9Xc3Vb7Nk1P */
+            id: string;
+            taskId: string;
+            /** @description The project of the attachment's task */
+            projectId: string;
+            /** @example mockup.png */
+            name: string;
+            /** @description Bytes */
+            size: number;
+            /** @example image/png */
+            contentType: string;
+            /** @description Hex SHA-256 of the bytes; the content's ETag */
+            sha256: string;
+            /** @description The member and the API key that uploaded it */
+            uploader: {
+                userId: string | null;
+                apiKeyId: string | null;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-01-15T14:30:00.000Z
+             */
+            createdAt: string;
+        };
         WebhookEvent: components["schemas"]["WebhookDisabledEvent"] | components["schemas"]["WebhookFailingEvent"];
         WebhookDisabledEvent: {
             /** @description The event id (evt_…): the same for every webhook it goes to */
@@ -1190,7 +1324,7 @@ export interface components {
             event: {
                 id: string;
                 /** @enum {string} */
-                type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             };
             attempts: number;
             lastError: components["schemas"]["AlertLastError"] & unknown;
@@ -1404,6 +1538,10 @@ export interface components {
              */
             mentions?: string[];
         };
+        AttachmentPage: {
+            data: components["schemas"]["Attachment"][];
+            pagination: components["schemas"]["Pagination"];
+        };
         EventPage: {
             data: components["schemas"]["Event"][];
             pagination: components["schemas"]["Pagination"];
@@ -1412,7 +1550,7 @@ export interface components {
             /** @example evt_5Tg7Yh9Uj1Ik3Ol5Pz7X */
             id: string;
             /** @enum {string} */
-            type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+            type: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             /** @example task */
             resourceType: string;
             resourceId: string;
@@ -1620,7 +1758,7 @@ export interface components {
              *       "task.completed"
              *     ]
              */
-            events: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
+            events: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
             /** @description Your own signing secret; omit it to have a `whsec_…` secret generated */
             secret?: string;
             description?: string | null;
@@ -1689,7 +1827,7 @@ export interface components {
              *       "task.completed"
              *     ]
              */
-            events?: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
+            events?: ("task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted" | "*")[];
             description?: string | null;
             /** @description true re-enables a disabled webhook and resets its failure count */
             enabled?: boolean;
@@ -1731,7 +1869,7 @@ export interface components {
              * @description The sample to send; defaults to the first subscribed type (task.created for ["*"])
              * @enum {string}
              */
-            eventType?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+            eventType?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
         };
         DeliveryPage: {
             data: components["schemas"]["Delivery"][];
@@ -5860,6 +5998,804 @@ export interface operations {
             };
         };
     };
+    listAttachments: {
+        parameters: {
+            query?: {
+                /** @description Page mode (the default): the page number, 1 when absent. Not with `cursor`. */
+                page?: number;
+                /** @description Cursor mode: `pagination.nextCursor` of an earlier answer, sent with the same `sortBy`, `order` and filters (otherwise 400 naming `cursor`); `limit` may change. Not with `page`. Every answer, page mode included, carries `nextCursor`, so a client starts with an ordinary first request and follows it (or the `Link: rel="next"` header). Cursor-mode answers leave out `total`, `page` and `totalPages`. */
+                cursor?: string;
+                limit?: number;
+                sortBy?: "createdAt" | "name" | "size";
+                order?: "asc" | "desc";
+            };
+            header?: {
+                /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
+                "X-Verk-Bookmark"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attachments */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    Link: components["headers"]["Link"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentPage"];
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the permission the operation needs; `message` names it */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on our side; the body carries the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadAttachment: {
+        parameters: {
+            query?: {
+                /** @description The file's name (1–255 characters, no `/`, `\` or control characters); wins over Content-Disposition */
+                filename?: string;
+            };
+            header?: {
+                /** @description Raw bodies: `attachment; filename="…"` or `filename*=UTF-8''…` (RFC 6266), when `?filename=` is absent */
+                "content-disposition"?: string;
+                /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
+                "X-Verk-Bookmark"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A part with a filename
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored attachment */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    Location: components["headers"]["Location"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the permission the operation needs; `message` names it */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (`Content-Type: application/json`) */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on our side; the body carries the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
+                "X-Verk-Bookmark"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attachment */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the permission the operation needs; `message` names it */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on our side; the body carries the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `return=minimal` answers 204 with no body instead of 200 with `{id, deleted: true}` (RFC 7240) */
+                prefer?: string;
+                /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
+                "X-Verk-Bookmark"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: the id and `deleted: true` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Deleted; no body (the request sent `Prefer: return=minimal`) */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description `return=minimal` */
+                    "Preference-Applied"?: string;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the permission the operation needs; `message` names it */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on our side; the body carries the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Answer 304 without a body if the resource still has this ETag */
+                "if-none-match"?: string;
+                /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
+                "X-Verk-Bookmark"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes, streamed, with the stored Content-Type, Content-Length, `Content-Disposition: attachment` and `X-Content-Type-Options: nosniff` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The quoted SHA-256 of the bytes */
+                    ETag?: string;
+                    /** @description `attachment; filename*=UTF-8''…` */
+                    "Content-Disposition"?: string;
+                    /** @description `nosniff` */
+                    "X-Content-Type-Options"?: string;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The quoted SHA-256 of the bytes */
+                    ETag?: string;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the permission the operation needs; `message` names it */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on our side; the body carries the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Verk-Permissions": components["headers"]["X-Verk-Permissions"];
+                    /** @description The database position this request saw; send it back as X-Verk-Bookmark to read at least this fresh. Absent when the request did not reach the database. */
+                    "X-Verk-Bookmark"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -5870,9 +6806,9 @@ export interface operations {
                 limit?: number;
                 sortBy?: "createdAt";
                 order?: "asc" | "desc";
-                type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                type?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description Events about this kind of resource */
-                resourceType?: "task" | "project" | "member" | "comment" | "webhook" | "delivery";
+                resourceType?: "task" | "project" | "member" | "comment" | "file" | "webhook" | "delivery";
                 resourceId?: string;
                 /** @description Events done by this actor: a member id (`user_…`) matches `actor.userId` (what they did through any key acting for them), an API key id (`key_…`) `actor.apiKeyId`, an incoming-webhook id (`iwh_…`) `actor.incomingWebhookId` */
                 actorId?: string;
@@ -9416,7 +10352,7 @@ export interface operations {
                 sortBy?: "createdAt" | "updatedAt";
                 order?: "asc" | "desc";
                 status?: "pending" | "succeeded" | "failed";
-                event?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                event?: "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
             };
             header?: {
                 /** @description A bookmark an earlier response returned: this request then reads data at least as recent as that response saw (read-your-writes across read replicas). Malformed: 400 VALIDATION_ERROR. */
@@ -11127,7 +12063,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11168,7 +12104,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11209,7 +12145,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11250,7 +12186,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11287,11 +12223,52 @@ export interface operations {
             };
         };
     };
+    receiveFileEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                /** @description The delivery id, the same on every retry */
+                "x-verk-delivery": string;
+                /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
+                "x-verk-signature": string;
+                /** @description Standard Webhooks: the delivery id */
+                "webhook-id": string;
+                /** @description Standard Webhooks: unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Stop: disables the webhook */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     receiveWebhookEvent: {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */
@@ -11332,7 +12309,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
+                "x-verk-event": "task.created" | "task.updated" | "task.deleted" | "task.completed" | "task.assigned" | "project.created" | "project.updated" | "project.deleted" | "member.added" | "member.removed" | "member.role_changed" | "comment.created" | "comment.updated" | "comment.deleted" | "file.uploaded" | "file.deleted" | "webhook.disabled" | "webhook.failing" | "delivery.exhausted";
                 /** @description The delivery id, the same on every retry */
                 "x-verk-delivery": string;
                 /** @description `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes */

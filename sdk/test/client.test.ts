@@ -224,4 +224,43 @@ describe("VerkClient: resources", () => {
       "GET /v1/webhooks/wh_1/stats",
     ]);
   });
+
+  it("attachments: upload sends the raw bytes once with filename and type, download returns the streaming Response", async () => {
+    const meta = { id: "file_1", name: "a b.txt", size: 5 };
+    const { api, client } = await setup((r) =>
+      r.url.pathname.endsWith("/content")
+        ? { status: 200, headers: { "Content-Type": "text/plain" }, body: "hello" }
+        : { status: r.method === "POST" ? 201 : 200, body: meta },
+    );
+    expect(
+      await client.attachments.upload("task_1", "hello", { filename: "a b.txt", contentType: "text/plain" }),
+    ).toEqual(meta);
+    const response = await client.attachments.download("file_1");
+    expect(await response.json()).toBe("hello");
+    await client.attachments.get("file_1");
+    await client.attachments.delete("file_1");
+    expect(api.received.map((r) => `${r.method} ${r.url.pathname}${r.url.search}`)).toEqual([
+      "POST /v1/tasks/task_1/attachments?filename=a%20b.txt",
+      "GET /v1/attachments/file_1/content",
+      "GET /v1/attachments/file_1",
+      "DELETE /v1/attachments/file_1",
+    ]);
+    const [upload] = api.received;
+    expect(upload?.body).toBe("hello");
+    expect(upload?.headers["content-type"]).toBe("text/plain");
+    expect(upload?.headers.authorization).toBe("Bearer vk_live_test");
+    expect(upload?.headers["idempotency-key"]).toBeUndefined();
+  });
+
+  it("attachments: a refused upload throws the VerkError, without a retry", async () => {
+    const { api, client } = await setup(() => ({
+      status: 413,
+      body: { error: { code: "PAYLOAD_TOO_LARGE", message: "too big", requestId: "req_1" } },
+    }));
+    await expect(client.attachments.upload("task_1", new Uint8Array(3), { filename: "x.bin" })).rejects.toMatchObject({
+      status: 413,
+      code: "PAYLOAD_TOO_LARGE",
+    });
+    expect(api.received).toHaveLength(1);
+  });
 });

@@ -59,6 +59,8 @@ export const EVENT_TYPES = [
   "comment.created",
   "comment.updated",
   "comment.deleted",
+  "file.uploaded",
+  "file.deleted",
   // Operational events (README "Alerts"): the delivery pipeline's own, written by the system.
   "webhook.disabled",
   "webhook.failing",
@@ -74,7 +76,7 @@ export const OPERATIONAL_EVENT_TYPES = ["webhook.disabled", "webhook.failing", "
 export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
 
 /** What an event is about: the part of its type before the dot. */
-export const RESOURCE_TYPES = ["task", "project", "member", "comment", "webhook", "delivery"] as const;
+export const RESOURCE_TYPES = ["task", "project", "member", "comment", "file", "webhook", "delivery"] as const;
 
 /** What an incoming-webhook credential may do; each endpoint needs exactly one. */
 export const INCOMING_PERMISSIONS = [

@@ -23,6 +23,7 @@ export type IdPrefix =
   | "wh"
   | "del"
   | "att"
+  | "file"
   | "iwh"
   | "req"
   | "sk";

@@ -79,6 +79,11 @@ export interface WriteContext {
   now: () => string;
   /** The key records a change to keys, roles or plans must refresh. */
   keys: KeyRecords;
+  /**
+   * The attachments' R2 bucket: a write that removes attachments deletes their objects
+   * with it right after its commit; without it the cron does (attachments/cleanup.ts).
+   */
+  files?: R2Bucket;
   /** Statements that store the request's answer for `Idempotency-Key` replays, given the write's result. */
   recordAnswer?: (result: unknown) => BatchItem<"sqlite">[];
   /** Forgets that stored answer again, when a step after the commit failed and was undone. */

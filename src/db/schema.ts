@@ -211,6 +211,47 @@ export const comments = sqliteTable(
 );
 
 /**
+ * Task attachments: metadata here, bytes in the R2 bucket `FILES` under `<org_id>/<id>`
+ * (attachments/attachments.ts). Immutable once written.
+ */
+export const attachments = sqliteTable(
+  "attachments",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    name: text("name").notNull(),
+    size: integer("size").notNull(),
+    contentType: text("content_type").notNull(),
+    /** Hex SHA-256 of the bytes, computed while they streamed to R2. */
+    sha256: text("sha256").notNull(),
+    uploadedByUserId: text("uploaded_by_user_id"),
+    uploadedByApiKeyId: text("uploaded_by_api_key_id"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("attachments_task_created").on(t.taskId, t.createdAt, t.id), index("attachments_org").on(t.orgId)],
+);
+
+/**
+ * R2 objects to delete once `due_at` has passed: written in the same D1 batch that
+ * removes their attachment rows (due at once), or before an upload starts (due an hour
+ * later, removed by the upload's own commit), so the cron finds every object a crash
+ * left behind (attachments/cleanup.ts).
+ */
+export const pendingObjectDeletions = sqliteTable(
+  "pending_object_deletions",
+  {
+    key: text("key").primaryKey(),
+    dueAt: text("due_at").notNull(),
+  },
+  (t) => [index("pending_object_deletions_due").on(t.dueAt)],
+);
+
+/**
  * The outbox and audit trail: one immutable row per mutation, written in the same
  * D1 batch as the change. `enqueuedAt` stays null until the queue accepted it.
  */
@@ -442,6 +483,7 @@ export type ApiKey = typeof apiKeys.$inferSelect;
 export type Project = typeof projects.$inferSelect;
 export type Task = typeof tasks.$inferSelect;
 export type Comment = typeof comments.$inferSelect;
+export type Attachment = typeof attachments.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 export type SigningKey = typeof signingKeys.$inferSelect;

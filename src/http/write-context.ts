@@ -19,6 +19,7 @@ export function sharedWriteParts(c: Context<AppEnv>, answer?: AnswerHooks): Omit
     commitReads: (orgId, eventIds) => commitStatements(c.get("db"), orgId, eventIds),
     now: nowIso,
     keys: keyRecordsOf(c.env),
+    files: c.env.FILES,
     recordAnswer: answer?.record,
     releaseAnswer: answer?.release,
   };

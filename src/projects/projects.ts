@@ -1,5 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { purgeOrgObjects, removeTaskAttachments } from "../attachments/cleanup";
+import { filesDeletedEvents } from "../attachments/file-events.queries";
 import { commentsDeletedEvents } from "../comments/comment-events.queries";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
@@ -152,6 +154,7 @@ export async function deleteProject(w: WriteContext, { id: projectId, ifMatch }:
   await commitWithEvents(
     w,
     [
+      ...removeTaskAttachments(w.db, w.orgId, sql`${tasks.projectId} = ${projectId}`, now),
       w.db.delete(comments).where(and(eq(comments.orgId, w.orgId), inArray(comments.taskId, projectTaskIds))),
       w.db.delete(taskTags).where(and(eq(taskTags.orgId, w.orgId), inArray(taskTags.taskId, projectTaskIds))),
       w.db.delete(tasks).where(and(eq(tasks.orgId, w.orgId), eq(tasks.projectId, projectId))),
@@ -160,8 +163,13 @@ export async function deleteProject(w: WriteContext, { id: projectId, ifMatch }:
     [{ type: "project.deleted", resourceType: "project", resourceId: projectId, data: presentProject(current) }],
     now,
     { table: "projects", id: projectId, etag: current.etag },
-    [commentsDeletedEvents(w, sql`${tasks.projectId} = ${projectId}`, now), projectTasksDeletedEvents(w, current, now)],
+    [
+      commentsDeletedEvents(w, sql`${tasks.projectId} = ${projectId}`, now),
+      filesDeletedEvents(w, sql`${tasks.projectId} = ${projectId}`, now),
+      projectTasksDeletedEvents(w, current, now),
+    ],
   );
+  await purgeOrgObjects(w.db, w.files, w.orgId, now);
 }
 
 /** Who a new resource records as its creator: the key's user, or the incoming-webhook credential. */

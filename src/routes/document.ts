@@ -10,6 +10,11 @@ export const API_TAGS = [
   { name: "Tasks", description: "Tasks in projects: filters, sorting, ETags. `/v1/tasks`" },
   { name: "Projects", description: "Projects group tasks; archived projects take no new tasks. `/v1/projects`" },
   {
+    name: "Attachments",
+    description:
+      "Files on tasks, stored in R2; per-plan size limits. `/v1/tasks/{taskId}/attachments`, `/v1/attachments`",
+  },
+  {
     name: "Comments",
     description: "Comments on tasks; the author is the API key's member. `/v1/tasks/{taskId}/comments`, `/v1/comments`",
   },

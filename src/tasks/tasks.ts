@@ -1,6 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { purgeOrgObjects, removeTaskAttachments } from "../attachments/cleanup";
+import { filesDeletedEvents } from "../attachments/file-events.queries";
 import { commentsDeletedEvents } from "../comments/comment-events.queries";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../core/enums";
 import { AppError, validationError } from "../core/errors";
@@ -246,6 +248,7 @@ export async function deleteTask(w: WriteContext, { id: taskId, ifMatch }: { id:
   await commitWithEvents(
     w,
     [
+      ...removeTaskAttachments(w.db, w.orgId, sql`${tasks.id} = ${taskId}`, now),
       w.db.delete(comments).where(eq(comments.taskId, taskId)),
       w.db.delete(taskTags).where(eq(taskTags.taskId, taskId)),
       w.db.delete(tasks).where(eq(tasks.id, taskId)),
@@ -253,8 +256,12 @@ export async function deleteTask(w: WriteContext, { id: taskId, ifMatch }: { id:
     [taskEvent(w, "task.deleted", current)],
     now,
     { table: "tasks", id: taskId, etag: current.etag },
-    [commentsDeletedEvents(w, sql`${tasks.id} = ${taskId}`, now)],
+    [
+      commentsDeletedEvents(w, sql`${tasks.id} = ${taskId}`, now),
+      filesDeletedEvents(w, sql`${tasks.id} = ${taskId}`, now),
+    ],
   );
+  await purgeOrgObjects(w.db, w.files, w.orgId, now);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { presentAttachment } from "../attachments/attachments";
 import { commentEventData } from "../comments/comments";
 import { newEtag, newId } from "../core/ids";
 import type { Changes } from "../core/write-context";
@@ -61,6 +62,21 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     projectId,
   );
   comment.authorName = "Sam Sample";
+  const file = presentAttachment(
+    {
+      id: newId("file"),
+      orgId: common.orgId,
+      taskId: task.id,
+      name: "sample.txt",
+      size: 12,
+      contentType: "text/plain",
+      sha256: "c0535e4be2b79ffd93291305436bf889314e4a3faec05ecffcbb7df31ad9e51a",
+      uploadedByUserId: userId,
+      uploadedByApiKeyId: newId("key"),
+      createdAt: now,
+    },
+    projectId,
+  );
   // The operational events' webhook: some other webhook of the organization (README "Alerts").
   const webhook = { id: newId("wh"), url: "https://hooks.example.com/sample", description: "A sample webhook" };
   switch (type) {
@@ -91,6 +107,9 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
       return { data: comment };
     case "comment.updated":
       return { data: comment, changes: { content: { from: "An earlier comment", to: comment.content } } };
+    case "file.uploaded":
+    case "file.deleted":
+      return { data: file };
     case "webhook.disabled":
       return {
         data: { webhook, reason: "consecutive_failures", consecutiveFailures: 100, lastError: sampleError(now) },

@@ -72,6 +72,8 @@ export interface Operation {
   pathParams: string[];
   queryParams: string[];
   body?: { required: boolean; schema: JsonSchema };
+  /** The body is a file's bytes (application/octet-stream), not JSON. */
+  fileUpload: boolean;
 }
 
 export const operations: Operation[] = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -88,6 +90,7 @@ export const operations: Operation[] = Object.entries(doc.paths).flatMap(([path,
       pathParams: (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name),
       queryParams: (op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
       body: schema ? { required: op.requestBody?.required ?? false, schema } : undefined,
+      fileUpload: op.requestBody?.content["application/octet-stream"] !== undefined,
     };
   }),
 );

@@ -1,5 +1,5 @@
 import type { CreatedApiKey, CreatedIncomingWebhook, Delivery, ErrorBody, Event, Page } from "../api-types";
-import { makeComment, makeProject, makeTask } from "../fixtures";
+import { makeAttachment, makeComment, makeProject, makeTask } from "../fixtures";
 import { ADMIN_TOKEN, type ApiResponse, call, createOrg, type TestOrg } from "../harness";
 import { createWebhook, receiverEndpoint, waitFor } from "../webhook-helpers";
 import { doc, KEY_PERMISSIONS, type Operation, resolve } from "./document";
@@ -11,6 +11,7 @@ export type ResourceKind =
   | "project"
   | "task"
   | "comment"
+  | "attachment"
   | "event"
   | "user"
   | "apiKey"
@@ -24,6 +25,7 @@ const PATH_SEGMENT_KINDS: Record<string, ResourceKind> = {
   projects: "project",
   tasks: "task",
   comments: "comment",
+  attachments: "attachment",
   events: "event",
   users: "user",
   "api-keys": "apiKey",
@@ -81,6 +83,7 @@ async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWo
   const project = await makeProject(org);
   const task = await makeTask(org, project.id);
   const comment = await makeComment(org, task.id);
+  const attachment = await makeAttachment(org, task.id);
   // A key of its own, so that a broken guard on revoke or rotate cannot take the suite's keys with it.
   const apiKey = await call<CreatedApiKey>("POST", "/v1/api-keys", {
     key: org.keys.admin,
@@ -94,6 +97,7 @@ async function buildOrgWorld(org: TestOrg, withDelivery: boolean): Promise<OrgWo
     project: project.id,
     task: task.id,
     comment: comment.id,
+    attachment: attachment.id,
     user: org.member.id,
     apiKey: apiKey.body.id,
     webhook: webhook.id,
@@ -166,6 +170,18 @@ export function send(
   query = "",
   headers?: Record<string, string>,
 ) {
+  if (op.fileUpload) {
+    // A small named file instead of JSON: the guards under test come before the bytes are read.
+    return call(op.method, urlOf(op, ids, query), {
+      key,
+      rawBody: "fixture bytes",
+      headers: {
+        "Content-Type": "text/plain",
+        "Content-Disposition": 'attachment; filename="fixture.txt"',
+        ...headers,
+      },
+    });
+  }
   const hasBody = op.method !== "GET" && op.method !== "DELETE";
   return call(op.method, urlOf(op, ids, query), { key, body: hasBody ? (body ?? {}) : undefined, headers });
 }

@@ -405,6 +405,8 @@ export const NOT_FUZZED: Record<string, string> = {
   "POST /v1/api-keys/{id}/rotate": "one integer field; a success revokes the key being rotated",
   "POST /v1/webhooks/{id}/rotate-secret": "one pattern-checked string field",
   "POST /v1/webhooks/{id}/test": "one enum field; a success sends an HTTP request",
+  "POST /v1/tasks/{taskId}/attachments":
+    "the body is a file's bytes, not JSON: names, media types, multipart framing and sizes are tested in test/attachments.test.ts",
   "POST /v1/webhooks/incoming/tasks": "same body schema as POST /v1/tasks; credentials allow 100 requests a minute",
   "PATCH /v1/webhooks/incoming/tasks/{id}": "same body schema as PATCH /v1/tasks/{id}",
   "POST /v1/webhooks/incoming/projects": "same body schema as POST /v1/projects",

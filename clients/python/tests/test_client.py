@@ -131,6 +131,35 @@ class Requests(ClientTest):
                 VerkClient()
 
 
+class Attachments(ClientTest):
+    def test_upload_sends_the_bytes_once_with_name_and_type_and_download_returns_bytes(self) -> None:
+        meta = {"id": "file_1", "taskId": "task_1", "name": "a b.txt", "size": 5, "createdAt": "2026-01-01T00:00:00.000Z"}
+
+        def respond(r):
+            if r.path.endswith("/content"):
+                return {"status": 200, "body": "hello"}
+            return {"status": 201 if r.method == "POST" else 200, "body": meta}
+
+        api, client = self.serve(respond)
+        uploaded = client.attachments.upload("task_1", b"hello", filename="a b.txt", content_type="text/plain")
+        self.assertEqual(uploaded["task_id"], "task_1")
+        self.assertEqual(client.attachments.download("file_1"), b'"hello"')
+        client.attachments.delete("file_1")
+        first = api.received[0]
+        self.assertEqual((first.method, first.path, first.query), ("POST", "/v1/tasks/task_1/attachments", {"filename": "a b.txt"}))
+        self.assertEqual(first.body, "hello")
+        self.assertEqual(first.headers["content-type"], "text/plain")
+        self.assertNotIn("idempotency-key", first.headers)
+        self.assertEqual([(r.method, r.path) for r in api.received[1:]], [("GET", "/v1/attachments/file_1/content"), ("DELETE", "/v1/attachments/file_1")])
+
+    def test_a_refused_upload_raises_without_a_retry(self) -> None:
+        api, client = self.serve(lambda r: error(413, "PAYLOAD_TOO_LARGE", "too big"))
+        with self.assertRaises(VerkError) as caught:
+            client.attachments.upload("task_1", b"xyz", filename="x.bin")
+        self.assertEqual((caught.exception.status, caught.exception.code), (413, "PAYLOAD_TOO_LARGE"))
+        self.assertEqual(len(api.received), 1)
+
+
 class Pagination(ClientTest):
     def test_list_all_follows_next_cursor_and_keeps_the_filters(self) -> None:
         pages = {None: (["t1", "t2"], "c1"), "c1": (["t3", "t4"], "c2"), "c2": (["t5"], None)}

@@ -92,6 +92,52 @@ class Transport:
                 parsed = None
             raise VerkError.from_response(status, answer_headers, parsed)
 
+    def send_file(self, path: str, query: Mapping[str, str], data: Any, content_type: str) -> Any:
+        """POSTs a file's bytes (``bytes`` or a binary file object, streamed by urllib) once:
+        the upload route takes no Idempotency-Key, so only a 429 (refused before it ran) is
+        retried, and only when ``data`` is bytes that can be sent again."""
+        url = self.base_url + path + "?" + urllib.parse.urlencode(query)
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "Accept": "application/json",
+            "User-Agent": f"verk-python/{VERSION}",
+            "Content-Type": content_type,
+        }
+        retry = 0
+        while True:
+            try:
+                status, answer_headers, raw = self._send("POST", url, headers, data)
+            except NETWORK_ERRORS as error:
+                raise VerkConnectionError(f"POST {path}: {error}", error) from error
+            if 200 <= status < 300:
+                return json.loads(raw) if raw else None
+            delay = parse_retry_after(answer_headers.get("retry-after"))
+            if status == 429 and isinstance(data, bytes) and retry < self.max_retries and delay is not None:
+                if delay <= self.max_retry_delay:
+                    self.sleep(delay)
+                    retry += 1
+                    continue
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = None
+            raise VerkError.from_response(status, answer_headers, parsed)
+
+    def fetch_bytes(self, path: str) -> Tuple[bytes, Dict[str, str]]:
+        """A GET whose answer is bytes, not JSON (an attachment's content), with the answer's headers."""
+        headers = {"Authorization": f"Bearer {self.api_key}", "User-Agent": f"verk-python/{VERSION}"}
+        try:
+            status, answer_headers, raw = self._send("GET", self.base_url + path, headers, None)
+        except NETWORK_ERRORS as error:
+            raise VerkConnectionError(f"GET {path}: {error}", error) from error
+        if 200 <= status < 300:
+            return raw, answer_headers
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        raise VerkError.from_response(status, answer_headers, parsed)
+
     @staticmethod
     def _retryable(status: int, answer: Mapping[str, str], sent: Mapping[str, str], repeatable: bool) -> bool:
         if status == 429:
@@ -101,7 +147,7 @@ class Transport:
             return "Idempotency-Key" in sent and "retry-after" in answer
         return status >= 500 and repeatable
 
-    def _send(self, method: str, url: str, headers: Dict[str, str], data: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
+    def _send(self, method: str, url: str, headers: Dict[str, str], data: Any) -> Tuple[int, Dict[str, str], bytes]:
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

@@ -10,6 +10,7 @@ from ._transport import Transport
 from .models import (
     OPERATIONS,
     ApiKey,
+    Attachment,
     Comment,
     CreatedApiKey,
     CreatedIncomingWebhook,
@@ -133,6 +134,32 @@ class Comments(_Resource):
 
     def delete(self, id: str) -> Any:
         return self._call("deleteComment", {"id": id})
+
+
+class Attachments(_Resource):
+    def list(self, task_id: str, **query: Any) -> Page:
+        """One page of a task's attachments."""
+        return self._page("listAttachments", {"taskId": task_id}, query)
+
+    def list_all(self, task_id: str, **query: Any) -> Iterator[Attachment]:
+        return self._every("listAttachments", {"taskId": task_id}, query)
+
+    def get(self, id: str) -> Attachment:
+        return self._call("getAttachment", {"id": id})
+
+    def upload(self, task_id: str, data: Any, filename: str, content_type: str = "application/octet-stream") -> Attachment:
+        """Attaches a file: ``data`` is bytes or a binary file object (read as it is sent).
+        Sent once: the API takes no Idempotency-Key for uploads."""
+        path = "/v1/tasks/" + urllib.parse.quote(task_id, safe="") + "/attachments"
+        return decode(self._transport.send_file(path, {"filename": filename}, data, content_type))
+
+    def download(self, id: str) -> bytes:
+        """The file's bytes."""
+        path = "/v1/attachments/" + urllib.parse.quote(id, safe="") + "/content"
+        return self._transport.fetch_bytes(path)[0]
+
+    def delete(self, id: str) -> Any:
+        return self._call("deleteAttachment", {"id": id})
 
 
 class Users(_Resource):
@@ -317,6 +344,7 @@ class VerkClient:
         self.tasks = Tasks(transport)
         self.projects = Projects(transport)
         self.comments = Comments(transport)
+        self.attachments = Attachments(transport)
         self.users = Users(transport)
         #: The same as ``users``: the organization's members.
         self.members = self.users

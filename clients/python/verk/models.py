@@ -58,7 +58,7 @@ class DeliveryExhaustedDataLastError(TypedDict):
 
 class DeliveryExhaustedDataEvent(TypedDict):
     id: str
-    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
+    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "file.uploaded", "file.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
 
 
 class _DeliveryEventActorRequired(TypedDict):
@@ -99,6 +99,27 @@ class WebhookDisabledEventActor(_WebhookDisabledEventActorRequired, total=False)
 
 
 class WebhookDisabledEventOrganization(TypedDict):
+    id: str
+    name: str
+
+
+class AttachmentUploader(TypedDict):
+    """The member and the API key that uploaded it"""
+
+    user_id: Optional[str]
+    api_key_id: Optional[str]
+
+
+class _FileEventActorRequired(TypedDict):
+    user_id: Optional[str]
+    api_key_id: Optional[str]
+
+
+class FileEventActor(_FileEventActorRequired, total=False):
+    incoming_webhook_id: str
+
+
+class FileEventOrganization(TypedDict):
     id: str
     name: str
 
@@ -332,6 +353,43 @@ class Comment(TypedDict):
     author_id: str
     created_at: datetime
     updated_at: datetime
+
+
+class _FileEventRequired(TypedDict):
+    #: The event id (evt_…): the same for every webhook it goes to
+    id: str
+    event: Literal["file.uploaded", "file.deleted"]
+    #: When the change happened
+    timestamp: datetime
+    webhook_id: str
+    #: Stable across retries: deduplicate on it
+    delivery_id: str
+    data: Attachment
+    organization: FileEventOrganization
+    actor: FileEventActor
+
+
+class FileEvent(_FileEventRequired, total=False):
+    #: Updates only: each changed field's previous and new value
+    changes: Dict[str, Any]
+
+
+class Attachment(TypedDict):
+    """The full resource after the change (for *.deleted: as it was before)"""
+
+    id: str
+    task_id: str
+    #: The project of the attachment's task
+    project_id: str
+    name: str
+    #: Bytes
+    size: int
+    content_type: str
+    #: Hex SHA-256 of the bytes; the content's ETag
+    sha256: str
+    #: The member and the API key that uploaded it
+    uploader: AttachmentUploader
+    created_at: datetime
 
 
 class WebhookEvent(TypedDict):
@@ -618,6 +676,11 @@ class UpdateComment(TypedDict, total=False):
     mentions: List[str]
 
 
+class AttachmentPage(TypedDict):
+    data: List[Attachment]
+    pagination: Pagination
+
+
 class EventPage(TypedDict):
     data: List[Event]
     pagination: Pagination
@@ -625,7 +688,7 @@ class EventPage(TypedDict):
 
 class _EventRequired(TypedDict):
     id: str
-    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
+    type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "file.uploaded", "file.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
     resource_type: str
     resource_id: str
     #: The full resource after the change (as it was, for deletions)
@@ -792,7 +855,7 @@ class _CreateWebhookRequired(TypedDict):
     #: HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
     url: str
     #: Event types from the catalog, or ["*"]
-    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted", "*"]]
+    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "file.uploaded", "file.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted", "*"]]
 
 
 class CreateWebhook(_CreateWebhookRequired, total=False):
@@ -836,7 +899,7 @@ class UpdateWebhook(TypedDict, total=False):
     #: HTTPS; private, loopback and link-local addresses and URLs with credentials are refused
     url: str
     #: Event types from the catalog, or ["*"]
-    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted", "*"]]
+    events: List[Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "file.uploaded", "file.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted", "*"]]
     description: Optional[str]
     #: true re-enables a disabled webhook and resets its failure count
     enabled: bool
@@ -865,7 +928,7 @@ class WebhookTestResult(TypedDict):
 
 class TestWebhook(TypedDict, total=False):
     #: The sample to send; defaults to the first subscribed type (task.created for ["*"])
-    event_type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
+    event_type: Literal["task.created", "task.updated", "task.deleted", "task.completed", "task.assigned", "project.created", "project.updated", "project.deleted", "member.added", "member.removed", "member.role_changed", "comment.created", "comment.updated", "comment.deleted", "file.uploaded", "file.deleted", "webhook.disabled", "webhook.failing", "delivery.exhausted"]
 
 
 class DeliveryPage(TypedDict):
@@ -993,7 +1056,7 @@ class UpdateIncomingWebhook(TypedDict, total=False):
 
 
 #: What verify_webhook returns: one of the events the webhooks section of the document describes.
-WebhookEvent = Union[TaskEvent, ProjectEvent, MemberEvent, CommentEvent, WebhookEvent, DeliveryEvent]
+WebhookEvent = Union[TaskEvent, ProjectEvent, MemberEvent, CommentEvent, FileEvent, WebhookEvent, DeliveryEvent]
 
 #: snake_case keys whose values are RFC 3339 date-times, parsed into aware datetimes.
 DATETIME_FIELDS = frozenset([
@@ -1163,6 +1226,16 @@ QUERY_PARAMS: Dict[str, Dict[str, str]] = {
         "sort_by": "sortBy",
         "order": "order"
     },
+    "listAttachments": {
+        "page": "page",
+        "cursor": "cursor",
+        "limit": "limit",
+        "sort_by": "sortBy",
+        "order": "order"
+    },
+    "uploadAttachment": {
+        "filename": "filename"
+    },
     "listEvents": {
         "page": "page",
         "cursor": "cursor",
@@ -1294,6 +1367,31 @@ OPERATIONS: Dict[str, Any] = {
     "deleteComment": [
         "DELETE",
         "/v1/comments/{id}",
+        None
+    ],
+    "listAttachments": [
+        "GET",
+        "/v1/tasks/{taskId}/attachments",
+        None
+    ],
+    "uploadAttachment": [
+        "POST",
+        "/v1/tasks/{taskId}/attachments",
+        None
+    ],
+    "getAttachment": [
+        "GET",
+        "/v1/attachments/{id}",
+        None
+    ],
+    "deleteAttachment": [
+        "DELETE",
+        "/v1/attachments/{id}",
+        None
+    ],
+    "downloadAttachment": [
+        "GET",
+        "/v1/attachments/{id}/content",
         None
     ],
     "listEvents": [

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES, type EventType, type ResourceType } from "../../events/catalog";
 import type { createRouter } from "../../http/openapi";
+import { AttachmentSchema } from "../attachments/attachments.routes";
 import { CommentSchema } from "../comments/comments.routes";
 import { ProjectSchema } from "../projects/projects.routes";
 import { Timestamp } from "../schemas";
@@ -115,6 +116,7 @@ export const WEBHOOK_PAYLOADS = {
   project: payloadSchema("ProjectEvent", eventsOf("project"), ProjectSchema),
   member: payloadSchema("MemberEvent", eventsOf("member"), UserSchema),
   comment: payloadSchema("CommentEvent", eventsOf("comment"), CommentEventDataSchema),
+  file: payloadSchema("FileEvent", eventsOf("file"), AttachmentSchema),
   webhook: z
     .union([
       payloadSchema("WebhookDisabledEvent", ["webhook.disabled"], WebhookDisabledDataSchema),

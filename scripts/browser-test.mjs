@@ -93,7 +93,41 @@ async function main() {
   page.on("pageerror", (error) => problems.push(String(error)));
   page.on("dialog", (dialog) => void dialog.accept());
   mkdirSync(SHOTS, { recursive: true });
-  const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  // Screenshots never show a whole secret, even a throwaway one: signing secrets and keys
+  // (shown once after creation) are masked for the picture, then put back.
+  const shot = async (name) => {
+    await page.evaluate(() => {
+      const secret = /(whsec_|vk_live_|ik_live_)([A-Za-z0-9+/=_-]{4})[A-Za-z0-9+/=_-]{8,}/g;
+      const mask = (value) => value.replace(secret, "$1$2••••••••");
+      window.__unmask = [];
+      for (const field of document.querySelectorAll("input, textarea")) {
+        const original = field.value;
+        if (mask(original) === original) continue;
+        field.value = mask(original);
+        window.__unmask.push(() => {
+          field.value = original;
+        });
+      }
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node;
+        const original = text.data;
+        if (mask(original) === original) continue;
+        text.data = mask(original);
+        window.__unmask.push(() => {
+          text.data = original;
+        });
+      }
+    });
+    try {
+      await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    } finally {
+      await page.evaluate(() => {
+        for (const undo of window.__unmask ?? []) undo();
+        window.__unmask = [];
+      });
+    }
+  };
   const text = () => page.evaluate(() => document.body.textContent);
   const waitForText = (needle, timeout = 15_000) =>
     page.waitForFunction((t) => document.body.textContent.includes(t), { timeout }, needle);

@@ -232,7 +232,11 @@ describe("alerts: no loops", { timeout: 90_000 }, () => {
 
 const HOUR = 3_600_000;
 
-/** `n` attempts of `webhookId` at `at` (ms), `ok` of them 2xx, of deliveries of `eventType`. */
+/**
+ * `n` attempts of `webhookId` at `at` (ms), `ok` of them 2xx, of deliveries of `eventType`.
+ * Sent attempts carry the headers they were sent with; `sent: false` writes what a
+ * delivery to a disabled webhook records instead ("Not sent", no headers, no status).
+ */
 async function attempts(
   org: TestOrg,
   webhookId: string,
@@ -240,21 +244,24 @@ async function attempts(
   n: number,
   ok: number,
   eventType = "task.created",
+  sent = true,
 ) {
   const deliveryId = await insertDelivery(org, webhookId, `evt_${crypto.randomUUID()}`, "failed");
   await env.DB.prepare("UPDATE deliveries SET event_type = ? WHERE id = ?").bind(eventType, deliveryId).run();
   const statements = Array.from({ length: n }, (_, i) =>
     env.DB.prepare(
-      `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO delivery_attempts
+         (id, delivery_id, webhook_id, attempt_number, attempted_at, status_code, error, request_headers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ).bind(
       `att_${crypto.randomUUID()}`,
       deliveryId,
       webhookId,
       i + 1,
       new Date(at + i).toISOString(),
-      i < ok ? 200 : 500,
-      i < ok ? null : "HTTP 500",
+      sent ? (i < ok ? 200 : 500) : null,
+      sent ? (i < ok ? null : "HTTP 500") : "Not sent: the webhook is disabled",
+      sent ? JSON.stringify({ "Content-Type": "application/json" }) : null,
     ),
   );
   await env.DB.batch(statements);
@@ -293,6 +300,11 @@ describe("alerts: webhook.failing", { timeout: 60_000 }, () => {
     await attempts(org, healthy.id, t0 - 2 * HOUR, 30, 0); // outside the window
     await attempts(org, strict.id, t0 - 30 * 60_000, 10, 6); // 60%: under its 70%
     await attempts(org, quiet.id, t0 - 30 * 60_000, 10, 0); // 0%, alerts off
+    // Deliveries recorded while the webhook was paused were never sent: they are not
+    // failures of its endpoint, so 12 of them beside 10 successes are still 100%.
+    const paused = await hook("paused");
+    await attempts(org, paused.id, t0 - 30 * 60_000, 12, 0, "task.created", false);
+    await attempts(org, paused.id, t0 - 20 * 60_000, 10, 10);
 
     // Two overlapping cron runs: one alert per failing webhook.
     const runs = await Promise.all([alertFailingWebhooks(env, t0), alertFailingWebhooks(env, t0)]);

@@ -107,7 +107,9 @@ export interface FailingWindow {
  * One `webhook.failing` evaluation, set-based, for every webhook at once: one INSERT …
  * SELECT aggregates each enabled webhook's attempts of the window (an index range of
  * (webhook_id, attempted_at) per webhook; deliveries of operational events left out, so
- * alerts never make a webhook "failing") and writes an event for each whose success rate
+ * alerts never make a webhook "failing", and attempts never sent left out — those of a
+ * disabled webhook, "Not sent", have no request headers — as they say nothing of the
+ * endpoint) and writes an event for each whose success rate
  * is under the threshold over enough attempts and that was not alerted about within the
  * hour; then those webhooks are marked alerted (the events this statement wrote, by
  * their id prefix). Both run in one batch (one transaction): two overlapping cron runs
@@ -130,6 +132,7 @@ export function failingAlertStatements(db: D1Database, window: FailingWindow): D
            sum(a.status_code IS NOT NULL AND a.status_code BETWEEN 200 AND 299) AS succeeded
          FROM webhooks h
          JOIN delivery_attempts a ON a.webhook_id = h.id AND a.attempted_at >= ?2 AND a.attempted_at < ?3
+           AND a.request_headers IS NOT NULL
          JOIN deliveries d ON d.id = a.delivery_id
          WHERE h.enabled = 1 AND coalesce(h.failure_alert_threshold, ?4) > 0 AND d.event_type NOT IN (${OPERATIONAL_SQL_LIST})
          GROUP BY a.webhook_id

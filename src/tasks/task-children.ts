@@ -35,7 +35,7 @@ export async function listTaskChildren<T extends TaskChildTable, Out, Q extends 
     .from(tasks)
     .where(and(eq(tasks.orgId, orgId), eq(tasks.id, taskId)));
   // In cursor mode there is no total to read.
-  const [taskRows, rows, totals] = total ? await db.batch([task, page, total]) : [...(await db.batch([task, page]))];
+  const [taskRows, rows, totals] = await db.batch(total ? [task, page, total] : [task, page]);
   const found = taskRows[0];
   if (!found) throw notFound("Task");
   const counted = (totals as { total: number }[] | undefined)?.[0]?.total;

@@ -14,6 +14,7 @@
 // or timeout.
 
 import { alertsStep } from "./e2e/alerts.mjs";
+import { apiClient } from "./e2e/api.mjs";
 import { filesStep } from "./e2e/files.mjs";
 import { recoveryAfterOutage } from "./e2e/recovery.mjs";
 import { publicKeySignatures } from "./e2e/sigs.mjs";
@@ -67,26 +68,7 @@ async function main() {
   const printLog = () => console.error(`--- wrangler dev output (tail) ---\n${worker.output().slice(-6000)}`);
 
   const base = worker.url;
-  async function api(method, path, { key, body } = {}) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(key ? { Authorization: `Bearer ${key}` } : {}),
-        ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-  async function expectStatus(status, method, path, options) {
-    const res = await api(method, path, options);
-    check(
-      res.status === status,
-      `${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`,
-    );
-    return res.body;
-  }
+  const { expectStatus } = apiClient(base);
 
   try {
     step("the API reference: /docs and its UI bundle, all from this origin");

@@ -107,6 +107,23 @@ function expectDocumented(res: ApiResponse, base: string[], context: string): vo
   }
 }
 
+/** Checks a delivered (or sample) payload of `eventType` against its resource's payload in the webhooks section. */
+function expectWebhookPayload(eventType: string, payload: unknown): void {
+  const resource = eventType.split(".")[0]!;
+  const schema = schemaAt(
+    pointer("webhooks", `${resource}-event`, "post"),
+    "requestBody",
+    "content",
+    "application/json",
+    "schema",
+  );
+  const result = validate(payload, schema!, "2020-12", lookup, false);
+  expect(
+    result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
+    eventType,
+  ).toEqual(result.valid ? [] : ["(valid)"]);
+}
+
 const baseOf = (op: Operation) => ["paths", op.path, op.method.toLowerCase()];
 
 /** POSTs that take an Idempotency-Key: sent with one, and replayed. */
@@ -250,13 +267,7 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
       const payload = payloadOf(request);
       const resource = payload.event.split(".")[0]!;
       resources.add(resource);
-      const base = ["webhooks", `${resource}-event`, "post"];
-      const schema = schemaAt(pointer(...base), "requestBody", "content", "application/json", "schema");
-      const result = validate(payload, schema!, "2020-12", lookup, false);
-      expect(
-        result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
-        payload.event,
-      ).toEqual(result.valid ? [] : ["(valid)"]);
+      expectWebhookPayload(payload.event, payload);
       const parameters = (doc.webhooks[`${resource}-event`]!.post!.parameters ?? []) as {
         name: string;
         in: string;
@@ -305,19 +316,7 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
     ]);
     for (const request of received) {
       const payload = payloadOf(request);
-      const resource = payload.event.split(".")[0]!;
-      const schema = schemaAt(
-        pointer("webhooks", `${resource}-event`, "post"),
-        "requestBody",
-        "content",
-        "application/json",
-        "schema",
-      );
-      const result = validate(payload, schema!, "2020-12", lookup, false);
-      expect(
-        result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
-        payload.event,
-      ).toEqual(result.valid ? [] : ["(valid)"]);
+      expectWebhookPayload(payload.event, payload);
     }
   });
 
@@ -330,19 +329,7 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
         body: { eventType: event },
       });
       expect(res.status, show(res)).toBe(200);
-      const resource = event.split(".")[0]!;
-      const schema = schemaAt(
-        pointer("webhooks", `${resource}-event`, "post"),
-        "requestBody",
-        "content",
-        "application/json",
-        "schema",
-      );
-      const result = validate(res.body.payload, schema!, "2020-12", lookup, false);
-      expect(
-        result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
-        event,
-      ).toEqual(result.valid ? [] : ["(valid)"]);
+      expectWebhookPayload(event, res.body.payload);
     }
   });
 });

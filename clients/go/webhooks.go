@@ -89,21 +89,8 @@ func (v WebhookVerifier) Verify(rawBody []byte, headers http.Header) (*WebhookEv
 	verk := headers.Get("X-Verk-Signature")
 	switch {
 	case id != "" && timestamp != "" && standard != "":
-		if !unixSeconds.MatchString(timestamp) {
-			return nil, refuse("INVALID_TIMESTAMP", "webhook-timestamp is not unix seconds")
-		}
-		seconds, _ := strconv.ParseInt(timestamp, 10, 64)
-		now := time.Now
-		if v.Now != nil {
-			now = v.Now
-		}
-		tolerance := v.Tolerance
-		if tolerance == 0 {
-			tolerance = 5 * time.Minute
-		}
-		skew := math.Abs(float64(now().UnixMilli())/1000 - float64(seconds))
-		if skew > tolerance.Seconds() {
-			return nil, refuse("TIMESTAMP_OUT_OF_TOLERANCE", "webhook-timestamp is too old or too new")
+		if err := checkTimestamp(timestamp, v.Now, v.Tolerance); err != nil {
+			return nil, err
 		}
 		var given []string
 		for _, s := range strings.Split(standard, " ") {
@@ -131,6 +118,26 @@ func (v WebhookVerifier) Verify(rawBody []byte, headers http.Header) (*WebhookEv
 		return nil, refuse("MISSING_SIGNATURE", "neither webhook-signature nor X-Verk-Signature is present")
 	}
 	return decodeEvent(rawBody)
+}
+
+// checkTimestamp refuses a webhook-timestamp that is not unix seconds within tolerance
+// (5 minutes when zero) of now (time.Now when nil).
+func checkTimestamp(timestamp string, now func() time.Time, tolerance time.Duration) error {
+	if !unixSeconds.MatchString(timestamp) {
+		return refuse("INVALID_TIMESTAMP", "webhook-timestamp is not unix seconds")
+	}
+	seconds, _ := strconv.ParseInt(timestamp, 10, 64)
+	if now == nil {
+		now = time.Now
+	}
+	if tolerance == 0 {
+		tolerance = 5 * time.Minute
+	}
+	skew := math.Abs(float64(now().UnixMilli())/1000 - float64(seconds))
+	if skew > tolerance.Seconds() {
+		return refuse("TIMESTAMP_OUT_OF_TOLERANCE", "webhook-timestamp is too old or too new")
+	}
+	return nil
 }
 
 func decodeEvent(rawBody []byte) (*WebhookEvent, error) {

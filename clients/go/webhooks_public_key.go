@@ -8,9 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -78,20 +76,8 @@ func (v PublicKeyVerifier) Verify(rawBody []byte, headers http.Header) (*Webhook
 	}
 	verified := false
 	if edUsable {
-		if !unixSeconds.MatchString(timestamp) {
-			return nil, refuse("INVALID_TIMESTAMP", "webhook-timestamp is not unix seconds")
-		}
-		seconds, _ := strconv.ParseInt(timestamp, 10, 64)
-		now := time.Now
-		if v.Now != nil {
-			now = v.Now
-		}
-		tolerance := v.Tolerance
-		if tolerance == 0 {
-			tolerance = 5 * time.Minute
-		}
-		if math.Abs(float64(now().UnixMilli())/1000-float64(seconds)) > tolerance.Seconds() {
-			return nil, refuse("TIMESTAMP_OUT_OF_TOLERANCE", "webhook-timestamp is too old or too new")
+		if err := checkTimestamp(timestamp, v.Now, v.Tolerance); err != nil {
+			return nil, err
 		}
 		signed := append([]byte(id+"."+timestamp+"."), rawBody...)
 		for _, key := range edKeys {

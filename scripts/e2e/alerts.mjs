@@ -6,31 +6,13 @@
 // webhook, though subscribed to both, is sent neither. Both are in the event log.
 import { check, waitFor } from "../local-worker.mjs";
 import { verifyWebhook } from "../webhook-receiver.mjs";
+import { apiClient } from "./api.mjs";
 
 /**
  * @param {{ base: string, adminToken: string, receiver: any, step: (text: string) => void }} options
  */
 export async function alertsStep({ base, adminToken, receiver, step }) {
-  async function api(method, path, { key, body } = {}) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(key ? { Authorization: `Bearer ${key}` } : {}),
-        ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-  async function expectStatus(status, method, path, options) {
-    const res = await api(method, path, options);
-    check(
-      res.status === status,
-      `${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`,
-    );
-    return res.body;
-  }
+  const { expectStatus } = apiClient(base);
 
   step("alerts: a failing webhook exhausts a delivery and is disabled; the alerts webhook hears of both");
   const created = await expectStatus(201, "POST", "/v1/admin/organizations", {

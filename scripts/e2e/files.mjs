@@ -4,6 +4,7 @@
 // project gets file.uploaded and file.deleted, signed.
 import { createHash, randomBytes } from "node:crypto";
 import { verifyWebhook } from "../webhook-receiver.mjs";
+import { apiClient } from "./api.mjs";
 
 /**
  * @param {{ base: string, adminToken: string, receiver: any, step: (text: string) => void,
@@ -12,32 +13,31 @@ import { verifyWebhook } from "../webhook-receiver.mjs";
  */
 export async function filesStep({ base, adminToken, receiver, step, check, waitFor }) {
   step("attachments: raw and multipart uploads to local R2, downloads, a 413, a delete, file events");
-  const json = async (method, path, key, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const { request } = apiClient(base);
   const organization = async (plan) => {
-    const res = await json("POST", "/v1/admin/organizations", adminToken, {
-      name: `Files ${plan}`,
-      plan,
-      owner: { name: "Fay Files", email: `fay-${plan}-${Date.now()}@e2e.example` },
+    const res = await request("POST", "/v1/admin/organizations", {
+      key: adminToken,
+      body: {
+        name: `Files ${plan}`,
+        plan,
+        owner: { name: "Fay Files", email: `fay-${plan}-${Date.now()}@e2e.example` },
+      },
     });
     check(res.status === 201, `files: organization ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.apiKey.key;
   };
 
   const key = await organization("enterprise");
-  const project = (await json("POST", "/v1/projects", key, { name: "With files" })).body;
-  const task = (await json("POST", "/v1/tasks", key, { title: "Has attachments", projectId: project.id })).body;
-  const hook = await json("POST", "/v1/webhooks", key, {
-    url: `${receiver.url}/hook/files`,
-    events: ["file.uploaded", "file.deleted"],
-    filters: { projectId: project.id },
+  const project = (await request("POST", "/v1/projects", { key, body: { name: "With files" } })).body;
+  const task = (await request("POST", "/v1/tasks", { key, body: { title: "Has attachments", projectId: project.id } }))
+    .body;
+  const hook = await request("POST", "/v1/webhooks", {
+    key,
+    body: {
+      url: `${receiver.url}/hook/files`,
+      events: ["file.uploaded", "file.deleted"],
+      filters: { projectId: project.id },
+    },
   });
   check(hook.status === 201, `files: webhook ${hook.status} ${JSON.stringify(hook.body)}`);
 
@@ -90,8 +90,10 @@ export async function filesStep({ base, adminToken, receiver, step, check, waitF
   console.log("  ✓ raw and multipart uploads read back byte for byte");
 
   const freeKey = await organization("free");
-  const freeProject = (await json("POST", "/v1/projects", freeKey, { name: "Small" })).body;
-  const freeTask = (await json("POST", "/v1/tasks", freeKey, { title: "Too big", projectId: freeProject.id })).body;
+  const freeProject = (await request("POST", "/v1/projects", { key: freeKey, body: { name: "Small" } })).body;
+  const freeTask = (
+    await request("POST", "/v1/tasks", { key: freeKey, body: { title: "Too big", projectId: freeProject.id } })
+  ).body;
   const big = await fetch(`${base}/v1/tasks/${freeTask.id}/attachments?filename=big.bin`, {
     method: "POST",
     headers: { Authorization: `Bearer ${freeKey}`, "Content-Type": "application/octet-stream" },
@@ -99,11 +101,11 @@ export async function filesStep({ base, adminToken, receiver, step, check, waitF
   });
   const bigBody = await big.json();
   check(big.status === 413 && bigBody.error?.code === "PAYLOAD_TOO_LARGE", `files: free plan 11 MiB → ${big.status}`);
-  const freeList = await json("GET", `/v1/tasks/${freeTask.id}/attachments`, freeKey);
+  const freeList = await request("GET", `/v1/tasks/${freeTask.id}/attachments`, { key: freeKey });
   check(freeList.body.data.length === 0, "files: the refused upload left a row");
   console.log("  ✓ 413 on the free plan, nothing stored");
 
-  const deleted = await json("DELETE", `/v1/attachments/${rawMeta.id}`, key);
+  const deleted = await request("DELETE", `/v1/attachments/${rawMeta.id}`, { key });
   check(deleted.status === 200 && deleted.body.deleted === true, `files: delete ${deleted.status}`);
   const gone = await fetch(`${base}/v1/attachments/${rawMeta.id}/content`, {
     headers: { Authorization: `Bearer ${key}` },

@@ -3,6 +3,7 @@
 // then comes back; one recover call re-sends each of them exactly once more, on its own
 // delivery id, as attempts that continue its log; a second call queues nothing.
 import { check, sleep, waitFor } from "../local-worker.mjs";
+import { apiClient } from "./api.mjs";
 
 const EVENTS = 5;
 /** 1 + max_retries in wrangler.toml: the attempts after which a delivery ends failed. */
@@ -12,39 +13,24 @@ const ATTEMPTS_TO_EXHAUST = 7;
  * @param {{ base: string, key: string, receiver: Awaited<ReturnType<typeof import("../webhook-receiver.mjs").startReceiver>>, step: (text: string) => void }} options
  */
 export async function recoveryAfterOutage({ base, key, receiver, step }) {
-  async function api(method, path, body) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-  async function expectStatus(status, method, path, body) {
-    const res = await api(method, path, body);
-    check(
-      res.status === status,
-      `${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`,
-    );
-    return res.body;
-  }
+  const { expectStatus } = apiClient(base, key);
   const name = "recovery";
   const received = () => receiver.received(name);
 
   step(`recovery: a receiver outage while ${EVENTS} tasks are created, until their deliveries end failed`);
-  const project = await expectStatus(201, "POST", "/v1/projects", { name: "Outage" });
+  const project = await expectStatus(201, "POST", "/v1/projects", { body: { name: "Outage" } });
   receiver.script(name, [], { status: 503, body: "outage" });
   const hook = await expectStatus(201, "POST", "/v1/webhooks", {
-    url: `${receiver.url}/hook/${name}`,
-    events: ["task.created"],
+    body: { url: `${receiver.url}/hook/${name}`, events: ["task.created"] },
   });
   const log = `/v1/webhooks/${hook.id}/deliveries`;
   // Before the outage's first failure: the recover call's window starts here.
   const since = new Date(Date.now() - 1000).toISOString();
   const outageStarted = Date.now();
   for (let i = 1; i <= EVENTS; i += 1) {
-    await expectStatus(201, "POST", "/v1/tasks", { title: `Created during the outage ${i}`, projectId: project.id });
+    await expectStatus(201, "POST", "/v1/tasks", {
+      body: { title: `Created during the outage ${i}`, projectId: project.id },
+    });
   }
   const failed = await waitFor(
     async () => {
@@ -67,7 +53,7 @@ export async function recoveryAfterOutage({ base, key, receiver, step }) {
 
   step("recovery: the receiver is back; POST /recover re-sends each failed delivery once, on its own id");
   receiver.script(name, [], { status: 200, body: "ok" });
-  const recovery = await expectStatus(202, "POST", `/v1/webhooks/${hook.id}/recover`, { since });
+  const recovery = await expectStatus(202, "POST", `/v1/webhooks/${hook.id}/recover`, { body: { since } });
   check(
     recovery.queued === EVENTS && recovery.remaining === 0 && recovery.since === since,
     `recover answered ${JSON.stringify(recovery)}`,
@@ -116,7 +102,7 @@ export async function recoveryAfterOutage({ base, key, receiver, step }) {
   );
 
   step("recovery: a second call queues nothing and sends nothing");
-  const again = await expectStatus(202, "POST", `/v1/webhooks/${hook.id}/recover`, { since });
+  const again = await expectStatus(202, "POST", `/v1/webhooks/${hook.id}/recover`, { body: { since } });
   check(again.queued === 0 && again.remaining === 0, `second recover answered ${JSON.stringify(again)}`);
   await sleep(1500);
   check(received().length === duringOutage + EVENTS, `requests after the second call: ${received().length}`);

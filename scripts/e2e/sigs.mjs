@@ -5,6 +5,7 @@
 // both keys, during whose overlap both signatures arrive.
 import crypto from "node:crypto";
 import { verifySignature, verifyStandard, verifyWebhook } from "../webhook-receiver.mjs";
+import { apiClient } from "./api.mjs";
 
 /** Each `v1a,` entry of webhook-signature checked with Node's Ed25519 verify: one boolean per entry. */
 function ed25519Entries(request, pem) {
@@ -22,15 +23,11 @@ function ed25519Entries(request, pem) {
  *   waitFor: (probe: () => unknown, what: string, timeoutMs?: number) => Promise<any> }} ctx
  */
 export async function publicKeySignatures({ base, key, receiver, step, check, waitFor }) {
+  const { request } = apiClient(base, key);
   async function api(method, path, body) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    check(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return JSON.parse(text);
+    const res = await request(method, path, { body });
+    check(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
   }
   const arrivals = (name, count) =>
     waitFor(() => {

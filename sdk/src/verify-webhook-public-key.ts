@@ -1,6 +1,14 @@
 import { WebhookVerificationError } from "./errors";
 import type { components } from "./schema";
-import type { VerifyWebhookOptions, WebhookEvent, WebhookHeaders } from "./verify-webhook";
+import {
+  bodyText,
+  checkTimestamp,
+  header,
+  parseEvent,
+  type VerifyWebhookOptions,
+  type WebhookEvent,
+  type WebhookHeaders,
+} from "./verify-webhook";
 import { webCrypto } from "./web-crypto";
 
 /**
@@ -32,7 +40,7 @@ export async function verifyWebhookPublicKey(
   keys: WebhookPublicKey | readonly WebhookPublicKey[],
   options: VerifyWebhookOptions = {},
 ): Promise<WebhookEvent> {
-  const body = typeof rawBody === "string" ? rawBody : new TextDecoder().decode(rawBody);
+  const body = bodyText(rawBody);
   const all = Array.isArray(keys) ? [...keys] : [keys as WebhookPublicKey];
   const ed25519 = all.filter((key) => key.algorithm === "ed25519");
   const rsa = all.filter((key) => key.algorithm === "rsa-sha256");
@@ -58,24 +66,14 @@ export async function verifyWebhookPublicKey(
 
   let verified = false;
   if (edUsable) {
-    if (!/^\d{1,12}$/.test(timestamp)) {
-      throw new WebhookVerificationError("INVALID_TIMESTAMP", "webhook-timestamp is not unix seconds");
-    }
-    const skew = Math.abs((options.now ?? Date.now()) / 1000 - Number(timestamp));
-    if (skew > (options.toleranceSeconds ?? 300)) {
-      throw new WebhookVerificationError("TIMESTAMP_OUT_OF_TOLERANCE", "webhook-timestamp is too old or too new");
-    }
+    checkTimestamp(timestamp, options);
     verified = await anyVerifies(ed25519, entries, `${id}.${timestamp}.${body}`);
   }
   if (!verified && rsaUsable) verified = await anyVerifies(rsa, rsaSignatures, body);
   if (!verified) {
     throw new WebhookVerificationError("INVALID_SIGNATURE", "No signature verifies with the public keys given");
   }
-  try {
-    return JSON.parse(body) as WebhookEvent;
-  } catch {
-    throw new WebhookVerificationError("INVALID_PAYLOAD", "The body is not JSON");
-  }
+  return parseEvent(body);
 }
 
 async function anyVerifies(keys: WebhookPublicKey[], signatures: string[], message: string): Promise<boolean> {
@@ -112,13 +110,4 @@ function base64ToBytes(text: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function header(headers: WebhookHeaders, name: string): string | undefined {
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    return Array.isArray(value) ? value.join(", ") : value;
-  }
-  return undefined;
 }

@@ -40,7 +40,7 @@ export async function verifyWebhook(
   secret: string | readonly string[],
   options: VerifyWebhookOptions = {},
 ): Promise<WebhookEvent> {
-  const body = typeof rawBody === "string" ? rawBody : new TextDecoder().decode(rawBody);
+  const body = bodyText(rawBody);
   const secrets = typeof secret === "string" ? [secret] : [...secret];
   if (secrets.length === 0 || secrets.some((s) => s === "")) {
     throw new WebhookVerificationError("MISSING_SIGNATURE", "No webhook secret to verify with");
@@ -51,13 +51,7 @@ export async function verifyWebhook(
   const verk = header(headers, "x-verk-signature");
 
   if (id !== undefined && timestamp !== undefined && standard !== undefined) {
-    if (!/^\d{1,12}$/.test(timestamp)) {
-      throw new WebhookVerificationError("INVALID_TIMESTAMP", "webhook-timestamp is not unix seconds");
-    }
-    const skew = Math.abs((options.now ?? Date.now()) / 1000 - Number(timestamp));
-    if (skew > (options.toleranceSeconds ?? 300)) {
-      throw new WebhookVerificationError("TIMESTAMP_OUT_OF_TOLERANCE", "webhook-timestamp is too old or too new");
-    }
+    checkTimestamp(timestamp, options);
     const given = standard.split(" ").filter((s) => s.startsWith("v1,"));
     const expected = await Promise.all(secrets.map((s) => standardSignature(s, id, timestamp, body)));
     if (!anyMatch(given, expected)) {
@@ -75,6 +69,27 @@ export async function verifyWebhook(
     );
   }
 
+  return parseEvent(body);
+}
+
+/** The raw body as the text that was signed. */
+export function bodyText(rawBody: string | Uint8Array | ArrayBuffer): string {
+  return typeof rawBody === "string" ? rawBody : new TextDecoder().decode(rawBody);
+}
+
+/** Throws unless `webhook-timestamp` is unix seconds within the tolerance of now. */
+export function checkTimestamp(timestamp: string, options: VerifyWebhookOptions): void {
+  if (!/^\d{1,12}$/.test(timestamp)) {
+    throw new WebhookVerificationError("INVALID_TIMESTAMP", "webhook-timestamp is not unix seconds");
+  }
+  const skew = Math.abs((options.now ?? Date.now()) / 1000 - Number(timestamp));
+  if (skew > (options.toleranceSeconds ?? 300)) {
+    throw new WebhookVerificationError("TIMESTAMP_OUT_OF_TOLERANCE", "webhook-timestamp is too old or too new");
+  }
+}
+
+/** A verified body's event. */
+export function parseEvent(body: string): WebhookEvent {
   try {
     return JSON.parse(body) as WebhookEvent;
   } catch {
@@ -82,7 +97,8 @@ export async function verifyWebhook(
   }
 }
 
-function header(headers: WebhookHeaders, name: string): string | undefined {
+/** One header's value, from any of the shapes WebhookHeaders allows; repeated values joined as Node joins them. */
+export function header(headers: WebhookHeaders, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() !== name) continue;

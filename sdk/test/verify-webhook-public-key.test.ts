@@ -1,6 +1,7 @@
 import { createSign, generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { verifyWebhookPublicKey, WebhookVerificationError } from "../src/index";
+import { verifyWebhookPublicKey } from "../src/index";
+import { refusal } from "./refusal";
 
 // Public-key signatures as the server makes them (README "Public-key signatures"),
 // made here with Node's own crypto: Ed25519 `v1a,` entries over `id.timestamp.body`,
@@ -28,15 +29,6 @@ const v1a = (key: ReturnType<typeof ed25519Key>, body = BODY, timestamp = TIMEST
   `v1a,${sign(null, Buffer.from(`${ID}.${timestamp}.${body}`), key.privateKey).toString("base64")}`;
 const rsaSignature = (key: ReturnType<typeof rsaKey>, body = BODY) =>
   createSign("SHA256").update(body).sign(key.privateKey, "base64");
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WebhookVerificationError);
-  return (error as WebhookVerificationError).code;
-}
 
 describe("verifyWebhookPublicKey", () => {
   const ed = ed25519Key();

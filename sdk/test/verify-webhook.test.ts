@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { verifyWebhook, WebhookVerificationError } from "../src/index";
+import { verifyWebhook } from "../src/index";
+import { refusal } from "./refusal";
 
 // Vectors computed once with the server's signing code (src/webhooks/signing.ts,
 // `signatureHeaders`); test/sdk-webhooks.test.ts (in workerd) recomputes them with it,
@@ -27,15 +28,6 @@ const ROTATED = {
     "v1,fYs37yn4p5sA30gymOgF1mPV7nYLeTglZte5/tFxtGE= v1,6v4mtVe96C7UoIYxMI2MSrvejWyi6I4ybkg1gZSQHVE=",
 };
 const verkOnly = (headers: Record<string, string>) => ({ "X-Verk-Signature": headers["X-Verk-Signature"] });
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WebhookVerificationError);
-  return (error as WebhookVerificationError).code;
-}
 
 describe("verifyWebhook", () => {
   it("verifies the Standard Webhooks signature of a generated whsec_ secret and returns the typed event", async () => {

@@ -1,14 +1,15 @@
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { notFound } from "../core/errors";
 import { newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import type { WriteContext } from "../core/write-context";
-import { finishPage, planPage, type SortKey, sortKeys } from "../db/keyset";
+import { type SortKey, sortKeys } from "../db/keyset";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type Attachment, attachments, tasks } from "../db/schema";
 import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { PLAN_LIMITS, type Plan } from "../identity/plans";
+import { findTaskChild, listTaskChildren } from "../tasks/task-children";
 import { findTask } from "../tasks/tasks";
 import { doomKey, objectKey, purgeOrgObjects, releaseKey, reserveKey } from "./cleanup";
 import { checkContentType, checkFileName, fileNameOf } from "./disposition";
@@ -55,49 +56,14 @@ const SORT_KEYS: Record<AttachmentListQuery["sortBy"], SortKey[]> = {
 };
 
 /** The task's attachments; 404 when the task is not in the organization. One round trip. */
-export async function listAttachments(
-  db: DrizzleD1Database,
-  orgId: string,
-  taskId: string,
-  query: AttachmentListQuery,
-) {
-  const where = and(eq(attachments.orgId, orgId), eq(attachments.taskId, taskId));
-  const keys = SORT_KEYS[query.sortBy];
-  // The task id joins the filters, so a cursor from one task's list is refused on another's.
-  const request = { ...query, taskId };
-  const plan = await planPage(keys, request);
-  const [taskRows, rows, totals] = await db.batch([
-    db
-      .select({ projectId: tasks.projectId })
-      .from(tasks)
-      .where(and(eq(tasks.orgId, orgId), eq(tasks.id, taskId))),
-    db
-      .select()
-      .from(attachments)
-      .where(and(where, plan.after))
-      .orderBy(...plan.orderBy)
-      .limit(plan.fetch)
-      .offset(plan.offset),
-    db
-      .select({ total: count() })
-      .from(attachments)
-      .where(plan.counted ? where : sql`0`),
-  ]);
-  const task = taskRows[0];
-  if (!task) throw notFound("Task");
-  const total = plan.counted ? (totals[0]?.total ?? 0) : undefined;
-  return finishPage(keys, request, rows, (row) => presentAttachment(row, task.projectId), total);
+export function listAttachments(db: DrizzleD1Database, orgId: string, taskId: string, query: AttachmentListQuery) {
+  return listTaskChildren(db, attachments, orgId, taskId, SORT_KEYS[query.sortBy], query, presentAttachment);
 }
 
 /** The attachment and its task's project id; 404 across organizations. */
 export async function findAttachment(db: DrizzleD1Database, orgId: string, attachmentId: string) {
-  const [found] = await db
-    .select({ attachment: attachments, projectId: tasks.projectId })
-    .from(attachments)
-    .innerJoin(tasks, eq(tasks.id, attachments.taskId))
-    .where(and(eq(attachments.orgId, orgId), eq(attachments.id, attachmentId)));
-  if (!found) throw notFound("Attachment");
-  return found;
+  const { row, projectId } = await findTaskChild(db, attachments, orgId, attachmentId, "Attachment");
+  return { attachment: row, projectId };
 }
 
 export async function getAttachment(db: DrizzleD1Database, orgId: string, attachmentId: string) {

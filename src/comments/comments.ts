@@ -1,17 +1,18 @@
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { AppError, notFound, validationError } from "../core/errors";
 import { newEtag, newId } from "../core/ids";
 import type { PageRequest } from "../core/pagination";
 import { assertIfMatch } from "../core/versions";
 import { type Actor, answerStatements, type Changes, type WriteContext } from "../core/write-context";
-import { finishPage, planPage, type SortKey, sortKeys } from "../db/keyset";
+import { type SortKey, sortKeys } from "../db/keyset";
 import { isGuardFailure, requireRow } from "../db/row-guards";
 import { type Comment, comments, tasks, users } from "../db/schema";
 import { changesBetween } from "../events/changes";
 import { commitWithEvents, type EventDraft } from "../events/outbox";
 import { existingMemberIds } from "../identity/users";
 import { creatorId, definedFields, type Versioned } from "../projects/projects";
+import { findTaskChild, listTaskChildren } from "../tasks/task-children";
 import { findTask } from "../tasks/tasks";
 
 /** A comment with its task's project, so subscribers can filter comment events by project. */
@@ -71,45 +72,14 @@ const SORT_KEYS: Record<CommentListQuery["sortBy"], SortKey[]> = {
 };
 
 /** The task's comments; 404 when the task is not in the organization. One round trip. */
-export async function listComments(db: DrizzleD1Database, orgId: string, taskId: string, query: CommentListQuery) {
-  const where = and(eq(comments.orgId, orgId), eq(comments.taskId, taskId));
-  const keys = SORT_KEYS[query.sortBy];
-  // The task id joins the filters, so a cursor from one task's comments is refused on another's.
-  const request = { ...query, taskId };
-  const plan = await planPage(keys, request);
-  const [taskRows, rows, totals] = await db.batch([
-    db
-      .select({ projectId: tasks.projectId })
-      .from(tasks)
-      .where(and(eq(tasks.orgId, orgId), eq(tasks.id, taskId))),
-    db
-      .select()
-      .from(comments)
-      .where(and(where, plan.after))
-      .orderBy(...plan.orderBy)
-      .limit(plan.fetch)
-      .offset(plan.offset),
-    // In cursor mode the total is not wanted: this counts nothing.
-    db
-      .select({ total: count() })
-      .from(comments)
-      .where(plan.counted ? where : sql`0`),
-  ]);
-  const task = taskRows[0];
-  if (!task) throw notFound("Task");
-  const total = plan.counted ? (totals[0]?.total ?? 0) : undefined;
-  return finishPage(keys, request, rows, (row) => presentComment(row, task.projectId), total);
+export function listComments(db: DrizzleD1Database, orgId: string, taskId: string, query: CommentListQuery) {
+  return listTaskChildren(db, comments, orgId, taskId, SORT_KEYS[query.sortBy], query, presentComment);
 }
 
 /** The comment and its task's project id. */
 export async function findComment(db: DrizzleD1Database, orgId: string, commentId: string) {
-  const [found] = await db
-    .select({ comment: comments, projectId: tasks.projectId })
-    .from(comments)
-    .innerJoin(tasks, eq(tasks.id, comments.taskId))
-    .where(and(eq(comments.orgId, orgId), eq(comments.id, commentId)));
-  if (!found) throw notFound("Comment");
-  return found;
+  const { row, projectId } = await findTaskChild(db, comments, orgId, commentId, "Comment");
+  return { comment: row, projectId };
 }
 
 export async function getComment(db: DrizzleD1Database, orgId: string, commentId: string) {

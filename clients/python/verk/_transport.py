@@ -86,11 +86,7 @@ class Transport:
                     self.sleep(delay)
                     retry += 1
                     continue
-            try:
-                parsed = json.loads(raw) if raw else None
-            except ValueError:
-                parsed = None
-            raise VerkError.from_response(status, answer_headers, parsed)
+            raise _api_error(status, answer_headers, raw)
 
     def send_file(self, path: str, query: Mapping[str, str], data: Any, content_type: str) -> Any:
         """POSTs a file's bytes (``bytes`` or a binary file object, streamed by urllib) once:
@@ -117,11 +113,7 @@ class Transport:
                     self.sleep(delay)
                     retry += 1
                     continue
-            try:
-                parsed = json.loads(raw) if raw else None
-            except ValueError:
-                parsed = None
-            raise VerkError.from_response(status, answer_headers, parsed)
+            raise _api_error(status, answer_headers, raw)
 
     def fetch_bytes(self, path: str) -> Tuple[bytes, Dict[str, str]]:
         """A GET whose answer is bytes, not JSON (an attachment's content), with the answer's headers."""
@@ -132,11 +124,7 @@ class Transport:
             raise VerkConnectionError(f"GET {path}: {error}", error) from error
         if 200 <= status < 300:
             return raw, answer_headers
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        raise VerkError.from_response(status, answer_headers, parsed)
+        raise _api_error(status, answer_headers, raw)
 
     @staticmethod
     def _retryable(status: int, answer: Mapping[str, str], sent: Mapping[str, str], repeatable: bool) -> bool:
@@ -155,6 +143,15 @@ class Transport:
         except urllib.error.HTTPError as error:
             with error:
                 return error.code, _lower(error.headers), error.read()
+
+
+def _api_error(status: int, answer_headers: Mapping[str, str], raw: bytes) -> VerkError:
+    """The VerkError of a refused request, from its error body when that is JSON."""
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = None
+    return VerkError.from_response(status, answer_headers, parsed)
 
 
 def _lower(headers: Any) -> Dict[str, str]:

@@ -365,7 +365,8 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
       await insertEvent(org, "member.added", { id: org.member.id, name: "Two" }),
     ];
     const deliveryIds: string[] = [];
-    for (const eventId of eventIds) for (const hook of hooks) deliveryIds.push(await insertDelivery(org, hook.id, eventId));
+    for (const eventId of eventIds)
+      for (const hook of hooks) deliveryIds.push(await insertDelivery(org, hook.id, eventId));
 
     // The real D1 binding, with every statement the batch prepares written down.
     const prepared: string[] = [];

@@ -1,10 +1,14 @@
 import { env } from "cloudflare:workers";
 import { createVerify } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhookPublicKey, WebhookVerificationError } from "../sdk/src/index";
+import { events } from "../src/db/schema";
 import type { Env } from "../src/env";
 import { attemptDeliveries, attemptDelivery } from "../src/webhooks/attempts";
 import { UNREADABLE_SIGNING_KEY_REASON } from "../src/webhooks/deliver";
+import { dispatchCommitted } from "../src/webhooks/dispatch";
 import { reencryptWebhookSecrets } from "../src/webhooks/reencrypt";
 import { bytesToBase64, decryptSecret, encryptionKeyId, storedKeyId } from "../src/webhooks/secrets";
 import type { SigningKey, SigningKeyList, Webhook } from "./api-types";
@@ -350,7 +354,7 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
     expect((await verifyPublicInNode(after!.body, after!.headers, old.pem)).rsa).toBe(false);
   });
 
-  it("a queue batch reads the signing keys once per algorithm, however many of its attempts sign", async () => {
+  it("a queue batch, or a write's first attempts, read the signing keys once per algorithm, however many attempts sign", async () => {
     const org = await createOrg();
     const endpoints = ["reads-ed-1", "reads-ed-2", "reads-rsa"].map((label) => receiverEndpoint(label));
     const schemes = ["ed25519", "ed25519", "rsa-sha256"];
@@ -391,9 +395,18 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
     // Six signed attempts, two algorithms: two reads (one per attempt was six).
     expect(keyReads()).toBe(2);
 
+    // A write's first attempts (dispatch.ts), two events to the same three webhooks: two reads more.
+    const committed = [];
+    for (const name of ["Three", "Four"]) {
+      const id = await insertEvent(org, "member.added", { id: org.member.id, name }, { enqueued: false });
+      committed.push((await drizzle(env.DB).select().from(events).where(eq(events.id, id)))[0]!);
+    }
+    await dispatchCommitted({ ...env, DB: countingDb } as Env, committed);
+    expect(keyReads()).toBe(4);
+
     // Every attempt was signed by its scheme's published key.
     for (const [i, endpoint] of endpoints.entries()) {
-      const received = await waitForRequests(endpoint.name, 2);
+      const received = await waitForRequests(endpoint.name, 4);
       const pem = activeKey(keys, schemes[i] as SigningKey["algorithm"]).pem;
       for (const { body, headers } of received) {
         const verified = await verifyPublicInNode(body, headers, pem);

@@ -199,7 +199,7 @@ function importedKey(keys: WebhookKeys, row: SigningKey): Promise<CryptoKey> {
  * dispatch run or queue batch makes one per run (makeAttempts), so its attempts to
  * any number of webhooks of one scheme share a single D1 read. Rows are read once
  * and checked against `expiresAt` at each use, so a previous key whose overlap ends
- * mid-run stops signing then. A run is short (its budget is seconds), so a rotation
+ * mid-run stops signing then. A run starts its attempts within 25 s, so a rotation
  * during it is seen by the next run, as a write committed after a read would be.
  */
 export type SigningKeyReads = Map<string, Promise<SigningKey[]>>;

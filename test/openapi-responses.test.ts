@@ -248,6 +248,31 @@ describe("OpenAPI: the shared answers match the document", () => {
   });
 });
 
+/** What the HTTP client adds to a delivery, or the body's media type, which a header list does not name. */
+const DELIVERY_TRANSPORT_HEADERS =
+  /^(host|connection|content-type|content-length|user-agent|accept|accept-encoding|accept-language|sec-fetch-mode|cf-.*)$/;
+
+/** A delivery's headers against its resource's `webhooks` entry: each sent one declared and fitting its schema, each required one sent. */
+function expectDeclaredHeaders(headers: Record<string, string>, resource: string, context: string) {
+  const parameters = (doc.webhooks[`${resource}-event`]!.post!.parameters ?? []) as {
+    name: string;
+    in: string;
+    required?: boolean;
+    schema: Schema;
+  }[];
+  const declared = new Map(parameters.filter((p) => p.in === "header").map((p) => [p.name.toLowerCase(), p]));
+  for (const [name, value] of Object.entries(headers)) {
+    if (DELIVERY_TRANSPORT_HEADERS.test(name)) continue;
+    const parameter = declared.get(name);
+    expect(parameter, `${context}: header ${name} is sent but not declared`).toBeDefined();
+    const result = validate(value, parameter!.schema, "2020-12", lookup, false);
+    expect(result.valid, `${context}: ${name}: ${value}`).toBe(true);
+  }
+  for (const [name, parameter] of declared) {
+    if (parameter.required) expect(headers[name], `${context}: required header ${name} missing`).toBeTruthy();
+  }
+}
+
 describe("OpenAPI: real deliveries match the webhooks section", () => {
   it("a task, project, member, comment and file event each validate against their resource's payload and headers", async () => {
     const org = await createOrg();
@@ -268,16 +293,45 @@ describe("OpenAPI: real deliveries match the webhooks section", () => {
       const resource = payload.event.split(".")[0]!;
       resources.add(resource);
       expectWebhookPayload(payload.event, payload);
-      const parameters = (doc.webhooks[`${resource}-event`]!.post!.parameters ?? []) as {
-        name: string;
-        in: string;
-        required?: boolean;
-      }[];
-      for (const p of parameters.filter((p) => p.in === "header" && p.required)) {
-        expect(request.headers[p.name], `${payload.event}: header ${p.name}`).toBeTruthy();
-      }
+      expectDeclaredHeaders(request.headers, resource, payload.event);
     }
     expect([...resources].sort()).toEqual(["comment", "file", "member", "project", "task"]);
+  });
+
+  it("ed25519 and rsa-sha256 deliveries during key rotations: every signature header is declared", async () => {
+    const org = await createOrg();
+    const ed = receiverEndpoint("openapi-ed25519");
+    const rsa = receiverEndpoint("openapi-rsa");
+    await createWebhook(org, { url: ed.url, events: ["member.added"], signatureScheme: "ed25519" });
+    await createWebhook(org, { url: rsa.url, events: ["member.added"], signatureScheme: "rsa-sha256" });
+    // Rotated, so the overlap's headers (two v1a entries, X-Verk-Signature-RSA-Next) are sent too.
+    for (const algorithm of ["ed25519", "rsa-sha256"]) {
+      const rotated = await call("POST", "/v1/webhooks/signing-keys/rotate", {
+        key: org.keys.admin,
+        body: { algorithm },
+      });
+      expect(rotated.status, show(rotated)).toBe(200);
+    }
+    await addMember(org, "Grace");
+    const [edRequest] = await waitForRequests(ed.name, 1);
+    const [rsaRequest] = await waitForRequests(rsa.name, 1);
+    expect(edRequest!.headers["webhook-signature"]!.split(" ").filter((s) => s.startsWith("v1a,"))).toHaveLength(2);
+    expect(edRequest!.headers["x-verk-signature-key-id"]).toMatch(/^sk_\S+ sk_\S+$/);
+    expect(rsaRequest!.headers["x-verk-signature-rsa"]).toBeTruthy();
+    expect(rsaRequest!.headers["x-verk-signature-rsa-next"]).toBeTruthy();
+    expect(rsaRequest!.headers["x-verk-signature-key-id"]).toMatch(/^sk_\S+ sk_\S+$/);
+    for (const request of [edRequest!, rsaRequest!]) {
+      const payload = payloadOf(request);
+      const schema = schemaAt(
+        pointer("webhooks", "member-event", "post"),
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+      );
+      expect(validate(payload, schema!, "2020-12", lookup, false).valid, payload.event).toBe(true);
+      expectDeclaredHeaders(request.headers, "member", payload.event);
+    }
   });
 
   it("real failure alerts (webhook.disabled, webhook.failing, delivery.exhausted) validate against their payloads", async () => {

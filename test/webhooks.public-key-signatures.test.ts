@@ -1,10 +1,14 @@
 import { env } from "cloudflare:workers";
 import { createVerify } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhookPublicKey, WebhookVerificationError } from "../sdk/src/index";
+import { events } from "../src/db/schema";
 import type { Env } from "../src/env";
-import { attemptDelivery } from "../src/webhooks/attempts";
+import { attemptDeliveries, attemptDelivery } from "../src/webhooks/attempts";
 import { UNREADABLE_SIGNING_KEY_REASON } from "../src/webhooks/deliver";
+import { dispatchCommitted } from "../src/webhooks/dispatch";
 import { reencryptWebhookSecrets } from "../src/webhooks/reencrypt";
 import { bytesToBase64, decryptSecret, encryptionKeyId, storedKeyId } from "../src/webhooks/secrets";
 import type { SigningKey, SigningKeyList, Webhook } from "./api-types";
@@ -348,6 +352,67 @@ describe("webhooks: public-key signatures", { timeout: 40_000 }, () => {
       ed25519: [],
     });
     expect((await verifyPublicInNode(after!.body, after!.headers, old.pem)).rsa).toBe(false);
+  });
+
+  it("a queue batch, or a write's first attempts, read the signing keys once per algorithm, however many attempts sign", async () => {
+    const org = await createOrg();
+    const endpoints = ["reads-ed-1", "reads-ed-2", "reads-rsa"].map((label) => receiverEndpoint(label));
+    const schemes = ["ed25519", "ed25519", "rsa-sha256"];
+    const hooks = await Promise.all(
+      endpoints.map((endpoint, i) =>
+        createWebhook(org, { url: endpoint.url, events: ["member.added"], signatureScheme: schemes[i] }),
+      ),
+    );
+    const keys = await signingKeys(org);
+    const eventIds = [
+      await insertEvent(org, "member.added", { id: org.member.id, name: "One" }),
+      await insertEvent(org, "member.added", { id: org.member.id, name: "Two" }),
+    ];
+    const deliveryIds: string[] = [];
+    for (const eventId of eventIds)
+      for (const hook of hooks) deliveryIds.push(await insertDelivery(org, hook.id, eventId));
+
+    // The real D1 binding, with every statement the batch prepares written down.
+    const prepared: string[] = [];
+    const countingDb = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "prepare") {
+          return (query: string) => {
+            prepared.push(query);
+            return target.prepare(query);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const keyReads = () => prepared.filter((query) => /from "signing_keys"/i.test(query)).length;
+    const verdicts = await attemptDeliveries(
+      { ...env, DB: countingDb } as Env,
+      deliveryIds.map((deliveryId) => ({ deliveryId, attempts: 1 })),
+    );
+    expect(verdicts).toEqual(deliveryIds.map(() => ({ ack: true })));
+    // Six signed attempts, two algorithms: two reads (one per attempt was six).
+    expect(keyReads()).toBe(2);
+
+    // A write's first attempts (dispatch.ts), two events to the same three webhooks: two reads more.
+    const committed = [];
+    for (const name of ["Three", "Four"]) {
+      const id = await insertEvent(org, "member.added", { id: org.member.id, name }, { enqueued: false });
+      committed.push((await drizzle(env.DB).select().from(events).where(eq(events.id, id)))[0]!);
+    }
+    await dispatchCommitted({ ...env, DB: countingDb } as Env, committed);
+    expect(keyReads()).toBe(4);
+
+    // Every attempt was signed by its scheme's published key.
+    for (const [i, endpoint] of endpoints.entries()) {
+      const received = await waitForRequests(endpoint.name, 4);
+      const pem = activeKey(keys, schemes[i] as SigningKey["algorithm"]).pem;
+      for (const { body, headers } of received) {
+        const verified = await verifyPublicInNode(body, headers, pem);
+        expect(schemes[i] === "ed25519" ? verified.ed25519 : [verified.rsa]).toEqual([true]);
+      }
+    }
   });
 
   it("a test event (POST /v1/webhooks/{id}/test) carries the scheme's signature too", async () => {

@@ -471,7 +471,7 @@ export interface paths {
         };
         /**
          * The organization's public keys for webhook signatures (admin)
-         * @description The public halves of the organization's Ed25519 and RSA signing keys, each made on first need: the active key of each algorithm and, during a rotation's overlap, the previous one. Private halves are never returned.
+         * @description The public halves of the organization's Ed25519 and RSA signing keys, each made on first need: the active key of each algorithm and, during a rotation's overlap, the previous one. Private halves are never returned. RSA during an overlap: `X-Verk-Signature-RSA` stays signed by the `previous` key and `X-Verk-Signature-RSA-Next` by the `active` one, so a receiver set up during the overlap should pin the `previous` PEM (switching when its `expiresAt` passes) or accept either key. Ed25519 during an overlap: one `v1a,` entry per key, `active` first.
          */
         get: operations["listWebhookSigningKeys"];
         put?: never;
@@ -493,7 +493,7 @@ export interface paths {
         put?: never;
         /**
          * Make a new signing key pair of an algorithm (admin)
-         * @description The new key is active at once; the key it replaces keeps signing beside it for the overlap (`WEBHOOK_SECRET_GRACE_SECONDS`, 24 h by default), then is no longer used nor published. A key still in an earlier overlap stops at once.
+         * @description The new key is active at once; the key it replaces keeps signing beside it for the overlap (`WEBHOOK_SECRET_GRACE_SECONDS`, 24 h by default), then is no longer used nor published. A key still in an earlier overlap stops at once. RSA during an overlap: `X-Verk-Signature-RSA` stays signed by the `previous` key and `X-Verk-Signature-RSA-Next` by the `active` one, so a receiver set up during the overlap should pin the `previous` PEM (switching when its `expiresAt` passes) or accept either key. Ed25519 during an overlap: one `v1a,` entry per key, `active` first.
          */
         post: operations["rotateWebhookSigningKey"];
         delete?: never;
@@ -12072,8 +12072,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12113,8 +12119,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12154,8 +12166,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12195,8 +12213,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12236,8 +12260,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12277,8 +12307,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12318,8 +12354,14 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Standard Webhooks: unix seconds of this attempt */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation */
+                /** @description Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys). */
                 "webhook-signature": string;
+                /** @description `signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's. */
+                "x-verk-signature-rsa"?: string;
+                /** @description `signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key. */
+                "x-verk-signature-rsa-next"?: string;
+                /** @description `signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`). */
+                "x-verk-signature-key-id"?: string;
             };
             path?: never;
             cookie?: never;

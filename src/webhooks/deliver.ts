@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { deliveryBody, type PayloadEvent } from "./payload";
 import { decryptSecret, unlessUnreadable } from "./secrets";
 import { signatureHeaders } from "./signing";
-import { type Signer, signersFor } from "./signing-keys";
+import { type Signer, type SigningKeyReads, signersFor } from "./signing-keys";
 import { checkWebhookUrl } from "./url-policy";
 
 export const USER_AGENT = "Verk-Webhooks/1.0";
@@ -166,8 +166,14 @@ const urlVerdicts = boundedMemo<ReturnType<typeof checkWebhookUrl>>(1_000);
 /**
  * Makes one attempt of a delivery: checks the webhook may be sent to, signs the body
  * with its live secrets and POSTs it. Writes nothing; the caller records the outcome.
+ * `reads` holds the signing keys its run has read already (see SigningKeyReads).
  */
-export async function makeAttempt(env: Env, target: AttemptTarget, now: number): Promise<Outcome> {
+export async function makeAttempt(
+  env: Env,
+  target: AttemptTarget,
+  now: number,
+  reads: SigningKeyReads,
+): Promise<Outcome> {
   const config = configFrom(env);
   const { webhook, deliveryId } = target;
   if (!webhook.enabled) {
@@ -180,7 +186,7 @@ export async function makeAttempt(env: Env, target: AttemptTarget, now: number):
   if (!verdict.ok) return notSent(`Not sent: ${verdict.reason}`);
   const secrets = await liveSecretsOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
   if (!secrets) return notSent(UNREADABLE_SECRET_REASON);
-  const signers = await liveSignersOrNull(env, webhook, new Date(now).toISOString(), deliveryId);
+  const signers = await liveSignersOrNull(env, webhook, new Date(now).toISOString(), deliveryId, reads);
   if (!signers) return notSent(UNREADABLE_SIGNING_KEY_REASON);
 
   const body = deliveryBody(target.event, { webhookId: webhook.id, deliveryId, organization: target.organization });
@@ -208,15 +214,17 @@ export interface SendCaps {
 /**
  * Makes the attempts of `targets` under `caps`, none starting after `deadline` (ms since
  * the epoch). Returns each started one's outcome and start time by index, and the
- * indexes of those not started. Writes nothing: the caller records the outcomes.
+ * indexes of those not started. Writes nothing: the caller records the outcomes. The
+ * organization's signing keys are read at most once per scheme for the whole run.
  */
 export function makeAttempts(env: Env, targets: AttemptTarget[], caps: SendCaps, deadline: number) {
+  const reads: SigningKeyReads = new Map();
   return runCapped(
     targets.map((target) => ({
       lane: target.webhook.id,
       run: async () => {
         const startedAt = Date.now();
-        return { startedAt, outcome: await makeAttempt(env, target, startedAt) };
+        return { startedAt, outcome: await makeAttempt(env, target, startedAt, reads) };
       },
     })),
     { total: caps.concurrency, perLane: caps.perWebhook, deadline },
@@ -264,17 +272,19 @@ export function liveSecretsOrNull(env: Env, webhook: Webhook, now: string, deliv
 
 /**
  * The organization's key pairs that sign for the webhook's scheme now (none for
- * `hmac-sha256`), or null (logged) when a private half cannot be decrypted.
+ * `hmac-sha256`), or null (logged) when a private half cannot be decrypted. With
+ * `reads`, the keys are read from D1 once for the run that shares it.
  */
 export async function liveSignersOrNull(
   env: Env,
   webhook: Webhook,
   now: string,
   deliveryId: string,
+  reads?: SigningKeyReads,
 ): Promise<Signer[] | null> {
   if (webhook.signatureScheme === "hmac-sha256") return [];
   return unlessUnreadable(
-    signersFor(env, drizzle(env.DB), webhook.orgId, webhook.signatureScheme, now),
+    signersFor(env, drizzle(env.DB), webhook.orgId, webhook.signatureScheme, now, reads),
     "signing key cannot be decrypted; not sent",
     { webhookId: webhook.id, deliveryId, scheme: webhook.signatureScheme },
   );

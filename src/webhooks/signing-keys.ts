@@ -195,10 +195,43 @@ function importedKey(keys: WebhookKeys, row: SigningKey): Promise<CryptoKey> {
 }
 
 /**
+ * The live key rows one run of attempts has read, by organization and algorithm: a
+ * dispatch run or queue batch makes one per run (makeAttempts), so its attempts to
+ * any number of webhooks of one scheme share a single D1 read. Rows are read once
+ * and checked against `expiresAt` at each use, so a previous key whose overlap ends
+ * mid-run stops signing then. A run starts its attempts within 25 s, so a rotation
+ * during it is seen by the next run, as a write committed after a read would be.
+ */
+export type SigningKeyReads = Map<string, Promise<SigningKey[]>>;
+
+function keyRowsOnce(
+  keys: WebhookKeys,
+  db: DrizzleD1Database,
+  orgId: string,
+  algorithm: SigningAlgorithm,
+  now: string,
+  reads: SigningKeyReads | undefined,
+): Promise<SigningKey[]> {
+  if (!reads) return ensureSigningKeys(keys, db, orgId, algorithm, now);
+  const slot = `${orgId}\n${algorithm}`;
+  let rows = reads.get(slot);
+  if (!rows) {
+    rows = ensureSigningKeys(keys, db, orgId, algorithm, now);
+    reads.set(slot, rows);
+    // A failed read is not shared: the run's next attempt of this scheme reads again.
+    rows.catch(() => {
+      if (reads.get(slot) === rows) reads.delete(slot);
+    });
+  }
+  return rows;
+}
+
+/**
  * The signers of one attempt for a webhook with a public-key scheme: the organization's
  * active key of that algorithm first, then the previous one during an overlap. One
- * indexed read per attempt; each private key is decrypted and imported once per
- * isolate. Throws UnreadableSecretError when a private half cannot be decrypted.
+ * indexed read per run of attempts (`reads`; one per call without it); each private
+ * key is decrypted and imported once per isolate. Throws UnreadableSecretError when a
+ * private half cannot be decrypted.
  */
 export async function signersFor(
   keys: WebhookKeys,
@@ -206,10 +239,12 @@ export async function signersFor(
   orgId: string,
   algorithm: SigningAlgorithm,
   now: string,
+  reads?: SigningKeyReads,
 ): Promise<Signer[]> {
-  const rows = await ensureSigningKeys(keys, db, orgId, algorithm, now);
+  const rows = await keyRowsOnce(keys, db, orgId, algorithm, now, reads);
+  const live = rows.filter((row) => row.expiresAt === null || row.expiresAt > now);
   return Promise.all(
-    rows.map(async (row) => ({
+    live.map(async (row) => ({
       id: row.id,
       algorithm: row.algorithm,
       key: await importedKey(keys, row),

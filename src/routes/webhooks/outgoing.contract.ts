@@ -139,7 +139,19 @@ const DeliveryHeaders = z.object({
   "webhook-timestamp": z.string().openapi({ description: "Standard Webhooks: unix seconds of this attempt" }),
   "webhook-signature": z.string().openapi({
     description:
-      "Standard Webhooks: `v1,<base64>` over `id.timestamp.body`; two, space separated, during a secret rotation",
+      "Standard Webhooks: `v1,<base64>` HMAC-SHA256 over `id.timestamp.body`; two, space separated, during a secret rotation. A webhook with `signatureScheme` `ed25519` gets, after them, a `v1a,<base64>` Ed25519 signature of the same content per live signing key: one, or two during a key rotation's overlap (the `active` key first, then the `previous` one). Verify with the published keys (GET /v1/webhooks/signing-keys).",
+  }),
+  "x-verk-signature-rsa": z.string().optional().openapi({
+    description:
+      "`signatureScheme` `rsa-sha256` only: base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the raw body (RSA 2048), to verify with the `pem` of the organization's `rsa-sha256` key (GET /v1/webhooks/signing-keys). During a key rotation's overlap it stays signed by the `previous` key, so a receiver pinning that PEM notices nothing; the new `active` key signs `X-Verk-Signature-RSA-Next`. After the overlap it is the `active` key's.",
+  }),
+  "x-verk-signature-rsa-next": z.string().optional().openapi({
+    description:
+      "`signatureScheme` `rsa-sha256`, during a key rotation's overlap only: the same signature as `X-Verk-Signature-RSA`, by the new `active` key.",
+  }),
+  "x-verk-signature-key-id": z.string().optional().openapi({
+    description:
+      "`signatureScheme` `ed25519` or `rsa-sha256` only: the ids (`sk_…`, the published key's `id` and JWK `kid`) of the keys that signed, space separated, in the order of their signatures (Ed25519: the `v1a,` entries; RSA: `X-Verk-Signature-RSA`, then `-Next`).",
   }),
 });
 

@@ -49,7 +49,7 @@ export const listSigningKeys = createRoute({
   tags,
   summary: "The organization's public keys for webhook signatures (admin)",
   description:
-    "The public halves of the organization's Ed25519 and RSA signing keys, each made on first need: the active key of each algorithm and, during a rotation's overlap, the previous one. Private halves are never returned.",
+    "The public halves of the organization's Ed25519 and RSA signing keys, each made on first need: the active key of each algorithm and, during a rotation's overlap, the previous one. Private halves are never returned. RSA during an overlap: `X-Verk-Signature-RSA` stays signed by the `previous` key and `X-Verk-Signature-RSA-Next` by the `active` one, so a receiver set up during the overlap should pin the `previous` PEM (switching when its `expiresAt` passes) or accept either key. Ed25519 during an overlap: one `v1a,` entry per key, `active` first.",
   ...needs("webhooks:read"),
   responses: { 200: jsonResponse(SigningKeyListSchema, "The published keys"), ...authErrors },
 });
@@ -61,7 +61,7 @@ export const rotateSigningKey = createRoute({
   tags,
   summary: "Make a new signing key pair of an algorithm (admin)",
   description:
-    "The new key is active at once; the key it replaces keeps signing beside it for the overlap (`WEBHOOK_SECRET_GRACE_SECONDS`, 24 h by default), then is no longer used nor published. A key still in an earlier overlap stops at once.",
+    "The new key is active at once; the key it replaces keeps signing beside it for the overlap (`WEBHOOK_SECRET_GRACE_SECONDS`, 24 h by default), then is no longer used nor published. A key still in an earlier overlap stops at once. RSA during an overlap: `X-Verk-Signature-RSA` stays signed by the `previous` key and `X-Verk-Signature-RSA-Next` by the `active` one, so a receiver set up during the overlap should pin the `previous` PEM (switching when its `expiresAt` passes) or accept either key. Ed25519 during an overlap: one `v1a,` entry per key, `active` first.",
   ...needs("webhooks:write"),
   request: { body: jsonBody(RotateSigningKeySchema), headers: IdempotencyHeaders },
   responses: { 200: jsonResponse(SigningKeyListSchema, "The new key, then the one it replaced"), ...authErrors },

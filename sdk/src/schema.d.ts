@@ -1127,7 +1127,7 @@ export interface components {
             webhookId: string;
             /** @description Stable across retries: deduplicate on it */
             deliveryId: string;
-            data: components["schemas"]["Attachment"];
+            data: components["schemas"]["FileEventData"];
             /** @description Updates only: each changed field's previous and new value */
             changes?: {
                 [key: string]: {
@@ -1146,6 +1146,10 @@ export interface components {
             };
         };
         /** @description The full resource after the change (for *.deleted: as it was before) */
+        FileEventData: components["schemas"]["Attachment"] & {
+            /** @description The assignee of the attachment's task when the event was written, for the webhook assignee filter */
+            assigneeId: string | null;
+        };
         Attachment: {
             /** @example file_4Hq8Zt2Lm9Xc3Vb7Nk1P */
             id: string;

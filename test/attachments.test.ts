@@ -395,6 +395,25 @@ describe("attachments: limits and validation", () => {
     expectError(res, 400, "VALIDATION_ERROR", "body");
     expect(await objectsOf(org)).toEqual([]);
   });
+
+  it("400 naming Idempotency-Key for an upload that carries one, twice over: uploads are not idempotent, nothing stored", async () => {
+    const { org, task } = await world();
+    for (let i = 0; i < 2; i++) {
+      const res = await upload(
+        org,
+        task.id,
+        "same bytes",
+        { "Content-Type": "text/plain", "Idempotency-Key": "upload-once" },
+        "?filename=twice.txt",
+      );
+      expectError(res, 400, "VALIDATION_ERROR", "Idempotency-Key");
+      expect(res.body.error.message).toMatch(/not idempotent/);
+    }
+    expect(await objectsOf(org)).toEqual([]);
+    expect(await pendingKeys(org)).toEqual([]);
+    const list = await call<Page<Attachment>>("GET", `/v1/tasks/${task.id}/attachments`, { key: org.keys.read });
+    expect(list.body.data).toEqual([]);
+  });
 });
 
 describe("attachments: tenancy and permissions", () => {

@@ -54,7 +54,7 @@ export const uploadAttachment = createRoute({
   tags,
   summary: "Attach a file to a task (raw body or multipart/form-data), streamed to storage",
   description:
-    "Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. `Idempotency-Key` is not supported here (the body is never read twice).",
+    "Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. Uploads are not idempotent: the body streams to storage unread, so a request with an `Idempotency-Key` header is refused with 400 `VALIDATION_ERROR` (`field`: `Idempotency-Key`) and nothing is stored; send an upload once, without it.",
   ...needs("tasks:write"),
   request: {
     params: taskParams,

@@ -27,7 +27,7 @@ const taskParams = z.object({ taskId: pathId("taskId") });
 const payloadTooLarge = {
   413: {
     description:
-      "The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored",
+      "The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored. Cloudflare's own request body cap applies first, by the Cloudflare plan of the deployment (100 MB Free and Pro, 200 MB Business, 500 MB Enterprise by default): a larger body gets Cloudflare's 413 page, not this JSON error. Pro's full 100 MiB needs Business or above; enterprise's 500 MiB needs Enterprise with a raised cap.",
     content: { "application/json": { schema: ErrorSchema } },
   },
 };

@@ -54,7 +54,8 @@ export function buildApp() {
 
   const api = createRouter();
   // Uploads stream their body to R2 (README "Attachments"): the JSON body guard and the
-  // Idempotency-Key fingerprint would read it whole first, so they skip that one route.
+  // Idempotency-Key fingerprint would read it whole first, so they skip that one route
+  // (which refuses an Idempotency-Key: attachments.handlers.ts).
   api.use("*", authenticate, unlessUpload(jsonBodyGuard), unlessUpload(idempotency));
   api.route("/projects", projectsRouter);
   api.route("/tasks", tasksRouter);

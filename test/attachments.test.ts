@@ -1,8 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sweepDueObjects } from "../src/attachments/cleanup";
 import { firstFilePart } from "../src/attachments/multipart";
+import worker from "../src/index";
 import type { Attachment, Page, WebhookPayload } from "./api-types";
 import { makeAttachment, makeProject, makeTask } from "./fixtures";
 import { type ApiResponse, call, createOrg, expectError, type TestOrg } from "./harness";
@@ -62,6 +64,87 @@ async function upload(
     }),
   );
   const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * A body that sends 1000 bytes, then waits for `release()` before it ends: a test
+ * changes the database while the file streams.
+ */
+function gatedBody() {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(bytesOf(1000));
+        return;
+      }
+      await gate;
+      controller.close();
+    },
+  });
+  return { body, release };
+}
+
+/** The organization's rows in pending_object_deletions (reservations and due deletions). */
+async function pendingKeys(org: TestOrg): Promise<string[]> {
+  const rows = await env.DB.prepare("SELECT key FROM pending_object_deletions WHERE key LIKE ?")
+    .bind(`${org.id}/%`)
+    .all<{ key: string }>();
+  return rows.results.map((r) => r.key);
+}
+
+/** Waits until an upload has found its task and reserved its key. */
+async function uploadReserved(org: TestOrg): Promise<void> {
+  await waitFor(async () => ((await pendingKeys(org)).length === 1 ? true : undefined), "the upload's reservation");
+}
+
+/** The real FILES bucket, except that deleting fails: R2 failing, as the platform can. */
+function filesFailingDeletes(): R2Bucket {
+  const real = env.FILES;
+  return {
+    head: (key) => real.head(key),
+    get: ((key: string, options?: R2GetOptions) => real.get(key, options)) as R2Bucket["get"],
+    put: ((key: string, value: Parameters<R2Bucket["put"]>[1], options?: R2PutOptions) =>
+      real.put(key, value, options)) as R2Bucket["put"],
+    createMultipartUpload: (key, options) => real.createMultipartUpload(key, options),
+    resumeMultipartUpload: (key, uploadId) => real.resumeMultipartUpload(key, uploadId),
+    list: (options) => real.list(options),
+    delete: async () => {
+      throw new Error("R2 delete failed (test)");
+    },
+  };
+}
+
+/** An upload into the Worker with `files` as its FILES binding. */
+async function uploadWith(
+  files: R2Bucket,
+  org: TestOrg,
+  taskId: string,
+  body: ReadableStream<Uint8Array>,
+  query: string,
+): Promise<ApiResponse<Attachment>> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`https://verk.test/v1/tasks/${taskId}/attachments${query}`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${org.keys.write}`,
+        "CF-Connecting-IP": `10.9.${Math.floor(Math.random() * 250)}.2`,
+        "Content-Type": "application/octet-stream",
+      },
+      body,
+    }),
+    { ...env, FILES: files },
+    ctx,
+  );
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
@@ -312,6 +395,25 @@ describe("attachments: limits and validation", () => {
     expectError(res, 400, "VALIDATION_ERROR", "body");
     expect(await objectsOf(org)).toEqual([]);
   });
+
+  it("400 naming Idempotency-Key for an upload that carries one, twice over: uploads are not idempotent, nothing stored", async () => {
+    const { org, task } = await world();
+    for (let i = 0; i < 2; i++) {
+      const res = await upload(
+        org,
+        task.id,
+        "same bytes",
+        { "Content-Type": "text/plain", "Idempotency-Key": "upload-once" },
+        "?filename=twice.txt",
+      );
+      expectError(res, 400, "VALIDATION_ERROR", "Idempotency-Key");
+      expect(res.body.error.message).toMatch(/not idempotent/);
+    }
+    expect(await objectsOf(org)).toEqual([]);
+    expect(await pendingKeys(org)).toEqual([]);
+    const list = await call<Page<Attachment>>("GET", `/v1/tasks/${task.id}/attachments`, { key: org.keys.read });
+    expect(list.body.data).toEqual([]);
+  });
 });
 
 describe("attachments: tenancy and permissions", () => {
@@ -358,7 +460,8 @@ describe("attachments: deletion leaves no object behind", () => {
   });
 
   it("deleting a task removes its attachments' objects and tells of each (file.deleted), other tasks' files stay", async () => {
-    const { org, project, task } = await world();
+    const { org, project } = await world();
+    const task = await makeTask(org, project.id, { assigneeId: org.member.id });
     const other = await makeTask(org, project.id);
     const a1 = await makeAttachment(org, task.id);
     const a2 = await makeAttachment(org, task.id, { name: "b.txt" });
@@ -369,9 +472,10 @@ describe("attachments: deletion leaves no object behind", () => {
       key: org.keys.read,
     });
     expect(new Map(events.body.data.map((e) => [e.resourceId, e.data]))).toEqual(
+      // The set-based events carry the task's assignee, as an upload's event does.
       new Map([
-        [a1.id, a1],
-        [a2.id, a2],
+        [a1.id, { ...a1, assigneeId: org.member.id }],
+        [a2.id, { ...a2, assigneeId: org.member.id }],
       ]),
     );
   });
@@ -413,8 +517,48 @@ describe("attachments: events", () => {
     const received = (await receivedBy(endpoint.name)).map(payloadOf);
     expect(received.map((p) => p.event).sort()).toEqual(["file.deleted", "file.uploaded"]);
     const byEvent = new Map<string, WebhookPayload>(received.map((p) => [p.event, p]));
-    expect(byEvent.get("file.uploaded")?.data).toEqual(file);
-    expect(byEvent.get("file.deleted")?.data).toEqual(file);
+    expect(byEvent.get("file.uploaded")?.data).toEqual({ ...file, assigneeId: null });
+    expect(byEvent.get("file.deleted")?.data).toEqual({ ...file, assigneeId: null });
+  });
+
+  it("a webhook filtered on an assignee gets the file events of that member's tasks, and only those", async () => {
+    const { org, project, task: unassigned } = await world();
+    const theirs = await makeTask(org, project.id, { assigneeId: org.member.id });
+    const endpoint = receiverEndpoint("files-assignee");
+    await createWebhook(org, {
+      url: endpoint.url,
+      events: ["file.uploaded", "file.deleted"],
+      filters: { assigneeId: org.member.id },
+    });
+    await makeAttachment(org, unassigned.id, { name: "not-for-you.txt" });
+    const file = await makeAttachment(org, theirs.id, { name: "for-you.txt" });
+    expect((await call("DELETE", `/v1/attachments/${file.id}`, { key: org.keys.write })).status).toBe(200);
+    await waitForRequests(endpoint.name, 2);
+    // Give a wrongly matched third delivery the time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const received = (await receivedBy(endpoint.name)).map(payloadOf);
+    expect(received.map((p) => p.event).sort()).toEqual(["file.deleted", "file.uploaded"]);
+    for (const payload of received) expect(payload.data).toEqual({ ...file, assigneeId: org.member.id });
+  });
+
+  it("file.uploaded and the 201 name the project the task is in when the upload commits, not when it began", async () => {
+    const { org, task } = await world();
+    const moved = await makeProject(org);
+    const { body, release } = gatedBody();
+    const pending = upload(org, task.id, body, { "Content-Type": "text/plain" }, "?filename=moved.txt");
+    await uploadReserved(org);
+    const patched = await call("PATCH", `/v1/tasks/${task.id}`, { key: org.keys.write, body: { projectId: moved.id } });
+    expect(patched.status).toBe(200);
+    release();
+    const res = await pending;
+    expect(res.status).toBe(201);
+    expect(res.body.projectId).toBe(moved.id);
+    const events = await call<Page<{ resourceId: string; data: { projectId: string } }>>(
+      "GET",
+      "/v1/events?type=file.uploaded",
+      { key: org.keys.read },
+    );
+    expect(events.body.data.map((e) => [e.resourceId, e.data.projectId])).toEqual([[res.body.id, moved.id]]);
   });
 });
 
@@ -472,6 +616,44 @@ describe("attachments: no orphans under races and at scale", () => {
     expectError(await pending, 404, "NOT_FOUND");
     expect(await objectsOf(org)).toEqual([]);
     expect((await reservations())?.n).toBe(0);
+  });
+
+  it("R2 failing to delete the object of an upload that cannot commit: its key stays due, and the cron deletes it later", async () => {
+    const { org, task } = await world();
+    const { body, release } = gatedBody();
+    const pending = uploadWith(filesFailingDeletes(), org, task.id, body, "?filename=late.txt");
+    await uploadReserved(org);
+    const [key] = await pendingKeys(org);
+    expect((await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write })).status).toBe(200);
+    release();
+    expectError(await pending, 404, "NOT_FOUND");
+    // The object could not be deleted: its key is still recorded, due now, not released.
+    expect(await objectsOf(org)).toEqual([key]);
+    const due = await env.DB.prepare("SELECT due_at AS dueAt FROM pending_object_deletions WHERE key = ?")
+      .bind(key)
+      .first<{ dueAt: string }>();
+    expect(Date.parse(due!.dueAt)).toBeLessThanOrEqual(Date.now());
+    // R2 deletes again: the cron's sweep removes the object and forgets the key.
+    await sweepDueObjects(env);
+    expect(await objectsOf(org)).toEqual([]);
+    expect(await pendingKeys(org)).toEqual([]);
+  });
+
+  it("R2 failing to delete the partial object of an upload stopped at the limit: the key stays for the cron", async () => {
+    const { org, task } = await world("free");
+    const res = await uploadWith(
+      filesFailingDeletes(),
+      org,
+      task.id,
+      streamOf(bytesOf(11 * MiB), 256 * 1024),
+      "?filename=big.bin",
+    );
+    expectError(res, 413, "PAYLOAD_TOO_LARGE");
+    const keys = await pendingKeys(org);
+    expect(keys).toHaveLength(1);
+    await sweepDueObjects(env);
+    expect(await objectsOf(org)).toEqual([]);
+    expect(await pendingKeys(org)).toEqual([]);
   });
 
   it("a project whose tasks hold 1,100 attachments leaves none of their objects (R2 deletes 1,000 keys per call)", async () => {

@@ -172,8 +172,8 @@ type FileEvent struct {
 	Timestamp time.Time `json:"timestamp"`
 	WebhookID string    `json:"webhookId"`
 	// Stable across retries: deduplicate on it
-	DeliveryID string     `json:"deliveryId"`
-	Data       Attachment `json:"data"`
+	DeliveryID string        `json:"deliveryId"`
+	Data       FileEventData `json:"data"`
 	// Updates only: each changed field's previous and new value
 	Changes      map[string]FileEventChangesValue `json:"changes,omitempty"`
 	Organization FileEventOrganization            `json:"organization"`
@@ -181,6 +181,24 @@ type FileEvent struct {
 }
 
 // The full resource after the change (for *.deleted: as it was before)
+type FileEventData struct {
+	ID     string `json:"id"`
+	TaskID string `json:"taskId"`
+	// The project of the attachment's task
+	ProjectID string `json:"projectId"`
+	Name      string `json:"name"`
+	// Bytes
+	Size        int    `json:"size"`
+	ContentType string `json:"contentType"`
+	// Hex SHA-256 of the bytes; the content's ETag
+	Sha256 string `json:"sha256"`
+	// The member and the API key that uploaded it
+	Uploader  FileEventDataUploader `json:"uploader"`
+	CreatedAt time.Time             `json:"createdAt"`
+	// The assignee of the attachment's task when the event was written, for the webhook assignee filter
+	AssigneeID *string `json:"assigneeId"`
+}
+
 type Attachment struct {
 	ID     string `json:"id"`
 	TaskID string `json:"taskId"`
@@ -980,6 +998,12 @@ type FileEventActor struct {
 	UserID            *string `json:"userId"`
 	APIKeyID          *string `json:"apiKeyId"`
 	IncomingWebhookID string  `json:"incomingWebhookId,omitempty"`
+}
+
+// The member and the API key that uploaded it
+type FileEventDataUploader struct {
+	UserID   *string `json:"userId"`
+	APIKeyID *string `json:"apiKeyId"`
 }
 
 // The member and the API key that uploaded it

@@ -275,7 +275,7 @@ export interface paths {
         put?: never;
         /**
          * Attach a file to a task (raw body or multipart/form-data), streamed to storage
-         * @description Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. `Idempotency-Key` is not supported here (the body is never read twice).
+         * @description Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. Uploads are not idempotent: the body streams to storage unread, so a request with an `Idempotency-Key` header is refused with 400 `VALIDATION_ERROR` (`field`: `Idempotency-Key`) and nothing is stored; send an upload once, without it.
          */
         post: operations["uploadAttachment"];
         delete?: never;
@@ -1127,7 +1127,7 @@ export interface components {
             webhookId: string;
             /** @description Stable across retries: deduplicate on it */
             deliveryId: string;
-            data: components["schemas"]["Attachment"];
+            data: components["schemas"]["FileEventData"];
             /** @description Updates only: each changed field's previous and new value */
             changes?: {
                 [key: string]: {
@@ -1146,6 +1146,10 @@ export interface components {
             };
         };
         /** @description The full resource after the change (for *.deleted: as it was before) */
+        FileEventData: components["schemas"]["Attachment"] & {
+            /** @description The assignee of the attachment's task when the event was written, for the webhook assignee filter */
+            assigneeId: string | null;
+        };
         Attachment: {
             /** @example file_4Hq8Zt2Lm9Xc3Vb7Nk1P */
             id: string;
@@ -6260,7 +6264,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored */
+            /** @description The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored. Cloudflare's own request body cap applies first, by the Cloudflare plan of the deployment (100 MB Free and Pro, 200 MB Business, 500 MB Enterprise by default): a larger body gets Cloudflare's 413 page, not this JSON error. Pro's full 100 MiB needs Business or above; enterprise's 500 MiB needs Enterprise with a raised cap. */
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -38,8 +38,27 @@ export function presentAttachment(row: Attachment, projectId: string) {
 }
 export type AttachmentResource = ReturnType<typeof presentAttachment>;
 
-function fileEvent(type: "file.uploaded" | "file.deleted", row: Attachment, projectId: string): EventDraft {
-  return { type, resourceType: "file", resourceId: row.id, data: presentAttachment(row, projectId) };
+/** A file event's `data`: the attachment and its task's assignee, so a webhook's assignee filter applies as for tasks. */
+export function fileEventData(row: Attachment, projectId: string, assigneeId: string | null) {
+  return { ...presentAttachment(row, projectId), assigneeId };
+}
+
+/**
+ * A file event: its task's project and assignee are read by the event's own INSERT
+ * (lookups), so they are the task's as the batch commits, not as the upload began.
+ */
+function fileEvent(w: WriteContext, type: "file.uploaded" | "file.deleted", row: Attachment): EventDraft {
+  const ofTask = sql`FROM ${tasks} WHERE ${tasks.orgId} = ${w.orgId} AND ${tasks.id} = ${row.taskId}`;
+  return {
+    type,
+    resourceType: "file",
+    resourceId: row.id,
+    data: fileEventData(row, "", null),
+    lookups: {
+      projectId: sql`SELECT ${tasks.projectId} ${ofTask}`,
+      assigneeId: sql`SELECT ${tasks.assigneeId} ${ofTask}`,
+    },
+  };
 }
 
 export const ATTACHMENT_SORT_FIELDS = ["createdAt", "name", "size"] as const;
@@ -104,8 +123,9 @@ export interface UploadInput {
  * Content-Disposition) or the first file part of a multipart/form-data body. The bytes
  * stream to R2 first (size limit of the plan, SHA-256 on the way); then one D1 batch
  * writes the row and `file.uploaded`, guarded by the task. Whatever fails after the
- * object was written deletes it; a crash in between leaves a reservation the cron
- * clears (attachments/cleanup.ts).
+ * key was reserved deletes the object, and the reservation goes only once it is deleted;
+ * a failed delete or a crash in between leaves the reservation, and the cron deletes
+ * the object (attachments/cleanup.ts).
  */
 export async function uploadAttachment(ctx: AttachmentContext, input: UploadInput) {
   const task = await findTask(ctx.db, ctx.orgId, input.taskId);
@@ -140,7 +160,7 @@ export async function uploadAttachment(ctx: AttachmentContext, input: UploadInpu
   try {
     stored = await storeObject(ctx.files, key, body, { length, limit, contentType });
   } catch (error) {
-    await releaseKey(ctx.db, key).catch(() => {});
+    await discardObject(ctx, key);
     throw error;
   }
   const now = ctx.now();
@@ -156,8 +176,9 @@ export async function uploadAttachment(ctx: AttachmentContext, input: UploadInpu
     uploadedByApiKeyId: ctx.actor.apiKeyId,
     createdAt: now,
   };
+  let committed: Awaited<ReturnType<typeof commitWithEvents>>;
   try {
-    await commitWithEvents(
+    committed = await commitWithEvents(
       ctx,
       [
         // The task may have been deleted while the bytes streamed; then nothing is written.
@@ -165,17 +186,44 @@ export async function uploadAttachment(ctx: AttachmentContext, input: UploadInpu
         ctx.db.insert(attachments).values(row),
         releaseKey(ctx.db, key),
       ],
-      [fileEvent("file.uploaded", row, task.projectId)],
+      [fileEvent(ctx, "file.uploaded", row)],
       now,
     );
   } catch (error) {
-    // Not committed: the object goes, and with it the reservation.
-    await ctx.files.delete(key).catch(() => {});
-    await releaseKey(ctx.db, key).catch(() => {});
+    // D1 may report an error for a batch that did commit: then the row stands, and so does its object.
+    const landed = await ctx.db
+      .select({ id: attachments.id })
+      .from(attachments)
+      .where(and(eq(attachments.orgId, ctx.orgId), eq(attachments.id, id)))
+      .then((rows) => rows.length > 0)
+      .catch(() => undefined);
+    if (landed) return getAttachment(ctx.db, ctx.orgId, id);
+    // Not committed: the object goes. Unknown (D1 unreachable): the reservation, if it
+    // is still there, lets the cron delete the object within the hour.
+    if (landed === false) await discardObject(ctx, key);
     if (isGuardFailure(error)) throw notFound("Task");
     throw error;
   }
-  return presentAttachment(row, task.projectId);
+  // The project as committed: the event's lookup read it from the task in the batch.
+  const projectId = committed[0]?.data.projectId;
+  return presentAttachment(row, typeof projectId === "string" ? projectId : task.projectId);
+}
+
+/**
+ * An upload that will not commit: its reservation becomes due now and the
+ * organization's due objects are deleted. The reservation goes only with a successful
+ * R2 delete; if that fails (or D1 does) it stays, and the cron deletes the object.
+ */
+async function discardObject(ctx: AttachmentContext, key: string): Promise<void> {
+  const now = ctx.now();
+  try {
+    await doomKey(ctx.db, key, now);
+  } catch (error) {
+    // The reservation is still there, due within the hour: the cron deletes the object then.
+    console.error(JSON.stringify({ level: "error", msg: "attachment upload cleanup failed", error: String(error) }));
+    return;
+  }
+  await purgeOrgObjects(ctx.db, ctx.files, ctx.orgId, now);
 }
 
 /**
@@ -183,7 +231,7 @@ export async function uploadAttachment(ctx: AttachmentContext, input: UploadInpu
  * object for deletion; the object is deleted right after (the cron retries a failure).
  */
 export async function deleteAttachment(w: WriteContext, { id }: { id: string }) {
-  const { attachment, projectId } = await findAttachment(w.db, w.orgId, id);
+  const { attachment } = await findAttachment(w.db, w.orgId, id);
   const now = w.now();
   try {
     await commitWithEvents(
@@ -194,7 +242,7 @@ export async function deleteAttachment(w: WriteContext, { id }: { id: string }) 
         doomKey(w.db, objectKey(w.orgId, id), now),
         w.db.delete(attachments).where(eq(attachments.id, id)),
       ],
-      [fileEvent("file.deleted", attachment, projectId)],
+      [fileEvent(w, "file.deleted", attachment)],
       now,
     );
   } catch (error) {

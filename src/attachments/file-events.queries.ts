@@ -5,13 +5,13 @@ import type { WriteContext } from "../core/write-context";
 import { attachments, tasks } from "../db/schema";
 import { type DerivedEvents, eventsFromRows } from "../events/outbox";
 
-/** An attachment row's event `data` in SQL, joined to its task: the fields and order of `presentAttachment`. */
+/** An attachment row's event `data` in SQL, joined to its task: the fields and order of `fileEventData`. */
 const fileEventDataSql = sql`json_object(
   'id', ${attachments.id}, 'taskId', ${attachments.taskId}, 'projectId', ${tasks.projectId},
   'name', ${attachments.name}, 'size', ${attachments.size}, 'contentType', ${attachments.contentType},
   'sha256', ${attachments.sha256},
   'uploader', json_object('userId', ${attachments.uploadedByUserId}, 'apiKeyId', ${attachments.uploadedByApiKeyId}),
-  'createdAt', ${attachments.createdAt}
+  'createdAt', ${attachments.createdAt}, 'assigneeId', ${tasks.assigneeId}
 )`;
 
 /**

@@ -48,7 +48,9 @@ function meter(limit: number) {
  * bytes go straight through a FixedLengthStream into one `put`; without one (a chunked
  * body, a multipart part) they go up as an R2 multipart upload, one 5 MiB part in
  * memory at a time, or as one `put` when the whole body fits in the first part. Past
- * `limit` bytes the upload stops with 413 and nothing is left in the bucket.
+ * `limit` bytes the upload stops with 413. A failed upload may leave a partial object:
+ * the caller deletes it through the key's reservation (uploadAttachment), so a failed
+ * delete leaves the key for the cron rather than an orphan.
  */
 export async function storeObject(
   bucket: R2Bucket,
@@ -70,7 +72,6 @@ export async function storeObject(
       await putUnknownLength(bucket, key, source, httpMetadata);
     }
   } catch (error) {
-    await bucket.delete(key).catch(() => {});
     if (error instanceof AppError) throw error;
     if (length !== null) {
       throw new AppError("VALIDATION_ERROR", "The body ended before Content-Length bytes (or ran past them)", {

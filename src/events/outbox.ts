@@ -61,7 +61,7 @@ export interface Guard {
  * has the ETag it was read with and otherwise rolls back whole (StaleWriteError).
  * `derived` are set-based event inserts (`eventsFromRows`) that run before `statements`,
  * so they still see the rows those delete; their events are handed on first (the first
- * ones in full, the others by id).
+ * ones in full, the others by id). Returns the drafts' event rows as stored (lookups filled in).
  */
 export async function commitWithEvents(
   w: WriteContext,
@@ -70,7 +70,7 @@ export async function commitWithEvents(
   createdAt: string,
   guard?: Guard,
   derived: DerivedEvents[] = [],
-): Promise<void> {
+): Promise<EventRow[]> {
   const rows = drafts.map((d) => eventRow(w.orgId, w.actor, d, createdAt));
   const table = guard && GUARDED_TABLES[guard.table];
   const guarded =
@@ -85,7 +85,7 @@ export async function commitWithEvents(
   const inserts = rows.map((row, i) => insertEvent(w.db, row, drafts[i]?.lookups));
   const all = [...guarded, ...derived.flatMap((d) => [d.insert, d.readBack]), ...statements, ...inserts, ...reads];
   const [first, ...rest] = all;
-  if (!first) return;
+  if (!first) return rows;
   let results: unknown[];
   try {
     results = await w.db.batch([first, ...rest]);
@@ -112,6 +112,7 @@ export async function commitWithEvents(
   if (committed.length > 0 || unsentIds.length > 0) {
     w.afterCommit(committed, results.slice(results.length - reads.length), unsentIds);
   }
+  return rows;
 }
 
 /** An event row's INSERT; with lookups, `data` is completed in SQL and read back (RETURNING). */

@@ -1,4 +1,4 @@
-import { presentAttachment } from "../attachments/attachments";
+import { fileEventData } from "../attachments/attachments";
 import { commentEventData } from "../comments/comments";
 import { newEtag, newId } from "../core/ids";
 import type { Changes } from "../core/write-context";
@@ -62,7 +62,7 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     projectId,
   );
   comment.authorName = "Sam Sample";
-  const file = presentAttachment(
+  const file = fileEventData(
     {
       id: newId("file"),
       orgId: common.orgId,
@@ -76,6 +76,7 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
       createdAt: now,
     },
     projectId,
+    userId,
   );
   // The operational events' webhook: some other webhook of the organization (README "Alerts").
   const webhook = { id: newId("wh"), url: "https://hooks.example.com/sample", description: "A sample webhook" };

@@ -110,6 +110,13 @@ class AttachmentUploader(TypedDict):
     api_key_id: Optional[str]
 
 
+class FileEventDataUploader(TypedDict):
+    """The member and the API key that uploaded it"""
+
+    user_id: Optional[str]
+    api_key_id: Optional[str]
+
+
 class _FileEventActorRequired(TypedDict):
     user_id: Optional[str]
     api_key_id: Optional[str]
@@ -364,7 +371,7 @@ class _FileEventRequired(TypedDict):
     webhook_id: str
     #: Stable across retries: deduplicate on it
     delivery_id: str
-    data: Attachment
+    data: FileEventData
     organization: FileEventOrganization
     actor: FileEventActor
 
@@ -374,9 +381,27 @@ class FileEvent(_FileEventRequired, total=False):
     changes: Dict[str, Any]
 
 
-class Attachment(TypedDict):
+class FileEventData(TypedDict):
     """The full resource after the change (for *.deleted: as it was before)"""
 
+    id: str
+    task_id: str
+    #: The project of the attachment's task
+    project_id: str
+    name: str
+    #: Bytes
+    size: int
+    content_type: str
+    #: Hex SHA-256 of the bytes; the content's ETag
+    sha256: str
+    #: The member and the API key that uploaded it
+    uploader: FileEventDataUploader
+    created_at: datetime
+    #: The assignee of the attachment's task when the event was written, for the webhook assignee filter
+    assignee_id: Optional[str]
+
+
+class Attachment(TypedDict):
     id: str
     task_id: str
     #: The project of the attachment's task

@@ -7,8 +7,10 @@ import {
   uploadAttachment,
 } from "../../attachments/attachments";
 import { contentDispositionFor } from "../../attachments/disposition";
+import { AppError } from "../../core/errors";
 import { etagListMatches } from "../../core/versions";
 import type { AppEnv } from "../../http/context";
+import { IDEMPOTENCY_HEADER } from "../../http/idempotency";
 import { createRouter } from "../../http/openapi";
 import { linkNextPage } from "../../http/pagination";
 import { writeContext } from "../../http/write-context";
@@ -31,6 +33,15 @@ export const attachmentsRouter = createRouter()
     return c.json(page, 200);
   })
   .openapi(routes.uploadAttachment, async (c) => {
+    // The body streams to R2 unread, so no fingerprint can tell a repeat from another
+    // file: a key the client counts on to dedupe is refused rather than ignored.
+    if (c.req.header(IDEMPOTENCY_HEADER) !== undefined) {
+      throw new AppError(
+        "VALIDATION_ERROR",
+        `${IDEMPOTENCY_HEADER} is not accepted on uploads: uploads are not idempotent (send the request without it, once)`,
+        { field: IDEMPOTENCY_HEADER },
+      );
+    }
     const { taskId } = c.req.valid("param");
     const declared = c.req.header("Content-Length");
     const length = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;

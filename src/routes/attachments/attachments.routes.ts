@@ -27,7 +27,7 @@ const taskParams = z.object({ taskId: pathId("taskId") });
 const payloadTooLarge = {
   413: {
     description:
-      "The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored",
+      "The file exceeds the plan's attachment limit (free 10 MiB, pro 100 MiB, enterprise 500 MiB): refused before anything is stored. Cloudflare's own request body cap applies first, by the Cloudflare plan of the deployment (100 MB Free and Pro, 200 MB Business, 500 MB Enterprise by default): a larger body gets Cloudflare's 413 page, not this JSON error. Pro's full 100 MiB needs Business or above; enterprise's 500 MiB needs Enterprise with a raised cap.",
     content: { "application/json": { schema: ErrorSchema } },
   },
 };
@@ -54,7 +54,7 @@ export const uploadAttachment = createRoute({
   tags,
   summary: "Attach a file to a task (raw body or multipart/form-data), streamed to storage",
   description:
-    "Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. `Idempotency-Key` is not supported here (the body is never read twice).",
+    "Either the file's bytes as the body, with its `Content-Type` and its name in `?filename=` or a `Content-Disposition: attachment; filename=…` header; or `multipart/form-data` whose first part with a filename is the file (its own Content-Type; other fields are ignored). Without Content-Length the body is streamed and counted. Uploads are not idempotent: the body streams to storage unread, so a request with an `Idempotency-Key` header is refused with 400 `VALIDATION_ERROR` (`field`: `Idempotency-Key`) and nothing is stored; send an upload once, without it.",
   ...needs("tasks:write"),
   request: {
     params: taskParams,

@@ -50,6 +50,12 @@ export const TaskEventDataSchema = TaskSchema.extend({
   assigneeName: z.string().nullable().openapi({ description: "The assignee's name, or null" }),
 }).openapi("TaskEventData");
 
+export const FileEventDataSchema = AttachmentSchema.extend({
+  assigneeId: z.string().nullable().openapi({
+    description: "The assignee of the attachment's task when the event was written, for the webhook assignee filter",
+  }),
+}).openapi("FileEventData");
+
 export const CommentEventDataSchema = CommentSchema.extend({
   authorName: z.string().openapi({ description: "The author's name when the event happened" }),
 }).openapi("CommentEventData");
@@ -116,7 +122,7 @@ export const WEBHOOK_PAYLOADS = {
   project: payloadSchema("ProjectEvent", eventsOf("project"), ProjectSchema),
   member: payloadSchema("MemberEvent", eventsOf("member"), UserSchema),
   comment: payloadSchema("CommentEvent", eventsOf("comment"), CommentEventDataSchema),
-  file: payloadSchema("FileEvent", eventsOf("file"), AttachmentSchema),
+  file: payloadSchema("FileEvent", eventsOf("file"), FileEventDataSchema),
   webhook: z
     .union([
       payloadSchema("WebhookDisabledEvent", ["webhook.disabled"], WebhookDisabledDataSchema),

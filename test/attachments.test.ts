@@ -588,34 +588,15 @@ describe("attachments: the cron deletes what a crash left behind", () => {
 describe("attachments: no orphans under races and at scale", () => {
   it("a task deleted while its file streams: 404, the object deleted, no row, no reservation left", async () => {
     const { org, task } = await world();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let sent = false;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (!sent) {
-          sent = true;
-          controller.enqueue(bytesOf(1000));
-          return;
-        }
-        await gate;
-        controller.close();
-      },
-    });
+    const { body, release } = gatedBody();
     const pending = upload(org, task.id, body, { "Content-Type": "text/plain" }, "?filename=late.txt");
     // The upload has found the task and reserved its key before the task goes.
-    const reservations = () =>
-      env.DB.prepare("SELECT count(*) AS n FROM pending_object_deletions WHERE key LIKE ?")
-        .bind(`${org.id}/%`)
-        .first<{ n: number }>();
-    await waitFor(async () => ((await reservations())?.n === 1 ? true : undefined), "the upload's reservation");
+    await uploadReserved(org);
     expect((await call("DELETE", `/v1/tasks/${task.id}`, { key: org.keys.write })).status).toBe(200);
     release();
     expectError(await pending, 404, "NOT_FOUND");
     expect(await objectsOf(org)).toEqual([]);
-    expect((await reservations())?.n).toBe(0);
+    expect(await pendingKeys(org)).toEqual([]);
   });
 
   it("R2 failing to delete the object of an upload that cannot commit: its key stays due, and the cron deletes it later", async () => {

@@ -67,12 +67,16 @@ describe("alerts: webhook.disabled", { timeout: 60_000 }, () => {
     const payload = payloadOf(request!);
     expect(payload.event).toBe("webhook.disabled");
     expect(payload.data).toMatchObject({
-      webhook: { id: hook.id, url: hook.url, description: "Orders" },
+      webhook: { id: hook.id, origin: new URL(hook.url).origin, description: "Orders" },
       reason: "consecutive_failures",
       consecutiveFailures: 100,
       lastError: { statusCode: 502, error: "HTTP 502: bad gateway" },
     });
     expect(request!.body).not.toContain(hook.secret);
+    // Of the URL only its origin: the path (where tokens live) is neither sent nor logged.
+    expect(request!.body).not.toContain(new URL(hook.url).pathname);
+    const [inLog] = await eventsOf(org, `type=webhook.disabled&resourceId=${hook.id}`);
+    expect(JSON.stringify(inLog)).not.toContain(new URL(hook.url).pathname);
     expect(payload.actor).toEqual({ userId: null, apiKeyId: null });
 
     // The webhook it is about got the one failed attempt and nothing of its own alert.
@@ -137,7 +141,11 @@ describe("alerts: webhook.disabled", { timeout: 60_000 }, () => {
     const received = await waitForRequests(watcher.name, 2);
     const manual = payloadOf(received[1]!);
     expect(manual.event).toBe("webhook.disabled");
-    expect(manual.data).toMatchObject({ webhook: { id: other.id }, reason: "manual", lastError: null });
+    expect(manual.data).toMatchObject({
+      webhook: { id: other.id, origin: new URL(other.url).origin },
+      reason: "manual",
+      lastError: null,
+    });
     expect(manual.actor).toMatchObject({ userId: org.owner.id, apiKeyId: org.keyIds.admin });
 
     // Disabling what is already disabled writes nothing more.
@@ -168,7 +176,7 @@ describe("alerts: delivery.exhausted", { timeout: 60_000 }, () => {
     expect(payload.event).toBe("delivery.exhausted");
     expect(payload.data).toMatchObject({
       id: deliveryId,
-      webhook: { id: hook.id, url: hook.url },
+      webhook: { id: hook.id, origin: new URL(hook.url).origin },
       event: { id: eventId, type: "member.added" },
       attempts: 1,
       lastError: { statusCode: 502 },
@@ -317,7 +325,7 @@ describe("alerts: webhook.failing", { timeout: 60_000 }, () => {
     expect(payload).toMatchObject({
       event: "webhook.failing",
       data: {
-        webhook: { id: failing.id, url: failing.url },
+        webhook: { id: failing.id, origin: new URL(failing.url).origin },
         successRate: 0.3,
         attempts: 10,
         failures: 7,

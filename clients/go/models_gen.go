@@ -243,10 +243,11 @@ type WebhookDisabledData struct {
 	LastError           *AlertLastError `json:"lastError"`
 }
 
-// The webhook the alert is about (never its secret)
+// The webhook the alert is about: never its secret, nor its URL's path or query
 type AlertedWebhook struct {
-	ID          string  `json:"id"`
-	URL         string  `json:"url"`
+	ID string `json:"id"`
+	// The origin of its URL (scheme, host, port): the path and query, which can carry tokens, are left out
+	Origin      string  `json:"origin"`
 	Description *string `json:"description"`
 }
 

@@ -1219,10 +1219,14 @@ export interface components {
             consecutiveFailures: number;
             lastError: components["schemas"]["AlertLastError"];
         };
-        /** @description The webhook the alert is about (never its secret) */
+        /** @description The webhook the alert is about: never its secret, nor its URL's path or query */
         AlertedWebhook: {
             id: string;
-            url: string;
+            /**
+             * @description The origin of its URL (scheme, host, port): the path and query, which can carry tokens, are left out
+             * @example https://hooks.example.com
+             */
+            origin: string;
             description: string | null;
         };
         /** @description null: a manual disable of a webhook that never failed */

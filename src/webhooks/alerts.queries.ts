@@ -10,7 +10,14 @@ const EVENT_COLUMNS = `(id, org_id, type, resource_type, resource_id, data, chan
   actor_incoming_webhook_id, created_at, enqueued_at)`;
 
 /** The webhook an operational event is about, as its `data.webhook` (never the secret). */
-const webhookJson = (w: string) => `json_object('id', ${w}.id, 'url', ${w}.url, 'description', ${w}.description)`;
+/**
+ * The webhook an alert is about: id, description and the ORIGIN of its URL only. The
+ * path and query can carry tokens (Slack, Zapier URLs) and alerts reach other receivers
+ * and the event log, which `events:read` keys read without `webhooks:read`. Stored URLs
+ * are normalized hrefs, so a `/` always follows the host.
+ */
+const webhookJson = (w: string) =>
+  `json_object('id', ${w}.id, 'origin', substr(${w}.url, 1, instr(${w}.url, '://') + 1 + instr(substr(${w}.url, instr(${w}.url, '://') + 3), '/')), 'description', ${w}.description)`;
 
 /** The event types whose deliveries never cause operational events, as an SQL list. */
 export const OPERATIONAL_SQL_LIST = OPERATIONAL_EVENT_TYPES.map((t) => `'${t}'`).join(", ");

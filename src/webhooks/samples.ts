@@ -79,7 +79,7 @@ export function sampleEventData(type: EventType, now: string): { data: EventRow[
     userId,
   );
   // The operational events' webhook: some other webhook of the organization (README "Alerts").
-  const webhook = { id: newId("wh"), url: "https://hooks.example.com/sample", description: "A sample webhook" };
+  const webhook = { id: newId("wh"), origin: "https://hooks.example.com", description: "A sample webhook" };
   switch (type) {
     case "task.created":
     case "task.deleted":

@@ -238,7 +238,7 @@ function manuallyDisabled(webhook: Webhook): EventDraft {
     resourceType: "webhook",
     resourceId: webhook.id,
     data: {
-      webhook: { id: webhook.id, url: webhook.url, description: webhook.description },
+      webhook: { id: webhook.id, origin: new URL(webhook.url).origin, description: webhook.description },
       reason: "manual",
       consecutiveFailures: webhook.consecutiveFailures,
       lastError: null,

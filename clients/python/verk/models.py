@@ -451,10 +451,11 @@ class WebhookDisabledData(TypedDict):
 
 
 class AlertedWebhook(TypedDict):
-    """The webhook the alert is about (never its secret)"""
+    """The webhook the alert is about: never its secret, nor its URL's path or query"""
 
     id: str
-    url: str
+    #: The origin of its URL (scheme, host, port): the path and query, which can carry tokens, are left out
+    origin: str
     description: Optional[str]
 
 

@@ -64,8 +64,18 @@ export const CommentEventDataSchema = CommentSchema.extend({
 // the one they are sent to; written by the system (the actor's ids are null).
 
 const AlertedWebhookSchema = z
-  .object({ id: z.string(), url: z.string(), description: z.string().nullable() })
-  .openapi("AlertedWebhook", { description: "The webhook the alert is about (never its secret)" });
+  .object({
+    id: z.string(),
+    origin: z.string().openapi({
+      description:
+        "The origin of its URL (scheme, host, port): the path and query, which can carry tokens, are left out",
+      example: "https://hooks.example.com",
+    }),
+    description: z.string().nullable(),
+  })
+  .openapi("AlertedWebhook", {
+    description: "The webhook the alert is about: never its secret, nor its URL's path or query",
+  });
 
 const LastErrorSchema = z
   .object({
